@@ -1,0 +1,39 @@
+// A FIFO of a machine's pending outputs. Allocates nothing until the first output, so that a
+// million idle machines cost no queues. Bounded: exceeding CapacityMax is a machine bug.
+namespace EdgeVpn.Protocol.Core;
+
+public struct OutputQueue<T>
+{
+    public const int CapacityMax = 1 << 20;
+    private T[]? _items;
+    private int _head;
+    private int _count;
+
+    public readonly int Count => _count;
+
+    public void Enqueue(T item)
+    {
+        if (_items is null) _items = new T[4];
+        else if (_count == _items.Length)
+        {
+            if (_count >= CapacityMax) throw new InvalidOperationException("output queue overflow: a machine produced more outputs than CapacityMax without being drained");
+            var bigger = new T[_items.Length * 2];
+            for (int i = 0; i < _count; i++) bigger[i] = _items[(_head + i) % _items.Length];
+            _items = bigger;
+            _head = 0;
+        }
+        _items[(_head + _count) % _items.Length] = item;
+        _count++;
+    }
+
+    public bool TryDequeue(out T item)
+    {
+        if (_count == 0) { item = default!; return false; }
+        item = _items![_head];
+        _items[_head] = default!;
+        _head = (_head + 1) % _items.Length;
+        _count--;
+        if (_count == 0) { _head = 0; if (_items.Length > 64) _items = null; }
+        return true;
+    }
+}

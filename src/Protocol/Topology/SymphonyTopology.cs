@@ -1,0 +1,338 @@
+// The Symphony topology machine (EdgeVPN's Topology module): decides which links a node wants.
+// Contract:
+//  - wants its SuccessorsMin ring successors, k = LongLinksFor(n) long links whose distances are
+//    drawn from the configured sampler, and on-demand links to remote nodes whose traffic crosses
+//    OnDemandThresholdBytes within OnDemandWindow;
+//  - asks the link lifecycle (via OpenLink/CloseLink outputs) to open missing links and to close
+//    links it initiated that nothing wants any more, once they are out of their protection window;
+//  - never touches links a peer initiated (their initiator trims them);
+//  - re-draws all long links when n changed by RedrawRatio since the last draw; a slot whose target
+//    refuses or fails is re-drawn, at most LongLinkDrawTriesMax times per draw;
+//  - admits incoming requests (ILinkAdmission): refuses a long link when it already holds
+//    2k incoming long links, and any link beyond IncomingMax.
+// All decisions are made in Reconcile, after every input and on the maintenance tick.
+using EdgeVpn.Protocol.Core;
+using EdgeVpn.Protocol.Links;
+using EdgeVpn.Protocol.Ring;
+
+namespace EdgeVpn.Protocol.Topology;
+
+public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutput>, ILinkAdmission
+{
+    private struct LongSlot
+    {
+        public NodeId Target;
+        public bool HasTarget;
+        public byte Tries;
+    }
+
+    private struct TrafficEntry
+    {
+        public NodeId Peer;
+        public long BytesInWindow;
+        public Instant WindowStart;
+        public Instant LastTraffic;
+        public bool Wanted;
+    }
+
+    private readonly NodeId _self;
+    private readonly TopologyConfig _config;
+    private readonly ILinkTable _links;
+    private readonly DeterministicRandom _random;
+    private OutputQueue<TopologyOutput> _outputs;
+
+    private MembershipView _view = MembershipView.Empty;
+    private NodeId[] _successors = [];
+    private LongSlot[] _slots = [];
+    private int _drawnForN;
+    private List<(NodeId Peer, LinkKind Kind)>? _initiated; // connected links this node initiated, sorted by peer
+    private List<TrafficEntry>? _traffic;
+    private Instant? _tickAt;
+    private bool _leaving;
+
+    public SymphonyTopology(NodeId self, TopologyConfig config, ILinkTable links, DeterministicRandom random)
+    {
+        if (config.Validate() is { } problem) throw new ArgumentException(problem, nameof(config));
+        _self = self;
+        _config = config;
+        _links = links;
+        _random = random;
+    }
+
+    public MembershipView View => _view;
+    public ReadOnlySpan<NodeId> Successors => _successors;
+    public int LongLinkSlots => _slots.Length;
+
+    /// <summary>The long-link targets currently drawn (some may not be connected yet).</summary>
+    public IEnumerable<NodeId> LongLinkTargets
+    {
+        get { foreach (var s in _slots) if (s.HasTarget) yield return s.Target; }
+    }
+
+    public void Handle(Instant now, TopologyInput input)
+    {
+        switch (input)
+        {
+            case TopologyInput.MembershipChanged m:
+                if (m.View.Version < _view.Version) return; // an older view arrived late
+                _view = m.View;
+                _successors = ComputeSuccessors();
+                break;
+            case TopologyInput.LinkConnected c:
+                if (c.Initiator) InsertInitiated(c.Peer, c.Kind);
+                break;
+            case TopologyInput.LinkGone g:
+                RemoveInitiated(g.Peer);
+                break;
+            case TopologyInput.LinkFailed f:
+                RemoveInitiated(f.Peer);
+                if (f.Refusal != LinkRefusal.Collision) ReleaseSlotOf(f.Peer);
+                break;
+            case TopologyInput.Traffic t:
+                NoteTraffic(now, t.Peer, t.Bytes);
+                break;
+            case TopologyInput.Leave:
+                _leaving = true;
+                _tickAt = null;
+                return;
+        }
+        Reconcile(now);
+    }
+
+    public void HandleTimeout(Instant now)
+    {
+        if (_tickAt is not { } at || at > now) return;
+        _tickAt = null;
+        EvaluateTraffic(now);
+        Reconcile(now);
+    }
+
+    public Instant? PollTimeout() => _tickAt;
+
+    public bool TryPollOutput(out TopologyOutput output) => _outputs.TryDequeue(out output);
+
+    /// <summary>True when every wanted link is connected (or its slot gave up until the next re-draw).</summary>
+    public bool IsSatisfied
+    {
+        get
+        {
+            if (_leaving) return true;
+            foreach (var s in _successors)
+                if (_links.StateOf(s) != LinkState.Connected) return false;
+            foreach (var slot in _slots)
+            {
+                if (slot.HasTarget) { if (_links.StateOf(slot.Target) != LinkState.Connected) return false; }
+                else if (slot.Tries < _config.LongLinkDrawTriesMax) return false;
+            }
+            return true;
+        }
+    }
+
+    public LinkRefusal Admit(NodeId peer, LinkKind kind)
+    {
+        if (_leaving) return LinkRefusal.NotAccepting;
+        if (kind == LinkKind.LongDistance)
+        {
+            int k = Math.Max(1, _config.LongLinksFor(_view.Count));
+            if (_links.CountIncoming(LinkKind.LongDistance) >= 2 * k) return LinkRefusal.TooManyIncomingLong;
+        }
+        if (_links.CountIncoming() >= _config.IncomingMax) return LinkRefusal.TooManyIncoming;
+        return LinkRefusal.None;
+    }
+
+    public void CheckInvariants()
+    {
+        if (_successors.Length > _config.SuccessorsMin) throw new InvariantViolation("more successors than SuccessorsMin");
+        foreach (var s in _successors) if (s == _self) throw new InvariantViolation("self among successors");
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            if (!_slots[i].HasTarget) continue;
+            if (_slots[i].Target == _self) throw new InvariantViolation("self drawn as a long-link target");
+            for (int j = i + 1; j < _slots.Length; j++)
+                if (_slots[j].HasTarget && _slots[j].Target == _slots[i].Target) throw new InvariantViolation("two long-link slots share a target");
+        }
+        if (_slots.Length > Math.Max(0, _config.LongLinksFor(_view.Count))) throw new InvariantViolation("more long-link slots than LongLinksFor(n)");
+        if (_initiated is { } list)
+            for (int i = 1; i < list.Count; i++)
+                if (list[i - 1].Peer >= list[i].Peer) throw new InvariantViolation("initiated links not sorted");
+        if (_traffic is { Count: var c } && c > _config.TrafficPeersMax) throw new InvariantViolation("traffic table over TrafficPeersMax");
+    }
+
+    // ---- decisions ----
+
+    private void Reconcile(Instant now)
+    {
+        if (_leaving) return;
+        RedrawIfNeeded();
+        bool waiting = false;
+
+        foreach (var s in _successors) waiting |= Want(now, s, LinkKind.Successor);
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            if (!_slots[i].HasTarget) DrawSlot(i, now);
+            if (_slots[i].HasTarget) waiting |= Want(now, _slots[i].Target, LinkKind.LongDistance);
+        }
+        if (_traffic is { } traffic)
+        {
+            int onDemand = 0;
+            foreach (var t in traffic)
+                if (t.Wanted && onDemand++ < _config.OnDemandLinksMax) waiting |= Want(now, t.Peer, LinkKind.OnDemand);
+            if (traffic.Count > 0) waiting = true; // windows and idle trimming need the tick
+        }
+
+        if (_initiated is { } initiated)
+        {
+            for (int i = initiated.Count - 1; i >= 0; i--)
+            {
+                var peer = initiated[i].Peer;
+                if (IsWanted(peer)) continue;
+                if (_links.IsProtected(peer, now)) { waiting = true; continue; }
+                _outputs.Enqueue(new TopologyOutput.CloseLink(peer));
+            }
+        }
+
+        if (waiting) _tickAt ??= now + _random.Jitter(_config.TickInterval, 0.1);
+    }
+
+    /// <summary>Asks for a link to peer if none exists; true when it has to wait (back-off).</summary>
+    private bool Want(Instant now, NodeId peer, LinkKind kind)
+    {
+        if (_links.HasLink(peer)) return false;
+        if (_links.IsExcluded(peer, now)) return true;
+        _outputs.Enqueue(new TopologyOutput.OpenLink(peer, kind));
+        return false;
+    }
+
+    private bool IsWanted(NodeId peer)
+    {
+        foreach (var s in _successors) if (s == peer) return true;
+        foreach (var slot in _slots) if (slot.HasTarget && slot.Target == peer) return true;
+        if (_traffic is { } traffic) foreach (var t in traffic) if (t.Wanted && t.Peer == peer) return true;
+        return false;
+    }
+
+    private NodeId[] ComputeSuccessors()
+    {
+        int others = _view.Contains(_self) ? _view.Count - 1 : _view.Count;
+        int count = Math.Min(_config.SuccessorsMin, others);
+        if (count <= 0) return [];
+        var result = new NodeId[count];
+        int i = _view.IndexAfter(_self);
+        for (int k = 0; k < count; k++) result[k] = _view[(i + k) % _view.Count];
+        return result;
+    }
+
+    private void RedrawIfNeeded()
+    {
+        int n = _view.Count;
+        int k = _config.LongLinksFor(n);
+        bool ratioChanged = _drawnForN > 0 && (n >= _drawnForN * _config.RedrawRatio || n * _config.RedrawRatio <= _drawnForN);
+        if (ratioChanged || _drawnForN == 0 && k > 0)
+        {
+            _slots = new LongSlot[k];
+            _drawnForN = n;
+        }
+        else if (k != _slots.Length)
+        {
+            var resized = new LongSlot[k];
+            Array.Copy(_slots, resized, Math.Min(k, _slots.Length));
+            _slots = resized;
+        }
+    }
+
+    private void DrawSlot(int i, Instant now)
+    {
+        ref var slot = ref _slots[i];
+        while (slot.Tries < _config.LongLinkDrawTriesMax)
+        {
+            slot.Tries++;
+            double x = LongLinkDraw.Fraction(_config.Sampler, _view.Count, _random);
+            if (LongLinkDraw.Target(_view, _self, x) is not { } target) continue;
+            if (IsSuccessorOrTarget(target) || _links.IsExcluded(target, now)) continue;
+            slot.Target = target;
+            slot.HasTarget = true;
+            return;
+        }
+    }
+
+    private bool IsSuccessorOrTarget(NodeId peer)
+    {
+        foreach (var s in _successors) if (s == peer) return true;
+        foreach (var slot in _slots) if (slot.HasTarget && slot.Target == peer) return true;
+        return false;
+    }
+
+    private void ReleaseSlotOf(NodeId peer)
+    {
+        for (int i = 0; i < _slots.Length; i++)
+            if (_slots[i].HasTarget && _slots[i].Target == peer) _slots[i].HasTarget = false;
+    }
+
+    // ---- on-demand traffic ----
+
+    private void NoteTraffic(Instant now, NodeId peer, long bytes)
+    {
+        if (peer == _self || bytes <= 0) return;
+        var traffic = _traffic ??= [];
+        int i = traffic.FindIndex(t => t.Peer == peer);
+        if (i < 0)
+        {
+            if (traffic.Count >= _config.TrafficPeersMax)
+            {
+                int oldest = 0;
+                for (int j = 1; j < traffic.Count; j++) if (traffic[j].LastTraffic < traffic[oldest].LastTraffic) oldest = j;
+                traffic.RemoveAt(oldest);
+            }
+            traffic.Add(new TrafficEntry { Peer = peer, WindowStart = now });
+            i = traffic.Count - 1;
+        }
+        var e = traffic[i];
+        e.BytesInWindow += bytes;
+        e.LastTraffic = now;
+        if (e.BytesInWindow >= _config.OnDemandThresholdBytes) e.Wanted = true;
+        traffic[i] = e;
+    }
+
+    private void EvaluateTraffic(Instant now)
+    {
+        if (_traffic is not { } traffic) return;
+        for (int i = traffic.Count - 1; i >= 0; i--)
+        {
+            var e = traffic[i];
+            if (now - e.LastTraffic >= _config.OnDemandIdleTimeout) { traffic.RemoveAt(i); continue; }
+            if (now - e.WindowStart >= _config.OnDemandWindow) { e.WindowStart = now; e.BytesInWindow = 0; }
+            traffic[i] = e;
+        }
+    }
+
+    // ---- bookkeeping of links this node initiated ----
+
+    private void InsertInitiated(NodeId peer, LinkKind kind)
+    {
+        var list = _initiated ??= [];
+        int i = IndexOfInitiated(peer);
+        if (i >= 0) { list[i] = (peer, kind); return; }
+        list.Insert(~i, (peer, kind));
+    }
+
+    private void RemoveInitiated(NodeId peer)
+    {
+        if (_initiated is null) return;
+        int i = IndexOfInitiated(peer);
+        if (i >= 0) _initiated.RemoveAt(i);
+    }
+
+    private int IndexOfInitiated(NodeId peer)
+    {
+        var list = _initiated!;
+        int lo = 0, hi = list.Count - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            int c = list[mid].Peer.CompareTo(peer);
+            if (c == 0) return mid;
+            if (c < 0) lo = mid + 1; else hi = mid - 1;
+        }
+        return ~lo;
+    }
+}

@@ -1,0 +1,24 @@
+// Inputs and outputs of the Symphony topology machine.
+using EdgeVpn.Protocol.Links;
+using EdgeVpn.Protocol.Ring;
+
+namespace EdgeVpn.Protocol.Topology;
+
+public abstract record TopologyInput
+{
+    /// <summary>A new view of the overlay's members (from presence or lookups).</summary>
+    public sealed record MembershipChanged(MembershipView View) : TopologyInput;
+    public sealed record LinkConnected(NodeId Peer, LinkKind Kind, bool Initiator) : TopologyInput;
+    public sealed record LinkGone(NodeId Peer) : TopologyInput;
+    public sealed record LinkFailed(NodeId Peer, LinkFailure Reason, LinkRefusal Refusal) : TopologyInput;
+    /// <summary>Local traffic towards a remote node (the root of the MAC it goes to).</summary>
+    public sealed record Traffic(NodeId Peer, long Bytes) : TopologyInput;
+    /// <summary>Stop wanting any link (graceful leave).</summary>
+    public sealed record Leave : TopologyInput;
+}
+
+public abstract record TopologyOutput
+{
+    public sealed record OpenLink(NodeId Peer, LinkKind Kind) : TopologyOutput;
+    public sealed record CloseLink(NodeId Peer) : TopologyOutput;
+}

@@ -1,0 +1,217 @@
+// EdgeNode: one overlay node as a single sans-IO machine, composing
+//   SymphonyTopology (which links it wants) → LinkManager (negotiation and lifecycle)
+//   → NeighbourTable (connected links, clockwise) → BoundedFlood (broadcast)
+//   → FlowLearner (unicast switching from learned MACs).
+// Contract: the five members of IStateMachine. After every Handle/HandleTimeout the internal
+// machines' outputs are routed to each other in a fixed order until all are drained; what is
+// left for the host is in TryPollOutput. Nothing here reads a clock, does I/O or throws on
+// bad input: malformed frames and illegal signals come out as Observed(Error/Dropped).
+using System.Runtime.InteropServices;
+using EdgeVpn.Protocol.Core;
+using EdgeVpn.Protocol.Flood;
+using EdgeVpn.Protocol.Flows;
+using EdgeVpn.Protocol.Frames;
+using EdgeVpn.Protocol.Links;
+using EdgeVpn.Protocol.Ring;
+using EdgeVpn.Protocol.Topology;
+
+namespace EdgeVpn.Protocol.Node;
+
+public readonly record struct NodeLink(NodeId Peer, LinkId Link, LinkKind Kind, bool Initiator);
+
+public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmission
+{
+    private readonly EdgeNodeConfig _config;
+    private readonly LinkManager _links;
+    private readonly SymphonyTopology _topology;
+    private readonly NeighbourTable _neighbours;
+    private readonly BoundedFlood _flood;
+    private readonly FlowLearner _flows;
+    private OutputQueue<NodeOutput> _outputs;
+    private int _connected;
+
+    public EdgeNode(NodeId id, EdgeNodeConfig config, DeterministicRandom random, string fingerprint)
+    {
+        Id = id;
+        _config = config;
+        _links = new LinkManager(id, fingerprint, config.Links, random.Fork("links"), this);
+        _topology = new SymphonyTopology(id, config.Topology, _links, random.Fork("topology"));
+        _neighbours = new NeighbourTable(id);
+        _flood = new BoundedFlood(_neighbours, new FloodConfig { HopsMax = config.FloodHopsMax });
+        _flows = new FlowLearner(config.Flows);
+    }
+
+    public NodeId Id { get; }
+    public SymphonyTopology Topology => _topology;
+    public LinkManager Links => _links;
+    public NeighbourTable Neighbours => _neighbours;
+    public FlowLearner Flows => _flows;
+
+    /// <summary>Every wanted link is connected and no link setup is pending.</summary>
+    public bool IsStable => !_links.HasPendingSetups && _topology.IsSatisfied;
+
+    public bool IsConnectedTo(NodeId peer) => _neighbours.Contains(peer);
+
+    public List<NodeLink> ConnectedLinks()
+    {
+        var result = new List<NodeLink>(_connected);
+        foreach (var s in _links.Snapshot())
+            if (s.State == LinkState.Connected) result.Add(new NodeLink(s.Peer, s.Link, s.Kind, s.Initiator));
+        return result;
+    }
+
+    LinkRefusal ILinkAdmission.Admit(NodeId peer, LinkKind kind) => _topology.Admit(peer, kind);
+
+    public void Handle(Instant now, NodeInput input)
+    {
+        switch (input)
+        {
+            case NodeInput.Presence p: _topology.Handle(now, new TopologyInput.MembershipChanged(p.View)); break;
+            case NodeInput.Signal s: _links.Handle(now, new LinkInput.SignalReceived(s.From, s.Message)); break;
+            case NodeInput.EndpointPrepared e: _links.Handle(now, new LinkInput.EndpointPrepared(e.Link, e.Endpoint)); break;
+            case NodeInput.TransportUp u: _links.Handle(now, new LinkInput.TransportUp(u.Link)); break;
+            case NodeInput.TransportDown d: _links.Handle(now, new LinkInput.TransportDown(d.Link)); break;
+            case NodeInput.KeepAlive k: _links.Handle(now, new LinkInput.Activity(k.Link)); break;
+            case NodeInput.LinkFrame f: ReceiveFromLink(now, f.Link, f.Frame); break;
+            case NodeInput.LocalFrame l: _flows.Handle(now, new FlowInput.FromLocal(l.Frame)); break;
+            case NodeInput.Leave: Leave(now); break;
+        }
+        Pump(now);
+    }
+
+    public void HandleTimeout(Instant now)
+    {
+        _links.HandleTimeout(now);
+        _topology.HandleTimeout(now);
+        _flows.HandleTimeout(now);
+        _flood.HandleTimeout(now);
+        Pump(now);
+    }
+
+    public Instant? PollTimeout() =>
+        Instant.Earliest(Instant.Earliest(_links.PollTimeout(), _topology.PollTimeout()),
+                         Instant.Earliest(_flows.PollTimeout(), _flood.PollTimeout()));
+
+    public bool TryPollOutput(out NodeOutput output) => _outputs.TryDequeue(out output);
+
+    public void CheckInvariants()
+    {
+        _links.CheckInvariants();
+        _topology.CheckInvariants();
+        _flood.CheckInvariants();
+        _flows.CheckInvariants();
+        if (_neighbours.Count != _connected)
+            throw new InvariantViolation($"neighbour table has {_neighbours.Count} entries but {_connected} links are connected");
+    }
+
+    private void ReceiveFromLink(Instant now, LinkId link, byte[] frame)
+    {
+        if (!_links.TryGetPeer(link, out var peer))
+        {
+            Observe(new NodeEvent.Dropped($"frame on unknown link {link}"));
+            return;
+        }
+        _links.Handle(now, new LinkInput.Activity(link));
+        if (frame.Length >= EthernetFrame.HeaderLength && frame[12] == 0xC0 && frame[13] == 0xC0)
+            _flood.Handle(now, new FloodInput.Received(link, peer, frame));
+        else
+            _flows.Handle(now, new FlowInput.FromLink(link, frame));
+    }
+
+    private void Leave(Instant now)
+    {
+        _topology.Handle(now, new TopologyInput.Leave());
+        foreach (var s in _links.Snapshot()) _links.Handle(now, new LinkInput.Close(s.Peer));
+    }
+
+    /// <summary>Routes internal outputs between the machines until every queue is empty.</summary>
+    private void Pump(Instant now)
+    {
+        bool moved;
+        do
+        {
+            moved = false;
+            while (_links.TryPollOutput(out var lo)) { moved = true; RouteLink(now, lo); }
+            while (_topology.TryPollOutput(out var to)) { moved = true; RouteTopology(now, to); }
+            while (_flood.TryPollOutput(out var fo)) { moved = true; RouteFlood(now, fo); }
+            while (_flows.TryPollOutput(out var wo)) { moved = true; RouteFlow(now, wo); }
+        } while (moved);
+    }
+
+    private void RouteLink(Instant now, LinkOutput o)
+    {
+        switch (o)
+        {
+            case LinkOutput.SendSignal s: _outputs.Enqueue(new NodeOutput.SendSignal(s.To, s.Signal)); break;
+            case LinkOutput.PrepareEndpoint p: _outputs.Enqueue(new NodeOutput.PrepareEndpoint(p.Link, p.Peer, p.Role)); break;
+            case LinkOutput.ConnectTransport c: _outputs.Enqueue(new NodeOutput.ConnectTransport(c.Link, c.Peer, c.Role, c.RemoteEndpoint, c.RemoteFingerprint)); break;
+            case LinkOutput.CloseTransport c: _outputs.Enqueue(new NodeOutput.CloseTransport(c.Link, c.Peer)); break;
+            case LinkOutput.SendKeepAlive k: _outputs.Enqueue(new NodeOutput.SendKeepAlive(k.Link, k.Peer)); break;
+            case LinkOutput.Connected c:
+                if (_neighbours.Add(c.Peer, c.Link)) _connected++;
+                _topology.Handle(now, new TopologyInput.LinkConnected(c.Peer, c.Kind, c.Initiator));
+                Observe(new NodeEvent.LinkUp(c.Link, c.Peer, c.Kind, c.Initiator));
+                break;
+            case LinkOutput.Removed r:
+                if (_neighbours.Remove(r.Peer)) _connected--;
+                _flows.Handle(now, new FlowInput.LinkRemoved(r.Link));
+                _topology.Handle(now, new TopologyInput.LinkGone(r.Peer));
+                Observe(new NodeEvent.LinkDown(r.Link, r.Peer, r.Reason));
+                break;
+            case LinkOutput.Failed f:
+                _topology.Handle(now, new TopologyInput.LinkFailed(f.Peer, f.Reason, f.Refusal));
+                Observe(new NodeEvent.LinkFailed(f.Peer, f.Reason, f.Refusal));
+                break;
+            case LinkOutput.Error e: Observe(new NodeEvent.Error(e.Problem)); break;
+        }
+    }
+
+    private void RouteTopology(Instant now, TopologyOutput o)
+    {
+        switch (o)
+        {
+            case TopologyOutput.OpenLink open: _links.Handle(now, new LinkInput.Open(open.Peer, open.Kind)); break;
+            case TopologyOutput.CloseLink close: _links.Handle(now, new LinkInput.Close(close.Peer)); break;
+        }
+    }
+
+    private void RouteFlood(Instant now, FloodOutput o)
+    {
+        switch (o)
+        {
+            case FloodOutput.Forward f: _outputs.Enqueue(new NodeOutput.SendOnLink(f.Link, f.Peer, f.Frame)); break;
+            case FloodOutput.Deliver d:
+                Observe(new NodeEvent.FloodDelivered(d.Root, d.Hops));
+                _flows.Handle(now, new FlowInput.FloodDelivered(d.IngressLink, d.Root, d.Inner));
+                break;
+            case FloodOutput.Dropped d: Observe(new NodeEvent.Dropped($"flood from {d.Root.Short}: {d.Reason} at {d.Hops} hops")); break;
+            case FloodOutput.Error e: Observe(new NodeEvent.Error(e.Problem)); break;
+        }
+    }
+
+    private void RouteFlow(Instant now, FlowOutput o)
+    {
+        switch (o)
+        {
+            case FlowOutput.SendToLink s:
+                if (_links.TryGetPeer(s.Link, out var peer)) _outputs.Enqueue(new NodeOutput.SendOnLink(s.Link, peer, AsArray(s.Frame)));
+                else Observe(new NodeEvent.Dropped($"flow output to unknown link {s.Link}"));
+                break;
+            case FlowOutput.Broadcast b: _flood.Handle(now, new FloodInput.Originate(b.Frame)); break;
+            case FlowOutput.DeliverLocal d: _outputs.Enqueue(new NodeOutput.DeliverLocal(AsArray(d.Frame))); break;
+            case FlowOutput.InstallFlow i:
+                if (_config.ObserveFlows) Observe(new NodeEvent.FlowInstalled($"{i.InPort} {i.EthSrc}->{i.EthDst} => {i.OutPort}"));
+                break;
+            case FlowOutput.RemoveFlow r:
+                if (_config.ObserveFlows) Observe(new NodeEvent.FlowRemoved($"{r.InPort} {r.EthSrc}->{r.EthDst} => {r.OutPort} ({r.Reason})"));
+                break;
+            case FlowOutput.Dropped d: Observe(new NodeEvent.Dropped($"flow: {d.Reason} {d.EthSrc}->{d.EthDst} from {d.InPort}")); break;
+            case FlowOutput.Error e: Observe(new NodeEvent.Error(e.Problem)); break;
+        }
+    }
+
+    private void Observe(NodeEvent e) => _outputs.Enqueue(new NodeOutput.Observed(e));
+
+    private static byte[] AsArray(ReadOnlyMemory<byte> m) =>
+        MemoryMarshal.TryGetArray(m, out var seg) && seg.Offset == 0 && seg.Count == seg.Array!.Length ? seg.Array : m.ToArray();
+}

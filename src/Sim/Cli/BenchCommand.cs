@@ -1,0 +1,94 @@
+// bench: the scaling curve of `flood` (converge + one broadcast). Each size runs in its own
+// child process so that its peak memory is its own; prints nodes, wall seconds, events per second
+// and peak MB per size (a table, or one JSON object with a "runs" array).
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace EdgeVpn.Sim.Cli;
+
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var sizes = new Option<string>("--sizes") { Description = "Comma-separated node counts", DefaultValueFactory = _ => "10000,100000,300000" };
+        var seed = new Option<ulong>("--seed", "-s") { Description = "Master seed for every size", DefaultValueFactory = _ => 1UL };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else" };
+        var c = new Command("bench", "Scaling benchmark of flood (converge + broadcast): wall time, events per second and peak memory per size, each size in its own process.");
+        c.Add(sizes); c.Add(seed); c.Add(json);
+        c.SetAction(r => Run(ParseSizes(r.GetValue(sizes)!), r.GetValue(seed), r.GetValue(json)));
+        return c;
+    }
+
+    private static int[] ParseSizes(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0) throw new UsageException("--sizes: give at least one node count");
+        var result = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out result[i]) || result[i] < 1 || result[i] > SimParameters.NodesMax)
+                throw new UsageException($"--sizes: '{parts[i]}' is not a node count in 1..{SimParameters.NodesMax}");
+        return result;
+    }
+
+    private static int Run(int[] sizes, ulong seed, bool json)
+    {
+        var runs = new List<Dictionary<string, object?>>();
+        bool allOk = true;
+        foreach (int n in sizes)
+        {
+            if (!json) Console.Error.WriteLine($"bench: flood --nodes {n} --seed {seed} ...");
+            var (exit, output) = RunChild($"flood --nodes {n} --seed {seed} --json");
+            var row = new Dictionary<string, object?> { ["nodes"] = n, ["exitCode"] = exit };
+            try
+            {
+                using var doc = JsonDocument.Parse(output);
+                foreach (var key in new[] { "reached", "duplicates", "convergeSeconds", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "traceHash" })
+                    if (doc.RootElement.TryGetProperty(key, out var v)) row[key] = v.Clone();
+            }
+            catch (JsonException)
+            {
+                row["error"] = "the child printed no JSON";
+            }
+            allOk &= exit == 0;
+            runs.Add(row);
+        }
+
+        if (json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?> { ["command"] = "bench", ["workload"] = "flood", ["seed"] = seed, ["runs"] = runs }));
+        }
+        else
+        {
+            var table = new Table().AddColumns("nodes", "reached", "duplicates", "events", "wall s", "events/s", "peak MB", "exit");
+            foreach (var row in runs)
+                table.AddRow(new[] { "nodes", "reached", "duplicates", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "exitCode" }
+                    .Select(k => Markup.Escape(row.TryGetValue(k, out var v) ? Convert.ToString(v, CultureInfo.InvariantCulture) ?? "-" : "-")).ToArray());
+            AnsiConsole.Write(table);
+        }
+        return allOk ? CliApp.ExitOk : CliApp.ExitCheckFailed;
+    }
+
+    /// <summary>Runs this same program with other arguments; returns its exit code and stdout.</summary>
+    private static (int Exit, string Output) RunChild(string arguments)
+    {
+        string exe = Environment.ProcessPath ?? throw new UsageException("cannot locate this program to run child benchmarks");
+        var start = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(exe) == "dotnet")
+        {
+            start.FileName = exe;
+            start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
+        }
+        else start.FileName = exe;
+        foreach (var a in arguments.Split(' ')) start.ArgumentList.Add(a);
+        using var child = Process.Start(start) ?? throw new UsageException("could not start a child benchmark process");
+        var stderr = child.StandardError.ReadToEndAsync();
+        string stdout = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        string err = stderr.Result;
+        if (child.ExitCode != 0 && err.Length > 0) Console.Error.Write(err);
+        return (child.ExitCode, stdout);
+    }
+}

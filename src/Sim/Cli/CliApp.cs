@@ -1,0 +1,43 @@
+// Builds the command tree and maps outcomes to exit codes:
+//   0 success, 1 a checker failed or the overlay did not converge, 2 bad input.
+using System.CommandLine;
+using System.CommandLine.Parsing;
+
+namespace EdgeVpn.Sim.Cli;
+
+public static class CliApp
+{
+    public const int ExitOk = 0;
+    public const int ExitCheckFailed = 1;
+    public const int ExitBadInput = 2;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("edgevpn-sim: deterministic simulation of the EdgeVPN overlay (Symphony ring, link lifecycle, bounded flood, flow learning).");
+        root.Add(ExperimentCommands.Converge());
+        root.Add(ExperimentCommands.Flood());
+        root.Add(ExperimentCommands.Route());
+        root.Add(BenchCommand.Create());
+
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0 && !WantsHelp(args))
+        {
+            await Console.Error.WriteLineAsync($"edgevpn-sim: {parsed.Errors[0].Message} (see --help)");
+            return ExitBadInput;
+        }
+        try
+        {
+            return await parsed.InvokeAsync();
+        }
+        catch (UsageException e)
+        {
+            await Console.Error.WriteLineAsync($"edgevpn-sim: {e.Message}");
+            return ExitBadInput;
+        }
+    }
+
+    private static bool WantsHelp(string[] args) => args.Any(a => a is "--help" or "-h" or "-?");
+}
+
+/// <summary>Bad input found after parsing (an unwritable file, an inconsistent combination).</summary>
+public sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,47 @@
+// Options shared by the experiment commands, with their ranges, and their mapping to SimParameters.
+using System.CommandLine;
+using EdgeVpn.Protocol.Topology;
+
+namespace EdgeVpn.Sim.Cli;
+
+public sealed class CommonOptions
+{
+    public readonly Option<int> Nodes;
+    public readonly Option<ulong> Seed = new("--seed", "-s") { Description = "Master seed; the same seed gives the same run, byte for byte", DefaultValueFactory = _ => 1UL };
+    public readonly Option<int?> LongLinks = new("--long-links", "-k") { Description = "Long links per node [default: floor(log2 n), as EdgeVPN]" };
+    public readonly Option<int> Successors = new("--successors") { Description = "Successor links per node", DefaultValueFactory = _ => 2 };
+    public readonly Option<string> Sampler = new("--sampler") { Description = "Long-link distance distribution: harmonic (Symphony) or edgevpn (EdgeVPN's log10 variant)", DefaultValueFactory = _ => "harmonic" };
+    public readonly Option<double> JoinWindow = new("--join-window") { Description = "Seconds (virtual) over which nodes join", DefaultValueFactory = _ => 10.0 };
+    public readonly Option<bool> Json = new("--json") { Description = "Print one JSON object on stdout and nothing else" };
+    public readonly Option<FileInfo?> ExportGraph = new("--export-graph") { Description = "Write the converged overlay as GraphML (networkx, Gephi)" };
+    public readonly Option<FileInfo?> Trace = new("--trace") { Description = "Write every simulated event, one per line (large: use on small runs)" };
+
+    public CommonOptions(int defaultNodes)
+    {
+        Nodes = new Option<int>("--nodes", "-n") { Description = "Number of simulated nodes", DefaultValueFactory = _ => defaultNodes };
+        Nodes.Validators.Add(r => { int v = r.GetValueOrDefault<int>(); if (v < 1 || v > SimParameters.NodesMax) r.AddError($"--nodes must be in 1..{SimParameters.NodesMax}, got {v}"); });
+        LongLinks.Validators.Add(r => { int? v = r.GetValueOrDefault<int?>(); if (v is < 0 or > 64) r.AddError($"--long-links must be in 0..64, got {v}"); });
+        Successors.Validators.Add(r => { int v = r.GetValueOrDefault<int>(); if (v < 1 || v > 16) r.AddError($"--successors must be in 1..16, got {v}"); });
+        Sampler.AcceptOnlyFromAmong("harmonic", "edgevpn");
+        JoinWindow.Validators.Add(r => { double v = r.GetValueOrDefault<double>(); if (!(v >= 0 && v <= 86400)) r.AddError($"--join-window must be in 0..86400 seconds, got {v}"); });
+    }
+
+    public void AddTo(Command c)
+    {
+        c.Add(Nodes); c.Add(Seed); c.Add(LongLinks); c.Add(Successors); c.Add(Sampler);
+        c.Add(JoinWindow); c.Add(Json); c.Add(ExportGraph); c.Add(Trace);
+    }
+
+    public SimParameters ToParameters(ParseResult r) => new()
+    {
+        Nodes = r.GetValue(Nodes),
+        Seed = r.GetValue(Seed),
+        JoinWindow = TimeSpan.FromSeconds(r.GetValue(JoinWindow)),
+        Topology = new TopologyConfig
+        {
+            SuccessorsMin = r.GetValue(Successors),
+            LongLinksMax = r.GetValue(LongLinks),
+            Sampler = r.GetValue(Sampler) == "edgevpn" ? LongLinkSampler.EdgeVpnLog10 : LongLinkSampler.Harmonic,
+        },
+    };
+}

@@ -1,0 +1,83 @@
+// The experiment commands: converge, flood, route. Each prints the seed and every parameter,
+// then its results; checkers that fail make the exit code 1.
+using System.CommandLine;
+using EdgeVpn.Sim.Experiments;
+
+namespace EdgeVpn.Sim.Cli;
+
+public static class ExperimentCommands
+{
+    public static Command Converge()
+    {
+        var o = new CommonOptions(defaultNodes: 10_000);
+        var c = new Command("converge", "Nodes join over the join window; run until the overlay is stable. Reports time to converge, links per node and messages.");
+        o.AddTo(c);
+        c.SetAction(r => RunHost.Run(o.ToParameters(r), r.GetValue(o.Json), r.GetValue(o.ExportGraph), r.GetValue(o.Trace), "converge",
+            (sim, report) => AddConverge(ConvergeExperiment.Run(sim), report)));
+        return c;
+    }
+
+    public static Command Flood()
+    {
+        var o = new CommonOptions(defaultNodes: 10_000);
+        var c = new Command("flood", "Converge, then one broadcast (an ARP request) from a random root; checks exactly-once delivery and that the unicast reply returns over learned flows without loops.");
+        o.AddTo(c);
+        c.SetAction(r => RunHost.Run(o.ToParameters(r), r.GetValue(o.Json), r.GetValue(o.ExportGraph), r.GetValue(o.Trace), "flood",
+            (sim, report) =>
+            {
+                var converge = ConvergeExperiment.Run(sim);
+                if (!converge.Converged) return AddConverge(converge, report);
+                var f = FloodExperiment.Run(sim);
+                report.Add("nodes", f.Nodes).Add("reached", f.Reached).Add("duplicates", f.Duplicates)
+                      .Add("maxHops", f.MaxHops).Add("meanHops", Math.Round(f.MeanHops, 3)).Add("messages", f.Messages)
+                      .Add("replyReturned", f.ReplyReturned).Add("replyHops", f.ReplyHops)
+                      .Add("convergeSeconds", Math.Round(converge.ConvergeSeconds, 3))
+                      .Add("linksPerNode", Math.Round(converge.LinksPerNodeMean, 2))
+                      .Add("ringViolations", converge.RingViolations);
+                if (f.Reached != f.Nodes) report.Problems.Add($"flood reached {f.Reached} of {f.Nodes} nodes");
+                if (f.Duplicates != 0) report.Problems.Add($"flood delivered {f.Duplicates} duplicates");
+                if (!f.ReplyReturned) report.Problems.Add("the unicast ARP reply did not come back to the root (black hole)");
+                if (f.ReplyLooped) report.Problems.Add("the unicast ARP reply visited a node twice (flow loop)");
+                if (converge.RingViolations != 0) report.Problems.Add($"{converge.RingViolations} ring violations: {string.Join("; ", converge.RingViolationSamples)}");
+                return report.Problems.Count == 0;
+            }));
+        return c;
+    }
+
+    public static Command Route()
+    {
+        var o = new CommonOptions(defaultNodes: 16_384);
+        var pairs = new Option<int>("--pairs", "-p") { Description = "Random source/target pairs to route between", DefaultValueFactory = _ => 10_000 };
+        pairs.Validators.Add(r => { int v = r.GetValueOrDefault<int>(); if (v < 1 || v > 10_000_000) r.AddError($"--pairs must be in 1..10000000, got {v}"); });
+        var c = new Command("route", "Converge, then greedy clockwise routing between random pairs over the overlay's links. Reports mean, p99 and max hops.");
+        o.AddTo(c);
+        c.Add(pairs);
+        c.SetAction(r => RunHost.Run(o.ToParameters(r), r.GetValue(o.Json), r.GetValue(o.ExportGraph), r.GetValue(o.Trace), "route",
+            (sim, report) =>
+            {
+                var converge = ConvergeExperiment.Run(sim);
+                if (!converge.Converged) return AddConverge(converge, report);
+                var route = RouteExperiment.Run(sim, Overlay.Capture(sim), r.GetValue(pairs));
+                report.Add("nodes", converge.Nodes).Add("pairs", route.Pairs).Add("meanHops", Math.Round(route.MeanHops, 3))
+                      .Add("medianHops", route.MedianHops).Add("p99Hops", route.P99Hops).Add("maxHops", route.MaxHops)
+                      .Add("failures", route.Failures).Add("linksPerNode", Math.Round(converge.LinksPerNodeMean, 2))
+                      .Add("longLinks", converge.LongLinks);
+                if (route.Failures != 0) report.Problems.Add($"{route.Failures} pairs could not be routed greedily");
+                return route.Failures == 0;
+            }));
+        return c;
+    }
+
+    private static bool AddConverge(ConvergeResult c, Report report)
+    {
+        report.Add("nodes", c.Nodes).Add("converged", c.Converged).Add("convergeSeconds", Math.Round(c.ConvergeSeconds, 3))
+              .Add("settleSeconds", Math.Round(c.SettleSeconds, 3)).Add("linksPerNode", Math.Round(c.LinksPerNodeMean, 2))
+              .Add("linksPerNodeMax", c.LinksPerNodeMax).Add("successorLinks", c.SuccessorLinks).Add("longLinks", c.LongLinks)
+              .Add("onDemandLinks", c.OnDemandLinks).Add("messages", c.Messages).Add("signalMessages", c.SignalMessages)
+              .Add("presenceDeliveries", c.PresenceDeliveries).Add("linkFailures", c.LinkFailures)
+              .Add("protocolErrors", c.ProtocolErrors).Add("ringViolations", c.RingViolations);
+        if (!c.Converged) report.Problems.Add("the overlay did not converge before the deadline");
+        if (c.RingViolations != 0) report.Problems.Add($"{c.RingViolations} ring violations: {string.Join("; ", c.RingViolationSamples)}");
+        return c.Converged && c.RingViolations == 0;
+    }
+}

@@ -1,0 +1,92 @@
+// Runs one simulation for a command: opens output files first (so a bad path fails before an
+// hour of work), shows progress on stderr, measures wall time and peak memory, and prints the
+// report. This is the only place that reads a clock, and it never feeds the simulation.
+using System.Diagnostics;
+using System.Globalization;
+using EdgeVpn.Protocol.Core;
+using Spectre.Console;
+
+namespace EdgeVpn.Sim.Cli;
+
+public sealed class RunHost : ISimProgress
+{
+    private ProgressTask? _task;
+    private double _expectedSeconds = 1;
+
+    public static int Run(SimParameters parameters, bool json, FileInfo? graph, FileInfo? trace, string command,
+                          Func<Simulation, Report, bool> body)
+    {
+        if (parameters.Validate() is { } problem) throw new UsageException(problem);
+        using var graphWriter = OpenForWriting(graph, "--export-graph");
+        using var traceWriter = OpenForWriting(trace, "--trace");
+        var report = new Report(command);
+        foreach (var (k, v) in parameters.Describe()) report.AddParameter(k, v);
+
+        var host = new RunHost { _expectedSeconds = parameters.JoinWindow.TotalSeconds + 5 };
+        var sim = new Simulation(parameters, traceWriter) { Progress = host };
+        var clock = Stopwatch.StartNew();
+        bool ok = false;
+        Overlay? overlay = null;
+        void Work()
+        {
+            ok = body(sim, report);
+            if (graphWriter is not null) { overlay = Overlay.Capture(sim); GraphMlWriter.Write(graphWriter, sim, overlay); }
+        }
+
+        if (ShowProgress())
+        {
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            console.Progress().AutoClear(true).HideCompleted(true)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .Start(ctx => { host._task = ctx.AddTask(command, maxValue: 1.0); Work(); host._task.Value = 1.0; });
+        }
+        else Work();
+        clock.Stop();
+
+        double wall = clock.Elapsed.TotalSeconds;
+        report.Add("events", sim.Stats.Events)
+              .Add("wallSeconds", Math.Round(wall, 3))
+              .Add("eventsPerSecond", Math.Round(sim.Stats.Events / Math.Max(wall, 1e-9)))
+              .Add("peakMemoryMB", PeakMemoryMB())
+              .Add("traceHash", sim.TraceHash.ToString("x16", CultureInfo.InvariantCulture));
+        if (!ok && report.Problems.Count == 0) report.Problems.Add("the run did not meet its checks");
+
+        if (json) Console.Out.WriteLine(report.ToJson());
+        else
+        {
+            report.PrintTable(Console.Out);
+            if (graph is not null) Console.Out.WriteLine($"overlay written to {graph.FullName}");
+        }
+        foreach (var p in report.Problems) Console.Error.WriteLine($"edgevpn-sim: check failed: {p}");
+        return ok && report.Problems.Count == 0 ? CliApp.ExitOk : CliApp.ExitCheckFailed;
+    }
+
+    public void Report(Instant now, long events, string phase)
+    {
+        if (_task is null) return;
+        _task.Description = $"{phase} t={now.TotalSeconds:F1}s events={events:N0}";
+        _task.Value = Math.Min(0.99, now.TotalSeconds / _expectedSeconds);
+    }
+
+    public static long PeakMemoryMB()
+    {
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        return self.PeakWorkingSet64 / (1024 * 1024);
+    }
+
+    private static bool ShowProgress() => !Console.IsErrorRedirected;
+
+    private static StreamWriter? OpenForWriting(FileInfo? file, string option)
+    {
+        if (file is null) return null;
+        try
+        {
+            return new StreamWriter(file.FullName, append: false) { AutoFlush = false };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new UsageException($"{option}: cannot write {file.FullName}: {e.Message}");
+        }
+    }
+}

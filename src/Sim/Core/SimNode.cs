@@ -1,0 +1,17 @@
+// One simulated node: its EdgeNode (created when it joins), its id and the simulator's
+// bookkeeping of its next wake-up and stability.
+using EdgeVpn.Protocol.Node;
+using EdgeVpn.Protocol.Ring;
+
+namespace EdgeVpn.Sim;
+
+public sealed class SimNode(int index, NodeId id)
+{
+    public int Index { get; } = index;
+    public NodeId Id { get; } = id;
+    public EdgeNode? Node { get; internal set; }
+    public bool Joined { get; internal set; }
+    public bool Alive { get; internal set; }
+    internal long NextWakeNs = long.MaxValue;
+    internal bool Stable;
+}

@@ -1,0 +1,59 @@
+// Everything that shapes one simulated run. A run is a pure function of these parameters
+// (the seed included); Describe() prints them all so any run can be repeated.
+using System.Globalization;
+using EdgeVpn.Protocol.Links;
+using EdgeVpn.Protocol.Topology;
+
+namespace EdgeVpn.Sim;
+
+public sealed record SimParameters
+{
+    public int Nodes { get; init; } = 1000;
+    public ulong Seed { get; init; } = 1;
+    /// <summary>Nodes join at uniformly random instants within this window.</summary>
+    public TimeSpan JoinWindow { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>The signaling server publishes roster changes (presence) at this period.</summary>
+    public TimeSpan PresenceInterval { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan BaseLatency { get; init; } = TimeSpan.FromMilliseconds(5);
+    /// <summary>Extra one-way latency across the whole coordinate square (about 1.4x this at most).</summary>
+    public TimeSpan SpanLatency { get; init; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>Round trips a link's transport needs once both ends have each other's data (ICE check, DTLS).</summary>
+    public int SetupRoundTrips { get; init; } = 3;
+    /// <summary>Round trips to the STUN server while an end gathers its candidates.</summary>
+    public int GatherRoundTrips { get; init; } = 1;
+    /// <summary>Converge gives up (and says so) when the overlay is not stable by this virtual time.</summary>
+    public TimeSpan ConvergeDeadline { get; init; } = TimeSpan.FromSeconds(600);
+    public TopologyConfig Topology { get; init; } = new();
+    public LinkConfig Links { get; init; } = new();
+    public int FloodHopsMax { get; init; } = 64;
+
+    public const int NodesMax = 50_000_000;
+
+    public string? Validate()
+    {
+        if (Nodes < 1 || Nodes > NodesMax) return $"nodes: must be in 1..{NodesMax}";
+        if (JoinWindow < TimeSpan.Zero) return "join window: must not be negative";
+        if (PresenceInterval <= TimeSpan.Zero) return "presence interval: must be positive";
+        if (SetupRoundTrips < 0 || SetupRoundTrips > 100) return "setup round trips: must be in 0..100";
+        if (FloodHopsMax < 1 || FloodHopsMax > 255) return "flood hops max: must be in 1..255";
+        return Topology.Validate();
+    }
+
+    public IEnumerable<(string Name, string Value)> Describe()
+    {
+        var c = CultureInfo.InvariantCulture;
+        yield return ("seed", Seed.ToString(c));
+        yield return ("nodes", Nodes.ToString(c));
+        yield return ("joinWindowSeconds", JoinWindow.TotalSeconds.ToString(c));
+        yield return ("presenceIntervalSeconds", PresenceInterval.TotalSeconds.ToString(c));
+        yield return ("baseLatencyMs", BaseLatency.TotalMilliseconds.ToString(c));
+        yield return ("spanLatencyMs", SpanLatency.TotalMilliseconds.ToString(c));
+        yield return ("setupRoundTrips", SetupRoundTrips.ToString(c));
+        yield return ("successorsMin", Topology.SuccessorsMin.ToString(c));
+        yield return ("longLinksMax", Topology.LongLinksMax?.ToString(c) ?? "floor(log2 n)");
+        yield return ("sampler", Topology.Sampler.ToString());
+        yield return ("floodHopsMax", FloodHopsMax.ToString(c));
+        yield return ("linkSetupTimeoutSeconds", Links.SetupTimeout.TotalSeconds.ToString(c));
+        yield return ("keepAliveSeconds", Links.KeepAliveInterval.TotalSeconds.ToString(c));
+    }
+}

@@ -1,0 +1,345 @@
+// The discrete-event engine: virtual time jumps to the next event; every simulated node is one
+// EdgeNode driven through the sans-IO contract (Handle, then drain outputs, then re-arm its one
+// wake-up from PollTimeout). The virtual signaling service relays presence and messages with
+// latency; the link fabric models transports. Same parameters (seed included) → same sequence of
+// events → same TraceHash, byte for byte; an optional trace writer prints every event.
+// Single-threaded by design; nothing here reads a clock.
+using System.Globalization;
+using EdgeVpn.Protocol.Core;
+using EdgeVpn.Protocol.Links;
+using EdgeVpn.Protocol.Node;
+using EdgeVpn.Protocol.Ring;
+
+namespace EdgeVpn.Sim;
+
+/// <summary>Progress callbacks for long runs (the command line draws a bar from them).</summary>
+public interface ISimProgress
+{
+    void Report(Instant now, long events, string phase);
+}
+
+public sealed class Simulation
+{
+    private const string SimFingerprint = "sha-256 simulated";
+    private const string SimEndpoint = "simulated-candidates";
+    private const int ProgressEveryEvents = 1 << 16;
+
+    private readonly EventQueue _queue = new();
+    private readonly LatencyModel _latency;
+    private readonly SimNode[] _nodes;
+    private readonly Dictionary<NodeId, int> _indexOf;
+    private readonly LinkFabric _fabric = new();
+    private readonly DeterministicRandom _nodeSeeds;
+    private readonly EdgeNodeConfig _nodeConfig;
+    private readonly List<int> _roster = new();
+    private readonly TextWriter? _trace;
+    private long _nowNs;
+    private ulong _traceHash = 14695981039346656037UL;
+    private long _viewVersion;
+    private bool _publishScheduled;
+    private long _presenceInFlight;
+    private int _joinsPending;
+    private int _unstable;
+
+    public SimParameters Parameters { get; }
+    public SimStats Stats { get; } = new();
+    public ISimProgress? Progress { get; set; }
+    public string Phase { get; set; } = "run";
+
+    /// <summary>Every observation a node reports (link events, flood deliveries, drops, errors).</summary>
+    public Action<int, NodeEvent>? Observer { get; set; }
+    /// <summary>Frames a node delivers to its local tap (the experiment's virtual hosts answer them).</summary>
+    public Action<int, byte[]>? LocalDelivery { get; set; }
+    /// <summary>Every frame delivered over a link: (receiving node, sending node, frame).</summary>
+    public Action<int, int, byte[]>? LinkFrameTap { get; set; }
+    /// <summary>Frames scheduled on links or from taps and not yet processed.</summary>
+    public long FramesInFlight { get; private set; }
+
+    public Simulation(SimParameters parameters, TextWriter? trace = null)
+    {
+        if (parameters.Validate() is { } problem) throw new ArgumentException(problem, nameof(parameters));
+        Parameters = parameters;
+        _trace = trace;
+        var master = new DeterministicRandom(parameters.Seed);
+        _latency = new LatencyModel(parameters.Nodes, master.Fork("latency"), parameters.BaseLatency, parameters.SpanLatency);
+        _nodeSeeds = master.Fork("nodes");
+        _nodeConfig = new EdgeNodeConfig
+        {
+            Topology = parameters.Topology,
+            Links = parameters.Links,
+            FloodHopsMax = parameters.FloodHopsMax,
+        };
+
+        var ids = master.Fork("node-ids");
+        _nodes = new SimNode[parameters.Nodes];
+        _indexOf = new Dictionary<NodeId, int>(parameters.Nodes);
+        for (int i = 0; i < parameters.Nodes; i++)
+        {
+            NodeId id;
+            do id = new NodeId(ids.NextUInt128()); while (_indexOf.ContainsKey(id));
+            _nodes[i] = new SimNode(i, id);
+            _indexOf.Add(id, i);
+        }
+
+        var joins = master.Fork("joins");
+        long windowNs = parameters.JoinWindow.Ticks * 100;
+        for (int i = 0; i < parameters.Nodes; i++)
+        {
+            long at = windowNs == 0 ? 0 : (long)(joins.NextDouble() * windowNs);
+            Push(at, new SimEvent(EventKind.Join, i, -1, 0, null));
+        }
+        _joinsPending = parameters.Nodes;
+    }
+
+    public Instant Now => new(_nowNs);
+    public IReadOnlyList<SimNode> Nodes => _nodes;
+    public ulong TraceHash => _traceHash;
+    public int LiveLinksInFabric => _fabric.Count;
+    public bool TryIndexOf(NodeId id, out int index) => _indexOf.TryGetValue(id, out index);
+
+    /// <summary>All nodes joined, the last roster delivered, and every node has all the links it wants.</summary>
+    public bool IsConverged => _joinsPending == 0 && !_publishScheduled && _presenceInFlight == 0 && _unstable == 0;
+
+    /// <summary>Runs events until stop() holds (checked after each event) or virtual time passes the deadline. True if stopped by stop().</summary>
+    public bool RunUntil(Func<bool> stop, Instant deadline)
+    {
+        if (stop()) return true;
+        while (_queue.PeekTime <= deadline.Nanoseconds && _queue.TryPop(out long t, out var e))
+        {
+            _nowNs = t;
+            Process(e);
+            if (stop()) return true;
+        }
+        if (_queue.Count == 0 || _queue.PeekTime > deadline.Nanoseconds) _nowNs = Math.Max(_nowNs, Math.Min(deadline.Nanoseconds, _nowNs));
+        return stop();
+    }
+
+    /// <summary>Runs every event up to and including the given instant.</summary>
+    public void RunFor(TimeSpan duration)
+    {
+        long end = _nowNs + duration.Ticks * 100;
+        RunUntil(() => false, new Instant(end));
+        _nowNs = end;
+    }
+
+    /// <summary>Schedules a frame from node's local tap, now.</summary>
+    public void InjectLocalFrame(int node, byte[] frame)
+    {
+        FramesInFlight++;
+        Push(_nowNs, new SimEvent(EventKind.LocalFrame, node, -1, 0, frame));
+    }
+
+    // ---- the loop ----
+
+    private void Push(long timeNs, in SimEvent e) => _queue.Push(timeNs, e);
+
+    private void Process(in SimEvent e)
+    {
+        Stats.Events++;
+        _traceHash = StableHash.Combine(StableHash.Combine(StableHash.Combine(_traceHash, (ulong)_nowNs), (ulong)e.Kind | ((ulong)(uint)e.Node << 8) | ((ulong)(uint)e.From << 36)), e.Link);
+        _trace?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{_nowNs} {e.Kind} n={e.Node} from={e.From} link={e.Link:x16}"));
+        if ((Stats.Events & (ProgressEveryEvents - 1)) == 0) Progress?.Report(Now, Stats.Events, Phase);
+
+        switch (e.Kind)
+        {
+            case EventKind.Join: Join(e.Node); return;
+            case EventKind.PresencePublish: PublishPresence(); return;
+            case EventKind.PresenceDeliver:
+                _presenceInFlight--;
+                Deliver(e.Node, new NodeInput.Presence((MembershipView)e.Payload!));
+                return;
+            case EventKind.Wake: Wake(e.Node); return;
+            case EventKind.Signal:
+                Stats.SignalMessages++;
+                Deliver(e.Node, new NodeInput.Signal(_nodes[e.From].Id, (LinkSignal)e.Payload!));
+                return;
+            case EventKind.EndpointPrepared:
+                Deliver(e.Node, new NodeInput.EndpointPrepared(new LinkId(e.Link), SimEndpoint));
+                return;
+            case EventKind.TransportUp:
+                if (_fabric.Get(e.Link) is { Up: true } up && !up.AnyClosed)
+                    Deliver(e.Node, new NodeInput.TransportUp(new LinkId(e.Link)));
+                return;
+            case EventKind.TransportDown:
+                Deliver(e.Node, new NodeInput.TransportDown(new LinkId(e.Link)));
+                return;
+            case EventKind.LinkFrame:
+                FramesInFlight--;
+                if (_fabric.Get(e.Link) is { } lf && !lf.IsClosed(e.Node))
+                {
+                    LinkFrameTap?.Invoke(e.Node, e.From, (byte[])e.Payload!);
+                    Deliver(e.Node, new NodeInput.LinkFrame(new LinkId(e.Link), (byte[])e.Payload!));
+                }
+                return;
+            case EventKind.KeepAlive:
+                Stats.KeepAlives++;
+                if (_fabric.Get(e.Link) is { } ka && !ka.IsClosed(e.Node))
+                    Deliver(e.Node, new NodeInput.KeepAlive(new LinkId(e.Link)));
+                return;
+            case EventKind.LocalFrame:
+                FramesInFlight--;
+                Deliver(e.Node, new NodeInput.LocalFrame((byte[])e.Payload!));
+                return;
+            case EventKind.Leave:
+                Deliver(e.Node, new NodeInput.Leave());
+                return;
+        }
+    }
+
+    private void Join(int index)
+    {
+        var n = _nodes[index];
+        _joinsPending--;
+        n.Node = new EdgeNode(n.Id, _nodeConfig, _nodeSeeds.Fork((ulong)index), SimFingerprint);
+        n.Joined = true;
+        n.Alive = true;
+        n.Stable = true;
+        _roster.Add(index);
+        SchedulePublish();
+        AfterInput(n);
+    }
+
+    private void SchedulePublish()
+    {
+        if (_publishScheduled) return;
+        _publishScheduled = true;
+        long period = Parameters.PresenceInterval.Ticks * 100;
+        long at = (_nowNs / period + 1) * period;
+        Push(at, new SimEvent(EventKind.PresencePublish, -1, -1, 0, null));
+    }
+
+    private void PublishPresence()
+    {
+        _publishScheduled = false;
+        var ids = new NodeId[_roster.Count];
+        for (int i = 0; i < ids.Length; i++) ids[i] = _nodes[_roster[i]].Id;
+        var view = new MembershipView(ids, ++_viewVersion);
+        foreach (int member in _roster)
+        {
+            _presenceInFlight++;
+            Stats.PresenceDeliveries++;
+            Push(_nowNs + _latency.ToServerNs(member), new SimEvent(EventKind.PresenceDeliver, member, -1, 0, view));
+        }
+    }
+
+    private void Wake(int index)
+    {
+        var n = _nodes[index];
+        if (!n.Alive || n.NextWakeNs != _nowNs) return; // superseded by an earlier wake-up
+        n.NextWakeNs = long.MaxValue;
+        n.Node!.HandleTimeout(Now);
+        AfterInput(n);
+    }
+
+    private void Deliver(int index, NodeInput input)
+    {
+        var n = _nodes[index];
+        if (!n.Alive) return;
+        n.Node!.Handle(Now, input);
+        AfterInput(n);
+    }
+
+    private void AfterInput(SimNode n)
+    {
+        var node = n.Node!;
+        while (node.TryPollOutput(out var output)) Dispatch(n, output);
+        node.CheckInvariants();
+
+        if (node.PollTimeout() is { } t)
+        {
+            long at = Math.Max(t.Nanoseconds, _nowNs);
+            if (at < n.NextWakeNs)
+            {
+                n.NextWakeNs = at;
+                Push(at, new SimEvent(EventKind.Wake, n.Index, -1, 0, null));
+            }
+        }
+
+        bool stable = node.IsStable;
+        if (stable != n.Stable)
+        {
+            n.Stable = stable;
+            _unstable += stable ? -1 : 1;
+        }
+    }
+
+    private void Dispatch(SimNode n, NodeOutput output)
+    {
+        int i = n.Index;
+        switch (output)
+        {
+            case NodeOutput.SendSignal s:
+            {
+                if (!_indexOf.TryGetValue(s.To, out int to)) { Stats.Drops++; return; }
+                long delay = _latency.ToServerNs(i) + _latency.ToServerNs(to);
+                Push(_nowNs + delay, new SimEvent(EventKind.Signal, to, i, s.Message.Link.Value, s.Message));
+                return;
+            }
+            case NodeOutput.PrepareEndpoint p:
+            {
+                if (!_indexOf.TryGetValue(p.Peer, out int peer)) return;
+                _fabric.Attach(p.Link.Value, i, peer);
+                long gather = 2L * Parameters.GatherRoundTrips * _latency.ToServerNs(i);
+                Push(_nowNs + gather, new SimEvent(EventKind.EndpointPrepared, i, -1, p.Link.Value, null));
+                return;
+            }
+            case NodeOutput.ConnectTransport c:
+            {
+                if (_fabric.Connect(c.Link.Value, i, out var v) && v is not null)
+                {
+                    v.Up = true;
+                    long setup = 2L * Parameters.SetupRoundTrips * _latency.BetweenNs(v.A, v.B);
+                    Push(_nowNs + setup, new SimEvent(EventKind.TransportUp, v.A, v.B, c.Link.Value, null));
+                    Push(_nowNs + setup, new SimEvent(EventKind.TransportUp, v.B, v.A, c.Link.Value, null));
+                }
+                return;
+            }
+            case NodeOutput.CloseTransport c:
+            {
+                int other = _fabric.Close(c.Link.Value, i);
+                if (other >= 0) Push(_nowNs + _latency.BetweenNs(i, other), new SimEvent(EventKind.TransportDown, other, i, c.Link.Value, null));
+                return;
+            }
+            case NodeOutput.SendKeepAlive k:
+            {
+                if (_fabric.Get(k.Link.Value) is { Up: true } v && !v.AnyClosed)
+                {
+                    int other = v.Other(i);
+                    Push(_nowNs + _latency.BetweenNs(i, other), new SimEvent(EventKind.KeepAlive, other, i, k.Link.Value, null));
+                }
+                return;
+            }
+            case NodeOutput.SendOnLink f:
+            {
+                if (_fabric.Get(f.Link.Value) is { Up: true } v && !v.AnyClosed)
+                {
+                    int other = v.Other(i);
+                    Stats.LinkFrames++;
+                    FramesInFlight++;
+                    Push(_nowNs + _latency.BetweenNs(i, other), new SimEvent(EventKind.LinkFrame, other, i, f.Link.Value, f.Frame));
+                }
+                else Stats.Drops++;
+                return;
+            }
+            case NodeOutput.DeliverLocal d:
+                LocalDelivery?.Invoke(i, d.Frame);
+                return;
+            case NodeOutput.Observed o:
+                Count(o.Event);
+                Observer?.Invoke(i, o.Event);
+                return;
+        }
+    }
+
+    private void Count(NodeEvent e)
+    {
+        switch (e)
+        {
+            case NodeEvent.LinkUp: Stats.LinksUp++; break;
+            case NodeEvent.LinkDown: Stats.LinksDown++; break;
+            case NodeEvent.LinkFailed: Stats.LinkFailures++; break;
+            case NodeEvent.Error: Stats.ProtocolErrors++; break;
+            case NodeEvent.Dropped: Stats.Drops++; break;
+        }
+    }
+}

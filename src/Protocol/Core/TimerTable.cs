@@ -1,11 +1,16 @@
 // A machine's timers: one optional deadline per timer kind, indexed by a small enum, walked in
 // a fixed order (quinn-proto's TimerTable). Firing is explicit: Expired(now) lists the due kinds
 // and clears them, so an early HandleTimeout finds nothing due and does nothing.
+// Any enum works: slots follow the declared values in increasing order, so kinds need not
+// start at 0 or be contiguous; a value the enum does not declare is an ArgumentOutOfRangeException.
 namespace EdgeVpn.Protocol.Core;
 
 public sealed class TimerTable<TKind> where TKind : struct, Enum
 {
-    private readonly Instant?[] _deadlines = new Instant?[Enum.GetValues<TKind>().Length];
+    // The distinct declared values, sorted: a kind's slot is its index here.
+    private static readonly TKind[] Kinds = Enum.GetValues<TKind>().Distinct().Order().ToArray();
+
+    private readonly Instant?[] _deadlines = new Instant?[Kinds.Length];
 
     public void Set(TKind kind, Instant at) => _deadlines[Index(kind)] = at;
     public void Stop(TKind kind) => _deadlines[Index(kind)] = null;
@@ -27,5 +32,9 @@ public sealed class TimerTable<TKind> where TKind : struct, Enum
         return false;
     }
 
-    private static int Index(TKind kind) => Convert.ToInt32(kind, System.Globalization.CultureInfo.InvariantCulture);
+    private static int Index(TKind kind)
+    {
+        int i = Array.BinarySearch(Kinds, kind);
+        return i >= 0 ? i : throw new ArgumentOutOfRangeException(nameof(kind), kind, $"not a declared {typeof(TKind).Name}");
+    }
 }

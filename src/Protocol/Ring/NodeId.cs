@@ -46,7 +46,13 @@ public readonly struct NodeId : IEquatable<NodeId>, IComparable<NodeId>
         ClockwiseDistance(a, x) <= ClockwiseDistance(a, b);
 
     /// <summary>The clockwise distance as a fraction of the ring, in [0, 1).</summary>
-    public static double FractionOfRing(UInt128 distance) => (double)distance / 3.402823669209385e38;
+    /// <remarks>Distances within 2^74 of 2^128 round to 2^128 as doubles; they map to the largest
+    /// double below 1 so that the result never reaches 1.</remarks>
+    public static double FractionOfRing(UInt128 distance) =>
+        Math.Min((double)distance * TwoToMinus128, LargestBelowOne);
+
+    private static readonly double TwoToMinus128 = Math.ScaleB(1.0, -128);
+    private static readonly double LargestBelowOne = Math.BitDecrement(1.0);
 
     /// <summary>The offset that is the given fraction (in [0, 1]) of the ring, saturating below 2^128.</summary>
     public static UInt128 OffsetOfFraction(double fraction)

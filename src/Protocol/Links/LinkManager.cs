@@ -440,8 +440,9 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>
                 _outputs.Enqueue(new LinkOutput.SendSignal(r.Peer, new LinkResponse(data.RequestLink, LinkRefusal.Collision, "", "")));
                 break;
             case LinkAction.MarkConnected:
-                r.ConnectedAt = now;
-                r.LastActivity = now;
+                // Clamped so that a host whose clock stepped back cannot break the record's own ordering.
+                r.ConnectedAt = Instant.Max(now, r.CreatedAt);
+                r.LastActivity = Instant.Max(r.ConnectedAt, r.LastActivity);
                 _backoff.Reset(r.Peer);
                 _timeoutDirty = true;
                 _outputs.Enqueue(new LinkOutput.Connected(r.Link, r.Peer, r.Kind, r.Initiator));

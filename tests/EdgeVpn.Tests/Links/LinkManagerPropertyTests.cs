@@ -60,32 +60,56 @@ public class LinkManagerPropertyTests
 
         foreach (int x in steps)
         {
-            int op = x % 16;
-            NodeId peer = Peers[(x >> 4) % Peers.Length];
-            LinkId link = (x >> 8) % 3 != 0 && seenLinks.Count > 0
-                ? seenLinks[(x >> 10) % seenLinks.Count]
-                : new LinkId((ulong)((x >> 10) % 4));
-            string endpoint = (x >> 12) % 7 == 0 ? "this-endpoint-is-too-long" : "ep";
+            int op = x % 20;
+            var live = m.Snapshot();
+            NodeId peer;
+            LinkId link;
+            if ((x >> 5) % 4 != 0 && live.Count > 0)
+            {
+                // Mostly talk about a record that exists, so that deep states are reached.
+                var r = live[(x >> 7) % live.Count];
+                (peer, link) = (r.Peer, r.Link);
+            }
+            else
+            {
+                peer = Peers[(x >> 4) % Peers.Length];
+                link = (x >> 8) % 3 != 0 && seenLinks.Count > 0
+                    ? seenLinks[(x >> 10) % seenLinks.Count]
+                    : new LinkId((ulong)((x >> 10) % 4));
+            }
+            string endpoint = (x >> 12) % 9 == 0 ? "this-endpoint-is-too-long" : "ep";
             var refusal = (LinkRefusal)((x >> 15) % 6);
             admission.Answer = (x >> 18) % 4 == 0 ? LinkRefusal.NotAccepting : LinkRefusal.None;
-            now += TimeSpan.FromMilliseconds((x >> 20) % 7 == 0 ? (x >> 23) * 40 % 20_000 : (x >> 23) % 400);
+            now += (x >> 20) % 12 == 0
+                ? TimeSpan.FromMilliseconds((x >> 23) * 40)
+                : TimeSpan.FromMilliseconds((x >> 23) % 60);
+            var kind = (LinkKind)((x >> 9) % 3);
 
             LinkInput? input = op switch
             {
-                0 or 1 => new LinkInput.Open(peer, (LinkKind)((x >> 8) % 3)),
+                0 or 1 => new LinkInput.Open(Peers[(x >> 4) % Peers.Length], kind),
                 2 => new LinkInput.Close(peer),
-                3 => new LinkInput.SignalReceived(peer, new LinkRequest(link, (LinkKind)((x >> 9) % 3))),
+                3 => new LinkInput.SignalReceived(peer, new LinkRequest(link, kind)),
                 4 => new LinkInput.SignalReceived(peer, new LinkResponse(link, LinkRefusal.None, endpoint, "fp")),
                 5 => new LinkInput.SignalReceived(peer, new LinkResponse(link, refusal, "", "")),
                 6 => new LinkInput.SignalReceived(peer, new LinkComplete(link, endpoint, "fp")),
-                7 or 8 => new LinkInput.EndpointPrepared(link, endpoint),
-                9 or 10 => new LinkInput.TransportUp(link),
-                11 => new LinkInput.TransportDown(link),
-                12 => new LinkInput.Activity(link),
-                _ => null,
+                7 => new LinkInput.EndpointPrepared(link, endpoint),
+                8 => new LinkInput.TransportUp(link),
+                9 => new LinkInput.TransportDown(link),
+                10 => new LinkInput.Activity(link),
+                11 or 12 => null,
+                // The input a cooperative peer and host would give next for that record.
+                _ => live.FirstOrDefault(r => r.Link == link) is not { } rec ? new LinkInput.Open(peer, kind) : rec.State switch
+                {
+                    LinkState.Requested => new LinkInput.SignalReceived(peer, new LinkResponse(link, LinkRefusal.None, "ep", "fp")),
+                    LinkState.Preparing => new LinkInput.EndpointPrepared(link, "ep"),
+                    LinkState.Responded => new LinkInput.SignalReceived(peer, new LinkComplete(link, "ep", "fp")),
+                    LinkState.Connecting => new LinkInput.TransportUp(link),
+                    _ => new LinkInput.Activity(link),
+                },
             };
             if (input is not null) m.Handle(now, input);
-            else if (op == 13 && m.PollTimeout() is { } due) { now = Instant.Max(now, due); m.HandleTimeout(now); }
+            else if (op == 12 && m.PollTimeout() is { } due) { now = Instant.Max(now, due); m.HandleTimeout(now); }
             else m.HandleTimeout(now);
 
             while (m.TryPollOutput(out var o))
@@ -102,7 +126,31 @@ public class LinkManagerPropertyTests
 
             if (checkEachStep) CheckObservable(m, now);
         }
+        if (checkEachStep) CheckHostIsNeverToldToUndoWhatItWasNotAskedToDo(trace);
         return trace;
+    }
+
+    /// <summary>Per link id: closes <= prepares, connects <= prepares, removals <= Connected events.</summary>
+    private static void CheckHostIsNeverToldToUndoWhatItWasNotAskedToDo(List<LinkOutput> trace)
+    {
+        var prepared = new Dictionary<LinkId, int>();
+        var closed = new Dictionary<LinkId, int>();
+        var connectCalls = new Dictionary<LinkId, int>();
+        var connected = new Dictionary<LinkId, int>();
+        var removed = new Dictionary<LinkId, int>();
+        static int Bump(Dictionary<LinkId, int> d, LinkId id) => d[id] = d.GetValueOrDefault(id) + 1;
+        foreach (var o in trace)
+        {
+            switch (o)
+            {
+                case LinkOutput.PrepareEndpoint p: Bump(prepared, p.Link); break;
+                case LinkOutput.CloseTransport c: Assert.True(Bump(closed, c.Link) <= prepared.GetValueOrDefault(c.Link), $"CloseTransport {c.Link} without PrepareEndpoint"); break;
+                case LinkOutput.ConnectTransport c: Assert.True(Bump(connectCalls, c.Link) <= prepared.GetValueOrDefault(c.Link), $"ConnectTransport {c.Link} without PrepareEndpoint"); break;
+                case LinkOutput.Connected c: Assert.True(Bump(connected, c.Link) <= connectCalls.GetValueOrDefault(c.Link), $"Connected {c.Link} without ConnectTransport"); break;
+                case LinkOutput.Removed r: Assert.True(Bump(removed, r.Link) <= connected.GetValueOrDefault(r.Link), $"Removed {r.Link} without Connected"); break;
+                case LinkOutput.SendKeepAlive k: Assert.True(connected.GetValueOrDefault(k.Link) > removed.GetValueOrDefault(k.Link), $"keep-alive on {k.Link} which is not connected"); break;
+            }
+        }
     }
 
     private static void CheckObservable(LinkManager m, Instant now)

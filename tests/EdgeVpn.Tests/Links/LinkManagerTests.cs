@@ -161,6 +161,26 @@ public class LinkManagerTests
     }
 
     [Fact]
+    public void The_backoff_table_forgets_the_earliest_expiring_peer_when_full()
+    {
+        var m = Manager(1, config: Defaults with { BackoffPeersMax = 2, BackoffJitter = 0 });
+        void Fail(ulong peer, double at)
+        {
+            var id = DriveInitiator(m, Id(peer), LinkState.Connecting, At(at));
+            m.Step(At(at), new LinkInput.TransportDown(id));
+        }
+        Fail(5, 0);
+        Fail(6, 1);
+        Fail(6, 10); // second failure: excluded 10 s, until 20
+        Fail(7, 11); // table full: peer 5 (until 5) goes, peer 6 (until 20) stays
+
+        Assert.Equal(0, m.FailuresOf(Id(5)));
+        Assert.Equal(2, m.FailuresOf(Id(6)));
+        Assert.Equal(1, m.FailuresOf(Id(7)));
+        Assert.Equal(At(20), m.ExcludedUntil(Id(6), At(11)));
+    }
+
+    [Fact]
     public void A_successful_link_forgets_earlier_failures()
     {
         var m = Manager(10);

@@ -69,7 +69,7 @@ internal struct LinkBackoff
     {
         long ticks = config.BackoffBase.Ticks;
         long max = config.BackoffMax.Ticks;
-        for (int k = 1; k < failures && ticks < max; k++) ticks = ticks > max / 2 ? max : ticks * 2;
+        for (int k = 1; k < failures && ticks > 0 && ticks < max; k++) ticks = ticks > max / 2 ? max : ticks * 2;
         return TimeSpan.FromTicks(Math.Min(ticks, max));
     }
 

@@ -211,7 +211,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>
 
     public void HandleTimeout(Instant now)
     {
-        // Setup deadlines first, in peer order, so a record never both expires and gets swept.
+        // Setup deadlines, then the keep-alive sweep; both walk records in peer order so the outputs are reproducible.
         for (int i = 0; i < _count;)
         {
             ref readonly Record r = ref _records![i];
@@ -265,8 +265,15 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>
                 throw new InvariantViolation($"link {r.Link} in {r.State} holds remote endpoint data={r.RemoteEndpoint is not null}");
             if (r.State == LinkState.Connected && (r.ConnectedAt < r.CreatedAt || r.LastActivity < r.ConnectedAt))
                 throw new InvariantViolation($"link {r.Link}: created {r.CreatedAt}, connected {r.ConnectedAt}, last activity {r.LastActivity}");
-            for (int j = 0; j < i; j++)
-                if (_records[j].Link == r.Link) throw new InvariantViolation($"link id {r.Link} used by two records");
+        }
+        if (_count > 1)
+        {
+            // Sorted copy instead of a pairwise scan: this runs after every step of every simulated node.
+            Span<ulong> ids = _count <= 128 ? stackalloc ulong[_count] : new ulong[_count];
+            for (int i = 0; i < _count; i++) ids[i] = _records![i].Link.Value;
+            ids.Sort();
+            for (int i = 1; i < ids.Length; i++)
+                if (ids[i] == ids[i - 1]) throw new InvariantViolation($"link id {new LinkId(ids[i])} used by two records");
         }
         if (!_timeoutDirty && _nextTimeout != ComputeNextTimeout()) throw new InvariantViolation("cached next timeout is stale");
         _backoff.CheckInvariants(_config.BackoffPeersMax);

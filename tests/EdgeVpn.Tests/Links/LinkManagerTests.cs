@@ -485,4 +485,26 @@ public class LinkManagerTests
         Assert.Equal(1, m.CountIncoming(LinkKind.LongDistance));
         Assert.Equal(0, m.CountIncoming(LinkKind.Successor));
     }
+
+    [Fact]
+    public void Every_transition_keeps_a_record_within_the_states_of_its_side()
+    {
+        foreach (bool initiator in new[] { true, false })
+            foreach (var from in Enum.GetValues<LinkState>())
+                foreach (var ev in Enum.GetValues<LinkEvent>())
+                {
+                    if (!LinkTransitions.TryGet(initiator, from, ev, out var t)) continue;
+                    Assert.True(LinkTransitions.IsReachable(initiator, from), $"row from unreachable {from} (initiator={initiator})");
+                    if (t.Next is { } next) Assert.True(LinkTransitions.IsReachable(initiator, next), $"{from} --{ev}--> {next} (initiator={initiator})");
+                }
+        Assert.False(LinkTransitions.TryGet(true, LinkState.Requested, LinkEvent.TransportUp, out _));
+    }
+
+    [Fact]
+    public void A_zero_backoff_base_never_excludes_and_never_loops()
+    {
+        var config = Defaults with { BackoffBase = TimeSpan.Zero };
+        Assert.Equal(TimeSpan.Zero, LinkBackoff.Delay(int.MaxValue, config));
+        Assert.Equal(config.BackoffMax, LinkBackoff.Delay(int.MaxValue, Defaults));
+    }
 }

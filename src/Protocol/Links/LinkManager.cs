@@ -1,0 +1,576 @@
+// The link lifecycle of one node (EdgeVPN's LinkManager): negotiates links over signaling
+// (request -> response with the responder's endpoint -> completion with the initiator's),
+// asks the host to prepare and connect the transport, keeps connected links alive, removes dead
+// ones, and excludes failing peers for a growing, jittered back-off.
+// Contract: sans-IO (see IStateMachine). Handle/HandleTimeout never throw on any input; inputs the
+// transition table (LinkTransitions) does not allow come out as Error outputs and change nothing.
+// Inputs naming a link this machine no longer knows are normal races and are ignored silently.
+// Sized for a million instances per process: records live in one array sorted by peer id, all
+// collections are allocated on first use, and no iteration depends on hash order.
+using EdgeVpn.Protocol.Core;
+using EdgeVpn.Protocol.Ring;
+
+namespace EdgeVpn.Protocol.Links;
+
+public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>
+{
+    private const string MachineName = "LinkManager";
+    private const string NoRecord = "NoLink";
+
+    private struct Record
+    {
+        public NodeId Peer;
+        public LinkId Link;
+        public LinkKind Kind;
+        public LinkState State;
+        public bool Initiator;
+        public Instant CreatedAt;
+        public Instant ConnectedAt;
+        public Instant LastActivity;
+        // Initiator only, between the accepted response and its own EndpointPrepared.
+        public string? RemoteEndpoint;
+        public string? RemoteFingerprint;
+    }
+
+    /// <summary>What a classified input carries into a transition besides the event itself.</summary>
+    private readonly struct EventData(LinkId requestLink = default, LinkRefusal refusal = LinkRefusal.None, string? endpoint = null, string? fingerprint = null)
+    {
+        public LinkId RequestLink { get; } = requestLink;
+        public LinkRefusal Refusal { get; } = refusal;
+        public string? Endpoint { get; } = endpoint;
+        public string? Fingerprint { get; } = fingerprint;
+    }
+
+    private enum StepResult : byte { Rejected, Stayed, Deleted }
+
+    private readonly string _fingerprint;
+    private readonly LinkConfig _config;
+    private readonly DeterministicRandom _random;
+    private readonly ILinkAdmission _admission;
+
+    private Record[]? _records;
+    private int _count;
+    private LinkBackoff _backoff;
+    private OutputQueue<LinkOutput> _outputs;
+
+    // Keep-alive and dead-link sweep; armed only while there are records.
+    private Instant? _maintenanceAt;
+    private Instant? _nextTimeout;
+    private bool _timeoutDirty;
+
+    public LinkManager(NodeId self, string fingerprint, LinkConfig config, DeterministicRandom random, ILinkAdmission admission)
+    {
+        ArgumentNullException.ThrowIfNull(fingerprint);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentNullException.ThrowIfNull(admission);
+        if (config.SetupTimeout <= TimeSpan.Zero) throw new ArgumentException("SetupTimeout must be positive", nameof(config));
+        if (config.KeepAliveInterval <= TimeSpan.Zero) throw new ArgumentException("KeepAliveInterval must be positive", nameof(config));
+        if (config.DeadLinkTimeout <= TimeSpan.Zero) throw new ArgumentException("DeadLinkTimeout must be positive", nameof(config));
+        if (config.BackoffBase < TimeSpan.Zero || config.BackoffMax < config.BackoffBase) throw new ArgumentException("need 0 <= BackoffBase <= BackoffMax", nameof(config));
+        if (!(config.BackoffJitter >= 0 && config.BackoffJitter <= 1)) throw new ArgumentException("BackoffJitter must be in [0, 1]", nameof(config));
+        if (config.LinksMax < 1) throw new ArgumentException("LinksMax must be at least 1", nameof(config));
+        if (config.BackoffPeersMax < 1) throw new ArgumentException("BackoffPeersMax must be at least 1", nameof(config));
+        if (config.EndpointLengthMax < 0) throw new ArgumentException("EndpointLengthMax must not be negative", nameof(config));
+        Self = self;
+        _fingerprint = fingerprint;
+        _config = config;
+        _random = random;
+        _admission = admission;
+    }
+
+    public NodeId Self { get; }
+
+    public int Count => _count;
+
+    public bool HasPendingSetups
+    {
+        get
+        {
+            for (int i = 0; i < _count; i++)
+                if (_records![i].State != LinkState.Connected) return true;
+            return false;
+        }
+    }
+
+    public bool HasLink(NodeId peer) => FindPeer(peer) >= 0;
+
+    public LinkState? StateOf(NodeId peer)
+    {
+        int i = FindPeer(peer);
+        return i >= 0 ? _records![i].State : null;
+    }
+
+    public LinkId? LinkIdOf(NodeId peer)
+    {
+        int i = FindPeer(peer);
+        return i >= 0 ? _records![i].Link : null;
+    }
+
+    public bool TryGetPeer(LinkId link, out NodeId peer)
+    {
+        int i = FindLink(link);
+        peer = i >= 0 ? _records![i].Peer : default;
+        return i >= 0;
+    }
+
+    public bool IsExcluded(NodeId peer, Instant now) => _backoff.IsExcluded(peer, now);
+
+    public bool IsProtected(NodeId peer, Instant now)
+    {
+        int i = FindPeer(peer);
+        if (i < 0) return false;
+        ref readonly Record r = ref _records![i];
+        return r.State == LinkState.Connected && now < r.ConnectedAt + _config.ProtectionWindow;
+    }
+
+    public int CountIncoming(LinkKind kind)
+    {
+        int n = 0;
+        for (int i = 0; i < _count; i++)
+            if (!_records![i].Initiator && _records[i].Kind == kind) n++;
+        return n;
+    }
+
+    public int CountIncoming()
+    {
+        int n = 0;
+        for (int i = 0; i < _count; i++)
+            if (!_records![i].Initiator) n++;
+        return n;
+    }
+
+    /// <summary>When the peer's back-off ends, or null when it is not excluded at now.</summary>
+    public Instant? ExcludedUntil(NodeId peer, Instant now) => _backoff.ExcludedUntil(peer, now);
+
+    /// <summary>Consecutive failures remembered for the peer (0 when none): for tests and traces.</summary>
+    public int FailuresOf(NodeId peer) => _backoff.FailuresOf(peer);
+
+    public IReadOnlyList<LinkSnapshot> Snapshot()
+    {
+        if (_count == 0) return Array.Empty<LinkSnapshot>();
+        var result = new LinkSnapshot[_count];
+        for (int i = 0; i < _count; i++)
+        {
+            ref readonly Record r = ref _records![i];
+            result[i] = new LinkSnapshot(r.Link, r.Peer, r.Kind, r.State, r.Initiator, r.CreatedAt,
+                r.State == LinkState.Connected ? r.ConnectedAt : null);
+        }
+        return result;
+    }
+
+    public bool TryPollOutput(out LinkOutput output) => _outputs.TryDequeue(out output);
+
+    public Instant? PollTimeout()
+    {
+        if (_timeoutDirty)
+        {
+            _nextTimeout = ComputeNextTimeout();
+            _timeoutDirty = false;
+        }
+        return _nextTimeout;
+    }
+
+    public void Handle(Instant now, LinkInput input)
+    {
+        switch (input)
+        {
+            case LinkInput.Open open:
+                OnOpen(now, open.Peer, open.Kind);
+                break;
+            case LinkInput.Close close:
+                {
+                    int i = FindPeer(close.Peer);
+                    if (i >= 0) Step(i, LinkEvent.Close, now, "Close", default);
+                    break;
+                }
+            case LinkInput.SignalReceived received:
+                OnSignal(now, received.From, received.Signal);
+                break;
+            case LinkInput.EndpointPrepared prepared:
+                {
+                    if (!EndpointIsValid(prepared.Endpoint, "EndpointPrepared", "endpoint")) break;
+                    int i = FindLink(prepared.Link);
+                    if (i >= 0) Step(i, LinkEvent.EndpointPrepared, now, "EndpointPrepared", new EventData(endpoint: prepared.Endpoint));
+                    break;
+                }
+            case LinkInput.TransportUp up:
+                StepByLink(now, up.Link, LinkEvent.TransportUp, "TransportUp");
+                break;
+            case LinkInput.TransportDown down:
+                StepByLink(now, down.Link, LinkEvent.TransportDown, "TransportDown");
+                break;
+            case LinkInput.Activity activity:
+                StepByLink(now, activity.Link, LinkEvent.Activity, "Activity");
+                break;
+            default:
+                Error(NoRecord, input?.GetType().Name ?? "null", "unknown input");
+                break;
+        }
+    }
+
+    public void HandleTimeout(Instant now)
+    {
+        // Setup deadlines, then the keep-alive sweep; both walk records in peer order so the outputs are reproducible.
+        for (int i = 0; i < _count;)
+        {
+            ref readonly Record r = ref _records![i];
+            if (r.State != LinkState.Connected && r.CreatedAt + _config.SetupTimeout <= now
+                && Step(i, LinkEvent.SetupExpired, now, "SetupTimeout", default) == StepResult.Deleted)
+                continue;
+            i++;
+        }
+
+        if (_maintenanceAt is not { } at || at > now) return;
+        for (int i = 0; i < _count;)
+        {
+            ref readonly Record r = ref _records![i];
+            if (r.State == LinkState.Connected)
+            {
+                TimeSpan idle = now - r.LastActivity;
+                if (idle >= _config.DeadLinkTimeout)
+                {
+                    if (Step(i, LinkEvent.IdleDead, now, "Maintenance", default) == StepResult.Deleted) continue;
+                }
+                else if (idle >= _config.KeepAliveInterval)
+                {
+                    Step(i, LinkEvent.IdleKeepAlive, now, "Maintenance", default);
+                }
+            }
+            i++;
+        }
+        if (_count > 0)
+        {
+            // Keep the seeded phase: the next firing is the first period boundary after now.
+            long interval = _config.KeepAliveInterval.Ticks;
+            long periods = (now - at).Ticks / interval + 1;
+            _maintenanceAt = at + TimeSpan.FromTicks(interval * periods);
+            _timeoutDirty = true;
+        }
+    }
+
+    public void CheckInvariants()
+    {
+        if (_count < 0 || _count > _config.LinksMax) throw new InvariantViolation($"{_count} link records, limit {_config.LinksMax}");
+        if ((_count > 0) != (_maintenanceAt is not null)) throw new InvariantViolation($"maintenance timer armed={_maintenanceAt is not null} with {_count} records");
+        for (int i = 0; i < _count; i++)
+        {
+            ref readonly Record r = ref _records![i];
+            if (r.Peer == Self) throw new InvariantViolation("a link record names this node itself");
+            if (i > 0 && _records[i - 1].Peer >= r.Peer) throw new InvariantViolation("link records are not strictly sorted by peer");
+            if (!Enum.IsDefined(r.Kind)) throw new InvariantViolation($"link {r.Link} has undefined kind {r.Kind}");
+            if (!LinkTransitions.IsReachable(r.Initiator, r.State)) throw new InvariantViolation($"link {r.Link} is in {r.State}, unreachable for initiator={r.Initiator}");
+            bool holdsRemote = r.Initiator && r.State == LinkState.Preparing;
+            if ((r.RemoteEndpoint is not null) != holdsRemote || (r.RemoteFingerprint is not null) != holdsRemote)
+                throw new InvariantViolation($"link {r.Link} in {r.State} holds remote endpoint data={r.RemoteEndpoint is not null}");
+            if (r.State == LinkState.Connected && (r.ConnectedAt < r.CreatedAt || r.LastActivity < r.ConnectedAt))
+                throw new InvariantViolation($"link {r.Link}: created {r.CreatedAt}, connected {r.ConnectedAt}, last activity {r.LastActivity}");
+        }
+        if (_count > 1)
+        {
+            // Sorted copy instead of a pairwise scan: this runs after every step of every simulated node.
+            Span<ulong> ids = _count <= 128 ? stackalloc ulong[_count] : new ulong[_count];
+            for (int i = 0; i < _count; i++) ids[i] = _records![i].Link.Value;
+            ids.Sort();
+            for (int i = 1; i < ids.Length; i++)
+                if (ids[i] == ids[i - 1]) throw new InvariantViolation($"link id {new LinkId(ids[i])} used by two records");
+        }
+        if (!_timeoutDirty && _nextTimeout != ComputeNextTimeout()) throw new InvariantViolation("cached next timeout is stale");
+        _backoff.CheckInvariants(_config.BackoffPeersMax);
+    }
+
+    // ---- input classification ------------------------------------------------------------
+
+    private void OnOpen(Instant now, NodeId peer, LinkKind kind)
+    {
+        if (peer == Self) { Error(NoRecord, "Open", "cannot link to self"); return; }
+        if (!Enum.IsDefined(kind)) { Error(NoRecord, "Open", $"undefined link kind {(byte)kind}"); return; }
+        if (FindPeer(peer) >= 0) return;
+        if (_backoff.IsExcluded(peer, now))
+        {
+            _outputs.Enqueue(new LinkOutput.Failed(peer, LinkFailure.PeerExcluded, LinkRefusal.None));
+            return;
+        }
+        if (_count >= _config.LinksMax)
+        {
+            // Our own limit, not the peer's answer: Abandoned, with the code a responder would use.
+            _outputs.Enqueue(new LinkOutput.Failed(peer, LinkFailure.Abandoned, LinkRefusal.TooManyIncoming));
+            return;
+        }
+        LinkId link = NewLinkId();
+        Insert(new Record
+        {
+            Peer = peer, Link = link, Kind = kind, State = LinkState.Requested, Initiator = true,
+            CreatedAt = now, LastActivity = now,
+        }, now);
+        _outputs.Enqueue(new LinkOutput.SendSignal(peer, new LinkRequest(link, kind)));
+    }
+
+    private void OnSignal(Instant now, NodeId from, LinkSignal? signal)
+    {
+        switch (signal)
+        {
+            case LinkRequest request:
+                OnRequest(now, from, request);
+                break;
+            case LinkResponse response:
+                {
+                    const string name = "SignalReceived(LinkResponse)";
+                    if (!Enum.IsDefined(response.Refusal)) { Error(NoRecord, name, $"undefined refusal code {(byte)response.Refusal}"); return; }
+                    if (!EndpointIsValid(response.Endpoint, name, "endpoint") || !EndpointIsValid(response.Fingerprint, name, "fingerprint")) return;
+                    int i = FindLinkOf(from, response.Link, name);
+                    if (i < 0) return;
+                    var ev = response.Refusal == LinkRefusal.None ? LinkEvent.ResponseAccepted : LinkEvent.ResponseRefused;
+                    Step(i, ev, now, name, new EventData(refusal: response.Refusal, endpoint: response.Endpoint, fingerprint: response.Fingerprint));
+                    break;
+                }
+            case LinkComplete complete:
+                {
+                    const string name = "SignalReceived(LinkComplete)";
+                    if (!EndpointIsValid(complete.Endpoint, name, "endpoint") || !EndpointIsValid(complete.Fingerprint, name, "fingerprint")) return;
+                    int i = FindLinkOf(from, complete.Link, name);
+                    if (i < 0) return;
+                    Step(i, LinkEvent.PeerCompleted, now, name, new EventData(endpoint: complete.Endpoint, fingerprint: complete.Fingerprint));
+                    break;
+                }
+            default:
+                Error(NoRecord, "SignalReceived", signal is null ? "no signal" : $"unknown signal {signal.GetType().Name}");
+                break;
+        }
+    }
+
+    private void OnRequest(Instant now, NodeId from, LinkRequest request)
+    {
+        const string name = "SignalReceived(LinkRequest)";
+        if (from == Self) { Error(NoRecord, name, "request from this node itself"); return; }
+        if (!Enum.IsDefined(request.Kind)) { Error(NoRecord, name, $"undefined link kind {(byte)request.Kind}"); return; }
+
+        int byLink = FindLink(request.Link);
+        if (byLink >= 0)
+        {
+            if (_records![byLink].Peer != from) { Error(_records[byLink].State.ToString(), name, $"link {request.Link} belongs to another peer"); return; }
+            Step(byLink, LinkEvent.RequestRepeated, now, name, default);
+            return;
+        }
+
+        int existing = FindPeer(from);
+        if (existing >= 0)
+        {
+            // An initiator with the lower id keeps its own attempt, in any state: a request that
+            // arrives later is the other half of a simultaneous open (possibly delayed past our
+            // own response), and accepting it would tear down the link both sides agreed on.
+            // Otherwise the request wins: a collision we lose, or the peer restarted or retried.
+            var ev = _records![existing].Initiator && Self < from ? LinkEvent.RequestLosesCollision : LinkEvent.RequestSupersedes;
+            StepResult result = Step(existing, ev, now, name, new EventData(requestLink: request.Link));
+            if (result != StepResult.Deleted) return;
+        }
+
+        LinkRefusal refusal =
+            _backoff.IsExcluded(from, now) ? LinkRefusal.Excluded :
+            _count >= _config.LinksMax ? LinkRefusal.TooManyIncoming :
+            _admission.Admit(from, request.Kind);
+        if (refusal != LinkRefusal.None)
+        {
+            _outputs.Enqueue(new LinkOutput.SendSignal(from, new LinkResponse(request.Link, refusal, "", "")));
+            return;
+        }
+        Insert(new Record
+        {
+            Peer = from, Link = request.Link, Kind = request.Kind, State = LinkState.Preparing, Initiator = false,
+            CreatedAt = now, LastActivity = now,
+        }, now);
+        _outputs.Enqueue(new LinkOutput.PrepareEndpoint(request.Link, from, IceRole.Controlled));
+    }
+
+    private void StepByLink(Instant now, LinkId link, LinkEvent ev, string name)
+    {
+        int i = FindLink(link);
+        if (i >= 0) Step(i, ev, now, name, default);
+    }
+
+    /// <summary>The record for a signal's link id: -1 when unknown (a race, ignored) or when it belongs to another peer (an error).</summary>
+    private int FindLinkOf(NodeId from, LinkId link, string name)
+    {
+        int i = FindLink(link);
+        if (i >= 0 && _records![i].Peer != from)
+        {
+            Error(_records[i].State.ToString(), name, $"link {link} belongs to another peer");
+            return -1;
+        }
+        return i;
+    }
+
+    private bool EndpointIsValid(string? value, string name, string what)
+    {
+        if (value is null) { Error(NoRecord, name, $"{what} is missing"); return false; }
+        if (value.Length > _config.EndpointLengthMax) { Error(NoRecord, name, $"{what} has {value.Length} characters, limit {_config.EndpointLengthMax}"); return false; }
+        return true;
+    }
+
+    // ---- the one place where records change ----------------------------------------------
+
+    private StepResult Step(int index, LinkEvent ev, Instant now, string inputName, in EventData data)
+    {
+        ref Record r = ref _records![index];
+        if (!LinkTransitions.TryGet(r.Initiator, r.State, ev, out LinkTransition t))
+        {
+            Error(r.State.ToString(), inputName, $"{ev} not allowed for {(r.Initiator ? "initiator" : "responder")} of link {r.Link}");
+            return StepResult.Rejected;
+        }
+
+        switch (t.Action)
+        {
+            case LinkAction.Ignore:
+                break;
+            case LinkAction.PrepareControlling:
+                r.RemoteEndpoint = data.Endpoint ?? "";
+                r.RemoteFingerprint = data.Fingerprint ?? "";
+                _outputs.Enqueue(new LinkOutput.PrepareEndpoint(r.Link, r.Peer, IceRole.Controlling));
+                break;
+            case LinkAction.FailRefused:
+                if (data.Refusal != LinkRefusal.Collision) _backoff.RecordFailure(r.Peer, now, _config, _random);
+                _outputs.Enqueue(new LinkOutput.Failed(r.Peer, LinkFailure.Refused, data.Refusal));
+                break;
+            case LinkAction.SendResponse:
+                _outputs.Enqueue(new LinkOutput.SendSignal(r.Peer, new LinkResponse(r.Link, LinkRefusal.None, data.Endpoint ?? "", _fingerprint)));
+                break;
+            case LinkAction.SendCompleteAndConnect:
+                _outputs.Enqueue(new LinkOutput.SendSignal(r.Peer, new LinkComplete(r.Link, data.Endpoint ?? "", _fingerprint)));
+                _outputs.Enqueue(new LinkOutput.ConnectTransport(r.Link, r.Peer, IceRole.Controlling, r.RemoteEndpoint ?? "", r.RemoteFingerprint ?? ""));
+                r.RemoteEndpoint = null;
+                r.RemoteFingerprint = null;
+                break;
+            case LinkAction.ConnectControlled:
+                _outputs.Enqueue(new LinkOutput.ConnectTransport(r.Link, r.Peer, IceRole.Controlled, data.Endpoint ?? "", data.Fingerprint ?? ""));
+                break;
+            case LinkAction.RefuseCollision:
+                _outputs.Enqueue(new LinkOutput.SendSignal(r.Peer, new LinkResponse(data.RequestLink, LinkRefusal.Collision, "", "")));
+                break;
+            case LinkAction.MarkConnected:
+                // Clamped so that a host whose clock stepped back cannot break the record's own ordering.
+                r.ConnectedAt = Instant.Max(now, r.CreatedAt);
+                r.LastActivity = Instant.Max(r.ConnectedAt, r.LastActivity);
+                _backoff.Reset(r.Peer);
+                _timeoutDirty = true;
+                _outputs.Enqueue(new LinkOutput.Connected(r.Link, r.Peer, r.Kind, r.Initiator));
+                break;
+            case LinkAction.Touch:
+                if (now > r.LastActivity) r.LastActivity = now;
+                break;
+            case LinkAction.SendKeepAlive:
+                _outputs.Enqueue(new LinkOutput.SendKeepAlive(r.Link, r.Peer));
+                break;
+            case LinkAction.Fail:
+            case LinkAction.CloseAndFail:
+                {
+                    if (t.Action == LinkAction.CloseAndFail) _outputs.Enqueue(new LinkOutput.CloseTransport(r.Link, r.Peer));
+                    LinkFailure reason = FailureFor(ev);
+                    if (reason is LinkFailure.SetupTimeout or LinkFailure.TransportFailed) _backoff.RecordFailure(r.Peer, now, _config, _random);
+                    _outputs.Enqueue(new LinkOutput.Failed(r.Peer, reason, LinkRefusal.None));
+                    break;
+                }
+            case LinkAction.CloseAndRemove:
+            case LinkAction.Remove:
+                if (t.Action == LinkAction.CloseAndRemove) _outputs.Enqueue(new LinkOutput.CloseTransport(r.Link, r.Peer));
+                _outputs.Enqueue(new LinkOutput.Removed(r.Link, r.Peer, RemovalFor(ev)));
+                break;
+        }
+
+        if (t.Next is not { } next)
+        {
+            RemoveAt(index);
+            return StepResult.Deleted;
+        }
+        r.State = next;
+        return StepResult.Stayed;
+    }
+
+    private static LinkFailure FailureFor(LinkEvent ev) => ev switch
+    {
+        LinkEvent.SetupExpired => LinkFailure.SetupTimeout,
+        LinkEvent.TransportDown => LinkFailure.TransportFailed,
+        _ => LinkFailure.Abandoned, // Close, or superseded by the peer's request
+    };
+
+    private static LinkRemoval RemovalFor(LinkEvent ev) => ev switch
+    {
+        LinkEvent.TransportDown => LinkRemoval.ClosedByPeer,
+        LinkEvent.IdleDead => LinkRemoval.Dead,
+        LinkEvent.RequestSupersedes => LinkRemoval.Replaced,
+        _ => LinkRemoval.ClosedLocally,
+    };
+
+    private void Error(string state, string input, string reason) =>
+        _outputs.Enqueue(new LinkOutput.Error(new ProtocolError(MachineName, state, input, reason)));
+
+    // ---- storage ---------------------------------------------------------------------------
+
+    private LinkId NewLinkId()
+    {
+        // 64 random bits collide with one of ~50 live ids about never; the loop keeps ids unique anyway.
+        LinkId id;
+        do id = new LinkId(_random.NextUInt64());
+        while (FindLink(id) >= 0);
+        return id;
+    }
+
+    private int FindPeer(NodeId peer)
+    {
+        int lo = 0, hi = _count - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            int c = _records![mid].Peer.CompareTo(peer);
+            if (c == 0) return mid;
+            if (c < 0) lo = mid + 1; else hi = mid - 1;
+        }
+        return ~lo;
+    }
+
+    private int FindLink(LinkId link)
+    {
+        for (int i = 0; i < _count; i++)
+            if (_records![i].Link == link) return i;
+        return -1;
+    }
+
+    private void Insert(in Record record, Instant now)
+    {
+        int at = ~FindPeer(record.Peer);
+        if (_records is null) _records = new Record[4];
+        else if (_count == _records.Length) Array.Resize(ref _records, Math.Min(_count * 2, Math.Max(_config.LinksMax, 4)));
+        Array.Copy(_records, at, _records, at + 1, _count - at);
+        _records[at] = record;
+        _count++;
+        if (_maintenanceAt is null)
+        {
+            // A seeded phase within one interval, so that nodes started together do not sweep in lock-step.
+            _maintenanceAt = now + TimeSpan.FromTicks((long)_random.NextUInt64Below((ulong)_config.KeepAliveInterval.Ticks));
+        }
+        _timeoutDirty = true;
+    }
+
+    private void RemoveAt(int index)
+    {
+        _count--;
+        Array.Copy(_records!, index + 1, _records!, index, _count - index);
+        _records![_count] = default;
+        if (_count == 0)
+        {
+            _records = null;
+            _maintenanceAt = null;
+        }
+        _timeoutDirty = true;
+    }
+
+    private Instant? ComputeNextTimeout()
+    {
+        Instant? next = _maintenanceAt;
+        for (int i = 0; i < _count; i++)
+        {
+            ref readonly Record r = ref _records![i];
+            if (r.State != LinkState.Connected) next = Instant.Earliest(next, r.CreatedAt + _config.SetupTimeout);
+        }
+        return next;
+    }
+}

@@ -12,7 +12,7 @@ using EdgeVpn.Protocol.Ring;
 
 namespace EdgeVpn.Protocol.Links;
 
-public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>
+public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTable
 {
     private const string MachineName = "LinkManager";
     private const string NoRecord = "NoLink";

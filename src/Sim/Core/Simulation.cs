@@ -129,6 +129,9 @@ public sealed class Simulation
         Push(_nowNs, new SimEvent(EventKind.LocalFrame, node, -1, 0, frame));
     }
 
+    /// <summary>Schedules a graceful leave of the node, now: it closes its links and leaves the roster.</summary>
+    public void Leave(int node) => Push(_nowNs, new SimEvent(EventKind.Leave, node, -1, 0, null));
+
     // ---- the loop ----
 
     private void Push(long timeNs, in SimEvent e) => _queue.Push(timeNs, e);
@@ -181,7 +184,7 @@ public sealed class Simulation
                 Deliver(e.Node, new NodeInput.LocalFrame((byte[])e.Payload!));
                 return;
             case EventKind.Leave:
-                Deliver(e.Node, new NodeInput.Leave());
+                Depart(e.Node);
                 return;
         }
     }
@@ -197,6 +200,17 @@ public sealed class Simulation
         _roster.Add(index);
         SchedulePublish();
         AfterInput(n);
+    }
+
+    private void Depart(int index)
+    {
+        var n = _nodes[index];
+        if (!n.Alive) return;
+        Deliver(index, new NodeInput.Leave());
+        n.Alive = false;
+        _roster.Remove(index);
+        if (!n.Stable) { n.Stable = true; _unstable--; }
+        SchedulePublish();
     }
 
     private void SchedulePublish()

@@ -1,0 +1,122 @@
+// The simulator end to end on small overlays: determinism, convergence, ring correctness,
+// exactly-once flooding and flow learning with the unicast reply.
+using EdgeVpn.Protocol.Core;
+using EdgeVpn.Protocol.Topology;
+using EdgeVpn.Sim;
+using EdgeVpn.Sim.Checkers;
+using EdgeVpn.Sim.Experiments;
+using Xunit;
+
+namespace EdgeVpn.Tests.Sim;
+
+public class SimulationTests
+{
+    private static SimParameters Small(int nodes, ulong seed, int? longLinks = null) => new()
+    {
+        Nodes = nodes,
+        Seed = seed,
+        JoinWindow = TimeSpan.FromSeconds(2),
+        Topology = new TopologyConfig { LongLinksMax = longLinks },
+    };
+
+    [Fact]
+    public void Two_runs_with_one_seed_give_the_same_trace_hash_and_another_seed_differs()
+    {
+        ulong Run(ulong seed)
+        {
+            var sim = new Simulation(Small(300, seed));
+            var c = ConvergeExperiment.Run(sim);
+            Assert.True(c.Converged);
+            FloodExperiment.Run(sim);
+            return sim.TraceHash;
+        }
+        Assert.Equal(Run(7), Run(7));
+        Assert.NotEqual(Run(7), Run(8));
+    }
+
+    [Fact]
+    public void The_trace_written_event_by_event_is_identical_for_one_seed()
+    {
+        string Trace(ulong seed)
+        {
+            var w = new StringWriter();
+            var sim = new Simulation(Small(60, seed), w);
+            ConvergeExperiment.Run(sim);
+            return w.ToString();
+        }
+        string a = Trace(3);
+        Assert.True(a.Length > 1000);
+        Assert.Equal(a, Trace(3));
+    }
+
+    [Theory]
+    [InlineData(1, 1UL)]
+    [InlineData(2, 2UL)]
+    [InlineData(5, 3UL)]
+    [InlineData(17, 4UL)]
+    [InlineData(400, 5UL)]
+    [InlineData(1000, 6UL)]
+    public void A_converged_overlay_is_a_correct_ring_and_floods_reach_every_node_exactly_once(int nodes, ulong seed)
+    {
+        var sim = new Simulation(Small(nodes, seed));
+        var c = ConvergeExperiment.Run(sim);
+        Assert.True(c.Converged, "did not converge");
+        Assert.Equal(0, c.RingViolations);
+        Assert.Equal(0, c.ProtocolErrors);
+        var f = FloodExperiment.Run(sim);
+        Assert.Equal(nodes, f.Reached);
+        Assert.Equal(0, f.Duplicates);
+        Assert.True(f.ReplyReturned, "the unicast reply did not come back");
+        Assert.False(f.ReplyLooped);
+    }
+
+    [Fact]
+    public void Flood_depth_stays_within_a_small_multiple_of_log2_n()
+    {
+        var sim = new Simulation(Small(2000, 11));
+        Assert.True(ConvergeExperiment.Run(sim).Converged);
+        var f = FloodExperiment.Run(sim);
+        Assert.InRange(f.MaxHops, 1, 3 * Math.Log2(2000));
+    }
+
+    [Fact]
+    public void The_ring_checker_notices_a_missing_successor_after_a_leave_and_the_ring_heals()
+    {
+        var sim = new Simulation(Small(50, 9));
+        Assert.True(ConvergeExperiment.Run(sim).Converged);
+        Assert.Empty(RingChecker.Check(sim, 2, out _));
+        // A node leaving gracefully closes its links: until the others re-link, the ring is broken.
+        var live = sim.Nodes.OrderBy(n => n.Id).ToList();
+        sim.Leave(live[10].Index);
+        sim.RunFor(TimeSpan.FromMilliseconds(1));
+        var violations = RingChecker.Check(sim, 2, out int count);
+        Assert.True(count > 0);
+        Assert.Contains(violations, v => v.Node == live[9].Index || v.Node == live[8].Index);
+
+        // ...and once the roster tells the others, they re-link and the ring is whole again.
+        Assert.True(sim.RunUntil(() => sim.IsConverged, sim.Now + TimeSpan.FromSeconds(120)));
+        Assert.Empty(RingChecker.Check(sim, 2, out _));
+    }
+
+    [Fact]
+    public void More_long_links_make_greedy_routes_shorter()
+    {
+        double MeanHops(int k)
+        {
+            var sim = new Simulation(Small(2048, 21, k));
+            Assert.True(ConvergeExperiment.Run(sim).Converged);
+            var r = RouteExperiment.Run(sim, Overlay.Capture(sim), 2000);
+            Assert.Equal(0, r.Failures);
+            return r.MeanHops;
+        }
+        double k1 = MeanHops(1), k8 = MeanHops(8);
+        Assert.True(k8 < 0.7 * k1, $"k=1: {k1:F2} hops, k=8: {k8:F2} hops");
+    }
+
+    [Fact]
+    public void Parameters_out_of_range_are_refused_with_a_named_field()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Simulation(new SimParameters { Nodes = 0 }));
+        Assert.Contains("nodes", e.Message);
+    }
+}

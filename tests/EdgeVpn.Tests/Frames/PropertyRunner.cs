@@ -1,0 +1,28 @@
+// Runs an FsCheck property from inside an xUnit [Fact] (no FsCheck.Xunit): a failing case throws
+// with FsCheck's counterexample report. Shared by the Frames, Flood and Flows tests.
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace EdgeVpn.Tests;
+
+internal static class PropertyRunner
+{
+    public static void Check<T>(Arbitrary<T> arb, Func<T, bool> law, int maxTest = 300) =>
+        FsCheck.Check.One(Config.QuickThrowOnFailure.WithMaxTest(maxTest), Prop.ForAll(arb, law));
+
+    public static void Check<T>(Gen<T> gen, Func<T, bool> law, int maxTest = 300) =>
+        Check(Arb.From(gen), law, maxTest);
+
+    /// <summary>A 64-bit seed for scenarios built with DeterministicRandom (a failing seed is printed).</summary>
+    public static Gen<ulong> Seeds =>
+        Gen.Choose(0, int.MaxValue).SelectMany(hi => Gen.Choose(0, int.MaxValue), (hi, lo) => ((ulong)hi << 31) ^ (ulong)lo);
+
+    public static Gen<byte[]> Bytes(int lengthMax) =>
+        Gen.Choose(0, lengthMax).SelectMany(n => Gen.ArrayOf(Gen.Choose(0, 255).Select(b => (byte)b), n));
+
+    public static byte[] Hex(string hex)
+    {
+        hex = hex.Replace(" ", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal);
+        return Convert.FromHexString(hex);
+    }
+}

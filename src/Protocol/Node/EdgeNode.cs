@@ -29,6 +29,8 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
     private readonly FlowLearner _flows;
     private OutputQueue<NodeOutput> _outputs;
     private int _connected;
+    private bool _stable;
+    private bool _stableKnown;   // false after anything that may change which links are wanted or their states
 
     public EdgeNode(NodeId id, EdgeNodeConfig config, DeterministicRandom random, string fingerprint)
     {
@@ -48,7 +50,15 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
     public FlowLearner Flows => _flows;
 
     /// <summary>Every wanted link is connected and no link setup is pending.</summary>
-    public bool IsStable => !_links.HasPendingSetups && _topology.IsSatisfied;
+    public bool IsStable
+    {
+        get
+        {
+            // Cached: the simulator asks after every event, and most events (keep-alives) change nothing.
+            if (!_stableKnown) { _stable = !_links.HasPendingSetups && _topology.IsSatisfied; _stableKnown = true; }
+            return _stable;
+        }
+    }
 
     public bool IsConnectedTo(NodeId peer) => _neighbours.Contains(peer);
 
@@ -76,6 +86,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
             case NodeInput.LocalFrame l: _flows.Handle(now, new FlowInput.FromLocal(l.Frame)); break;
             case NodeInput.Leave: Leave(now); break;
         }
+        if (input is not NodeInput.KeepAlive) _stableKnown = false;
         Pump(now);
     }
 
@@ -85,6 +96,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
         _topology.HandleTimeout(now);
         _flows.HandleTimeout(now);
         _flood.HandleTimeout(now);
+        _stableKnown = false;
         Pump(now);
     }
 

@@ -45,9 +45,13 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
     private NodeId[] _successors = [];
     private LongSlot[] _slots = [];
     private int _drawnForN;
+    private Instant _drawnAt;
+    private bool _redrawPending;   // n changed enough, waiting for the hold-off
+    private int _untrimmed;        // links this node initiated that nothing wants, still protected
     private List<(NodeId Peer, LinkKind Kind)>? _initiated; // connected links this node initiated, sorted by peer
     private List<TrafficEntry>? _traffic;
     private Instant? _tickAt;
+    private NodeId[] _wanted = [];  // scratch for Reconcile's trimming pass
     private bool _leaving;
 
     public SymphonyTopology(NodeId self, TopologyConfig config, ILinkTable links, DeterministicRandom random)
@@ -117,6 +121,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
         get
         {
             if (_leaving) return true;
+            if (_redrawPending || _untrimmed > 0) return false;
             foreach (var s in _successors)
                 if (_links.StateOf(s) != LinkState.Connected) return false;
             foreach (var slot in _slots)
@@ -144,13 +149,10 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
     {
         if (_successors.Length > _config.SuccessorsMin) throw new InvariantViolation("more successors than SuccessorsMin");
         foreach (var s in _successors) if (s == _self) throw new InvariantViolation("self among successors");
-        for (int i = 0; i < _slots.Length; i++)
-        {
-            if (!_slots[i].HasTarget) continue;
-            if (_slots[i].Target == _self) throw new InvariantViolation("self drawn as a long-link target");
-            for (int j = i + 1; j < _slots.Length; j++)
-                if (_slots[j].HasTarget && _slots[j].Target == _slots[i].Target) throw new InvariantViolation("two long-link slots share a target");
-        }
+        // Slot targets are distinct by construction (DrawSlot rejects a drawn successor or target);
+        // only O(k) checks here, since this runs after every simulated event.
+        foreach (var slot in _slots)
+            if (slot.HasTarget && slot.Target == _self) throw new InvariantViolation("self drawn as a long-link target");
         if (_slots.Length > Math.Max(0, _config.LongLinksFor(_view.Count))) throw new InvariantViolation("more long-link slots than LongLinksFor(n)");
         if (_initiated is { } list)
             for (int i = 1; i < list.Count; i++)
@@ -163,8 +165,9 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
     private void Reconcile(Instant now)
     {
         if (_leaving) return;
-        RedrawIfNeeded();
-        bool waiting = false;
+        RedrawIfNeeded(now);
+        bool waiting = _redrawPending;
+        _untrimmed = 0;
 
         foreach (var s in _successors) waiting |= Want(now, s, LinkKind.Successor);
         for (int i = 0; i < _slots.Length; i++)
@@ -182,11 +185,12 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
 
         if (_initiated is { } initiated)
         {
+            int wantedCount = CollectWanted();
             for (int i = initiated.Count - 1; i >= 0; i--)
             {
                 var peer = initiated[i].Peer;
-                if (IsWanted(peer)) continue;
-                if (_links.IsProtected(peer, now)) { waiting = true; continue; }
+                if (Array.BinarySearch(_wanted, 0, wantedCount, peer) >= 0) continue;
+                if (_links.IsProtected(peer, now)) { waiting = true; _untrimmed++; continue; }
                 _outputs.Enqueue(new TopologyOutput.CloseLink(peer));
             }
         }
@@ -203,12 +207,17 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
         return false;
     }
 
-    private bool IsWanted(NodeId peer)
+    /// <summary>Fills _wanted[0..count) with every peer a link is wanted to, sorted; returns count.</summary>
+    private int CollectWanted()
     {
-        foreach (var s in _successors) if (s == peer) return true;
-        foreach (var slot in _slots) if (slot.HasTarget && slot.Target == peer) return true;
-        if (_traffic is { } traffic) foreach (var t in traffic) if (t.Wanted && t.Peer == peer) return true;
-        return false;
+        int size = _successors.Length + _slots.Length + (_traffic?.Count ?? 0);
+        if (_wanted.Length < size) _wanted = new NodeId[Math.Max(size, 2 * _wanted.Length)];
+        int n = 0;
+        foreach (var s in _successors) _wanted[n++] = s;
+        foreach (var slot in _slots) if (slot.HasTarget) _wanted[n++] = slot.Target;
+        if (_traffic is { } traffic) foreach (var t in traffic) if (t.Wanted) _wanted[n++] = t.Peer;
+        Array.Sort(_wanted, 0, n);
+        return n;
     }
 
     private NodeId[] ComputeSuccessors()
@@ -222,15 +231,17 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
         return result;
     }
 
-    private void RedrawIfNeeded()
+    private void RedrawIfNeeded(Instant now)
     {
         int n = _view.Count;
         int k = _config.LongLinksFor(n);
         bool ratioChanged = _drawnForN > 0 && (n >= _drawnForN * _config.RedrawRatio || n * _config.RedrawRatio <= _drawnForN);
-        if (ratioChanged || _drawnForN == 0 && k > 0)
+        _redrawPending = ratioChanged && now - _drawnAt < _config.RedrawHoldoff;
+        if (ratioChanged && !_redrawPending || _drawnForN == 0 && k > 0)
         {
             _slots = new LongSlot[k];
             _drawnForN = n;
+            _drawnAt = now;
         }
         else if (k != _slots.Length)
         {

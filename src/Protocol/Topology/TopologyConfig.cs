@@ -21,6 +21,9 @@ public sealed record TopologyConfig
     public int LongLinkDrawTriesMax { get; init; } = 8;
     /// <summary>Long links are re-drawn when n has grown or shrunk by this factor since the last draw.</summary>
     public double RedrawRatio { get; init; } = 2.0;
+    /// <summary>Long links are re-drawn at most once per this period (EdgeVPN re-plans on a timer), so that a
+    /// growing overlay does not pile fresh, still-protected links on top of the ones being replaced.</summary>
+    public TimeSpan RedrawHoldoff { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Incoming links of any kind beyond this are refused.</summary>
     public int IncomingMax { get; init; } = 128;
     /// <summary>Bytes to one remote node within OnDemandWindow that ask for a direct link.</summary>
@@ -51,6 +54,7 @@ public sealed record TopologyConfig
         if (!(RedrawRatio > 1.0)) return "RedrawRatio: must be greater than 1";
         if (IncomingMax < 1) return "IncomingMax: must be at least 1";
         if (TickInterval <= TimeSpan.Zero) return "TickInterval: must be positive";
+        if (RedrawHoldoff < TimeSpan.Zero) return "RedrawHoldoff: must not be negative";
         return null;
     }
 }

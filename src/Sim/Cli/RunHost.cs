@@ -49,6 +49,12 @@ public sealed class RunHost : ISimProgress
               .Add("eventsPerSecond", Math.Round(sim.Stats.Events / Math.Max(wall, 1e-9)))
               .Add("peakMemoryMB", PeakMemoryMB())
               .Add("traceHash", sim.TraceHash.ToString("x16", CultureInfo.InvariantCulture));
+        if (json)
+        {
+            report.Add("eventsByKind", Enum.GetValues<EventKind>().ToDictionary(k => k.ToString(), k => sim.Stats.EventsByKind[(int)k]));
+            report.Add("linkFailuresByReason", Enum.GetValues<Protocol.Links.LinkFailure>().ToDictionary(k => k.ToString(), k => sim.Stats.FailuresByReason[(int)k]));
+            report.Add("linkRefusalsByCode", Enum.GetValues<Protocol.Links.LinkRefusal>().Where(k => k != Protocol.Links.LinkRefusal.None).ToDictionary(k => k.ToString(), k => sim.Stats.RefusalsByCode[(int)k]));
+        }
         if (!ok && report.Problems.Count == 0) report.Problems.Add("the run did not meet its checks");
 
         if (json) Console.Out.WriteLine(report.ToJson());

@@ -4,6 +4,8 @@ namespace EdgeVpn.Sim;
 public sealed class SimStats
 {
     public long Events;
+    /// <summary>Events processed, per EventKind.</summary>
+    public readonly long[] EventsByKind = new long[Enum.GetValues<EventKind>().Length];
     public long SignalMessages;
     public long PresenceDeliveries;
     public long LinkFrames;
@@ -11,6 +13,10 @@ public sealed class SimStats
     public long LinksUp;
     public long LinksDown;
     public long LinkFailures;
+    /// <summary>Link setups given up, per LinkFailure reason.</summary>
+    public readonly long[] FailuresByReason = new long[Enum.GetValues<EdgeVpn.Protocol.Links.LinkFailure>().Length];
+    /// <summary>Refused link requests seen by initiators, per LinkRefusal code.</summary>
+    public readonly long[] RefusalsByCode = new long[Enum.GetValues<EdgeVpn.Protocol.Links.LinkRefusal>().Length];
     public long ProtocolErrors;
     public long Drops;
 

@@ -139,6 +139,7 @@ public sealed class Simulation
     private void Process(in SimEvent e)
     {
         Stats.Events++;
+        Stats.EventsByKind[(int)e.Kind]++;
         _traceHash = StableHash.Combine(StableHash.Combine(StableHash.Combine(_traceHash, (ulong)_nowNs), (ulong)e.Kind | ((ulong)(uint)e.Node << 8) | ((ulong)(uint)e.From << 36)), e.Link);
         _trace?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{_nowNs} {e.Kind} n={e.Node} from={e.From} link={e.Link:x16}"));
         if ((Stats.Events & (ProgressEveryEvents - 1)) == 0) Progress?.Report(Now, Stats.Events, Phase);
@@ -351,7 +352,11 @@ public sealed class Simulation
         {
             case NodeEvent.LinkUp: Stats.LinksUp++; break;
             case NodeEvent.LinkDown: Stats.LinksDown++; break;
-            case NodeEvent.LinkFailed: Stats.LinkFailures++; break;
+            case NodeEvent.LinkFailed f:
+                Stats.LinkFailures++;
+                Stats.FailuresByReason[(int)f.Reason]++;
+                if (f.Reason == LinkFailure.Refused) Stats.RefusalsByCode[(int)f.Refusal]++;
+                break;
             case NodeEvent.Error: Stats.ProtocolErrors++; break;
             case NodeEvent.Dropped: Stats.Drops++; break;
         }

@@ -1,5 +1,5 @@
 // Builds the command tree and maps outcomes to exit codes:
-//   0 success, 1 a checker failed or the overlay did not converge, 2 bad input.
+//   0 success, 1 a checker failed or the overlay did not converge, 2 bad input, 3 internal error.
 using System.CommandLine;
 using System.CommandLine.Parsing;
 
@@ -10,6 +10,7 @@ public static class CliApp
     public const int ExitOk = 0;
     public const int ExitCheckFailed = 1;
     public const int ExitBadInput = 2;
+    public const int ExitInternalError = 3;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -27,12 +28,19 @@ public static class CliApp
         }
         try
         {
-            return await parsed.InvokeAsync();
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (UsageException e)
         {
             await Console.Error.WriteLineAsync($"edgevpn-sim: {e.Message}");
             return ExitBadInput;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A bug, not the user's fault: one line, the exception type, and how to get the detail.
+            await Console.Error.WriteLineAsync($"edgevpn-sim: internal error: {e.GetType().Name}: {e.Message} (set EDGEVPN_DEBUG=1 for the stack trace)");
+            if (Environment.GetEnvironmentVariable("EDGEVPN_DEBUG") == "1") await Console.Error.WriteLineAsync(e.ToString());
+            return ExitInternalError;
         }
     }
 

@@ -19,11 +19,22 @@ public sealed class CommonOptions
     public CommonOptions(int defaultNodes)
     {
         Nodes = new Option<int>("--nodes", "-n") { Description = "Number of simulated nodes", DefaultValueFactory = _ => defaultNodes };
-        Nodes.Validators.Add(r => { int v = r.GetValueOrDefault<int>(); if (v < 1 || v > SimParameters.NodesMax) r.AddError($"--nodes must be in 1..{SimParameters.NodesMax}, got {v}"); });
-        LongLinks.Validators.Add(r => { int? v = r.GetValueOrDefault<int?>(); if (v is < 0 or > 64) r.AddError($"--long-links must be in 0..64, got {v}"); });
-        Successors.Validators.Add(r => { int v = r.GetValueOrDefault<int>(); if (v < 1 || v > 16) r.AddError($"--successors must be in 1..16, got {v}"); });
+        Range(Nodes, 1, SimParameters.NodesMax);
+        Range(LongLinks, 0, 64);
+        Range(Successors, 1, 16);
         Sampler.AcceptOnlyFromAmong("harmonic", "edgevpn");
-        JoinWindow.Validators.Add(r => { double v = r.GetValueOrDefault<double>(); if (!(v >= 0 && v <= 86400)) r.AddError($"--join-window must be in 0..86400 seconds, got {v}"); });
+        Range(JoinWindow, 0, 86400);
+    }
+
+    /// <summary>Adds a range check; a token that does not parse at all is reported by the parser itself.</summary>
+    public static void Range<T>(Option<T> option, double min, double max)
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.Tokens.Count == 0) return;
+            if (!double.TryParse(r.Tokens[^1].Value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v)) return;
+            if (!(v >= min && v <= max)) r.AddError($"{option.Name} must be in {min}..{max}, got {r.Tokens[^1].Value}");
+        });
     }
 
     public void AddTo(Command c)

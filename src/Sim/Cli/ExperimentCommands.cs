@@ -33,7 +33,8 @@ public static class ExperimentCommands
                       .Add("replyReturned", f.ReplyReturned).Add("replyHops", f.ReplyHops)
                       .Add("convergeSeconds", Math.Round(converge.ConvergeSeconds, 3))
                       .Add("linksPerNode", Math.Round(converge.LinksPerNodeMean, 2))
-                      .Add("ringViolations", converge.RingViolations);
+                      .Add("ringViolations", converge.RingViolations)
+                      .Add("drops", sim.Stats.Drops);
                 if (f.Reached != f.Nodes) report.Problems.Add($"flood reached {f.Reached} of {f.Nodes} nodes");
                 if (f.Duplicates != 0) report.Problems.Add($"flood delivered {f.Duplicates} duplicates");
                 if (!f.ReplyReturned) report.Problems.Add("the unicast ARP reply did not come back to the root (black hole)");
@@ -48,7 +49,7 @@ public static class ExperimentCommands
     {
         var o = new CommonOptions(defaultNodes: 16_384);
         var pairs = new Option<int>("--pairs", "-p") { Description = "Random source/target pairs to route between", DefaultValueFactory = _ => 10_000 };
-        pairs.Validators.Add(r => { int v = r.GetValueOrDefault<int>(); if (v < 1 || v > 10_000_000) r.AddError($"--pairs must be in 1..10000000, got {v}"); });
+        CommonOptions.Range(pairs, 1, 10_000_000);
         var c = new Command("route", "Converge, then greedy clockwise routing between random pairs over the overlay's links. Reports mean, p99 and max hops.");
         o.AddTo(c);
         c.Add(pairs);

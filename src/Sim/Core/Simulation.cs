@@ -39,6 +39,7 @@ public sealed class Simulation
     private bool _publishScheduled;
     private long _presenceInFlight;
     private int _joinsPending;
+    private long _teardownsInFlight; // TransportDown events not yet delivered: the overlay is still changing
     private int _unstable;
 
     public SimParameters Parameters { get; }
@@ -98,7 +99,7 @@ public sealed class Simulation
     public bool TryIndexOf(NodeId id, out int index) => _indexOf.TryGetValue(id, out index);
 
     /// <summary>All nodes joined, the last roster delivered, and every node has all the links it wants.</summary>
-    public bool IsConverged => _joinsPending == 0 && !_publishScheduled && _presenceInFlight == 0 && _unstable == 0;
+    public bool IsConverged => _joinsPending == 0 && !_publishScheduled && _presenceInFlight == 0 && _unstable == 0 && _teardownsInFlight == 0;
 
     /// <summary>Runs events until stop() holds (checked after each event) or virtual time passes the deadline. True if stopped by stop().</summary>
     public bool RunUntil(Func<bool> stop, Instant deadline)
@@ -165,6 +166,7 @@ public sealed class Simulation
                     Deliver(e.Node, new NodeInput.TransportUp(new LinkId(e.Link)));
                 return;
             case EventKind.TransportDown:
+                _teardownsInFlight--;
                 Deliver(e.Node, new NodeInput.TransportDown(new LinkId(e.Link)));
                 return;
             case EventKind.LinkFrame:
@@ -312,7 +314,11 @@ public sealed class Simulation
             case NodeOutput.CloseTransport c:
             {
                 int other = _fabric.Close(c.Link.Value, i);
-                if (other >= 0) Push(_nowNs + _latency.BetweenNs(i, other), new SimEvent(EventKind.TransportDown, other, i, c.Link.Value, null));
+                if (other >= 0)
+                {
+                    _teardownsInFlight++;
+                    Push(_nowNs + _latency.BetweenNs(i, other), new SimEvent(EventKind.TransportDown, other, i, c.Link.Value, null));
+                }
                 return;
             }
             case NodeOutput.SendKeepAlive k:

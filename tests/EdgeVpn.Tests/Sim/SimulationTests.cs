@@ -120,3 +120,19 @@ public class SimulationTests
         Assert.Contains("nodes", e.Message);
     }
 }
+
+public class SimulationRegressionTests
+{
+    // Seed 4 (300 nodes, 2 s join window) once reported convergence while a trimmed link's
+    // TransportDown was still in flight; the flood then went out on that link and missed 2 nodes.
+    // Convergence now waits for in-flight teardowns.
+    [Fact]
+    public void Seed_4_floods_all_300_nodes_because_convergence_waits_for_in_flight_teardowns()
+    {
+        var sim = new Simulation(new SimParameters { Nodes = 300, Seed = 4, JoinWindow = TimeSpan.FromSeconds(2) });
+        Assert.True(ConvergeExperiment.Run(sim).Converged);
+        var f = FloodExperiment.Run(sim);
+        Assert.Equal(300, f.Reached);
+        Assert.Equal(0, sim.Stats.Drops);
+    }
+}

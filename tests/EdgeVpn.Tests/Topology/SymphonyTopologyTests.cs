@@ -138,7 +138,11 @@ public class SymphonyTopologyTests
         var before = t.LongLinkTargets.ToList();
         var r = new DeterministicRandom(10);
         var more = ids.Concat(Enumerable.Range(0, 64).Select(_ => new NodeId(r.NextUInt128()))).ToArray();
-        t.Handle(T0, new TopologyInput.MembershipChanged(new MembershipView(more, 2)));
+        var doubled = new MembershipView(more, 2);
+        t.Handle(T0 + TimeSpan.FromSeconds(1), new TopologyInput.MembershipChanged(doubled));
+        Assert.Equal(before, t.LongLinkTargets.Take(before.Count).ToList()); // within the hold-off: no re-draw (k grew by one: one slot added)
+        Assert.False(t.IsSatisfied);                      // ...but one is due
+        t.HandleTimeout(T0 + new TopologyConfig().RedrawHoldoff + TimeSpan.FromSeconds(1));
         Assert.Equal(7, t.LongLinkSlots);
         Assert.NotEqual(before, t.LongLinkTargets.ToList());
     }

@@ -1,0 +1,101 @@
+// edgevpn-sim as a user meets it: exit codes, one-line errors, the JSON object, GraphML export.
+// These tests swap the process's Console writers, so they share one collection (run serially).
+using System.Text.Json;
+using System.Xml.Linq;
+using EdgeVpn.Sim.Cli;
+using Xunit;
+
+namespace EdgeVpn.Tests.Cli;
+
+[Collection("console")]
+public class CommandLineTests
+{
+    private static (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Console.SetOut(o);
+        Console.SetError(e);
+        try { return (CliApp.RunAsync(args).GetAwaiter().GetResult(), o.ToString(), e.ToString()); }
+        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+    }
+
+    [Fact]
+    public void An_unknown_option_gives_one_line_and_exit_code_2()
+    {
+        var (exit, stdout, stderr) = Run("flood", "--nodse", "10");
+        Assert.Equal(2, exit);
+        Assert.Equal("", stdout);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.Contains("--nodse", stderr);
+    }
+
+    [Theory]
+    [InlineData("flood", "--nodes", "0")]
+    [InlineData("flood", "--nodes", "-5")]
+    [InlineData("flood", "--nodes", "ten")]
+    [InlineData("route", "--long-links", "99")]
+    [InlineData("converge", "--sampler", "uniform")]
+    [InlineData("bench", "--sizes", "10,abc")]
+    public void Out_of_range_or_malformed_numbers_give_exit_code_2_without_a_stack_trace(params string[] args)
+    {
+        var (exit, _, stderr) = Run(args);
+        Assert.Equal(2, exit);
+        Assert.StartsWith("edgevpn-sim:", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [Fact]
+    public void An_unwritable_output_file_is_refused_before_the_run()
+    {
+        var (exit, stdout, stderr) = Run("flood", "--nodes", "50", "--export-graph", "/nonexistent-dir/x/overlay.graphml");
+        Assert.Equal(2, exit);
+        Assert.Equal("", stdout);
+        Assert.Contains("--export-graph", stderr);
+    }
+
+    [Fact]
+    public void Flood_with_json_prints_exactly_one_object_with_the_promised_fields()
+    {
+        var (exit, stdout, _) = Run("flood", "--nodes", "300", "--seed", "4", "--json", "--join-window", "2");
+        Assert.Equal(0, exit);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        foreach (var field in new[] { "nodes", "reached", "duplicates", "maxHops", "meanHops", "messages", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "traceHash" })
+            Assert.True(root.TryGetProperty(field, out _), $"missing {field}");
+        Assert.Equal(300, root.GetProperty("reached").GetInt32());
+        Assert.Equal(0, root.GetProperty("duplicates").GetInt32());
+        Assert.Equal("4", root.GetProperty("parameters").GetProperty("seed").GetString());
+        Assert.Single(stdout.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void The_exported_graph_is_GraphML_with_every_node_and_typed_edges()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"edgevpn-test-{Environment.ProcessId}.graphml");
+        try
+        {
+            var (exit, _, _) = Run("converge", "--nodes", "120", "--json", "--join-window", "1", "--export-graph", path);
+            Assert.Equal(0, exit);
+            XNamespace g = "http://graphml.graphdrawing.org/xmlns";
+            var doc = XDocument.Load(path);
+            var nodes = doc.Descendants(g + "node").ToList();
+            var edges = doc.Descendants(g + "edge").ToList();
+            Assert.Equal(120, nodes.Count);
+            Assert.True(edges.Count >= 120 * 2, $"{edges.Count} edges");
+            var types = edges.Select(e => e.Elements(g + "data").Single(d => (string?)d.Attribute("key") == "type").Value).ToHashSet();
+            Assert.Contains("successor", types);
+            Assert.Contains("long", types);
+            Assert.All(nodes, n => Assert.Matches("^[0-9a-f]{32}$", n.Elements(g + "data").First().Value));
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void Help_lists_every_command()
+    {
+        var (exit, stdout, _) = Run("--help");
+        Assert.Equal(0, exit);
+        foreach (var c in new[] { "converge", "flood", "route", "bench" }) Assert.Contains(c, stdout);
+    }
+}

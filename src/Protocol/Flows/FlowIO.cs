@@ -46,6 +46,9 @@ public abstract record FlowInput
     public sealed record FromLink(LinkId Link, ReadOnlyMemory<byte> Frame) : FlowInput;
     /// <summary>The flood machine delivered an inner frame here; a null ingress is a local origin (nothing learned).</summary>
     public sealed record FloodDelivered(LinkId? IngressLink, NodeId Root, ReadOnlyMemory<byte> Frame) : FlowInput;
+    /// <summary>A link straight to Root came up: MACs learned from Root's floods now go over it (a shortcut,
+    /// which is what an on-demand link is for).</summary>
+    public sealed record DirectLink(NodeId Root, LinkId Link) : FlowInput;
     /// <summary>The link is gone: forget every flow and MAC through it.</summary>
     public sealed record LinkRemoved(LinkId Link) : FlowInput;
 }

@@ -100,6 +100,9 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
             case FlowInput.LinkRemoved r:
                 LinkRemoved(r.Link);
                 break;
+            case FlowInput.DirectLink d:
+                DirectLink(d.Root, d.Link);
+                break;
             case null:
                 Error("null", "no input");
                 break;
@@ -173,6 +176,18 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
             return;
         }
         _outputs.Enqueue(new FlowOutput.DeliverLocal(frame));
+    }
+
+    private void DirectLink(NodeId root, LinkId link)
+    {
+        var port = FlowPort.Of(link);
+        for (var n = _macOrder.First; n is not null; n = n.Next)
+        {
+            var e = n.Value;
+            if (e.Root != root || e.Port == port) continue;
+            RemoveFlowsTo(e, FlowRemoval.MacMoved);
+            e.Port = port;
+        }
     }
 
     private void LinkRemoved(LinkId link)

@@ -83,7 +83,10 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
             case NodeInput.TransportDown d: _links.Handle(now, new LinkInput.TransportDown(d.Link)); break;
             case NodeInput.KeepAlive k: _links.Handle(now, new LinkInput.Activity(k.Link)); break;
             case NodeInput.LinkFrame f: ReceiveFromLink(now, f.Link, f.Frame); break;
-            case NodeInput.LocalFrame l: _flows.Handle(now, new FlowInput.FromLocal(l.Frame)); break;
+            case NodeInput.LocalFrame l:
+                CountTraffic(now, l.Frame);
+                _flows.Handle(now, new FlowInput.FromLocal(l.Frame));
+                break;
             case NodeInput.Leave: Leave(now); break;
         }
         if (input is not NodeInput.KeepAlive) _stableKnown = false;
@@ -130,6 +133,14 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
             _flows.Handle(now, new FlowInput.FromLink(link, frame));
     }
 
+    /// <summary>Unicast from the tap to a MAC owned by a remote node counts towards an on-demand link to it.</summary>
+    private void CountTraffic(Instant now, byte[] frame)
+    {
+        if (!EthernetFrame.TryReadAddresses(frame, out var dst, out _) || dst.IsMulticast) return;
+        if (_flows.TryGetMac(dst, out var port, out var root) && !port.IsLocal && root is { } r && r != Id && !_neighbours.Contains(r))
+            _topology.Handle(now, new TopologyInput.Traffic(r, frame.Length));
+    }
+
     private void Leave(Instant now)
     {
         _topology.Handle(now, new TopologyInput.Leave());
@@ -162,6 +173,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
             case LinkOutput.Connected c:
                 if (_neighbours.Add(c.Peer, c.Link)) _connected++;
                 _topology.Handle(now, new TopologyInput.LinkConnected(c.Peer, c.Kind, c.Initiator));
+                _flows.Handle(now, new FlowInput.DirectLink(c.Peer, c.Link));
                 Observe(new NodeEvent.LinkUp(c.Link, c.Peer, c.Kind, c.Initiator));
                 break;
             case LinkOutput.Removed r:

@@ -136,3 +136,40 @@ public class SimulationRegressionTests
         Assert.Equal(0, sim.Stats.Drops);
     }
 }
+
+public class OnDemandLinkTests
+{
+    [Fact]
+    public void Heavy_unicast_traffic_to_a_far_node_brings_up_an_on_demand_link_that_the_traffic_then_takes()
+    {
+        var sim = new Simulation(new SimParameters
+        {
+            Nodes = 200, Seed = 12, JoinWindow = TimeSpan.FromSeconds(1),
+            Topology = new TopologyConfig { LongLinksMax = 1, OnDemandThresholdBytes = 200_000 },
+        });
+        Assert.True(ConvergeExperiment.Run(sim).Converged);
+        var a = sim.Nodes[0];
+        var b = sim.Nodes.First(n => n.Index != 0 && !a.Node!.IsConnectedTo(n.Id));
+
+        // b's host announces itself (ARP request, a flood): a learns b's MAC with root b.
+        sim.InjectLocalFrame(b.Index, VirtualHosts.ArpRequest(b.Index, a.Index));
+        sim.RunFor(TimeSpan.FromSeconds(2));
+        Assert.True(a.Node!.Flows.TryGetMac(VirtualHosts.MacOf(b.Index), out var before, out var root));
+        Assert.Equal(b.Id, root);
+        Assert.False(a.Node.Neighbours.TryGetLink(b.Id, out _));
+
+        var payload = new byte[1386];
+        for (int i = 0; i < 200; i++)
+        {
+            sim.InjectLocalFrame(a.Index, Protocol.Frames.EthernetFrame.Build(VirtualHosts.MacOf(b.Index), VirtualHosts.MacOf(a.Index), Protocol.Frames.EthernetFrame.EtherTypeIpv4, payload));
+            sim.RunFor(TimeSpan.FromMilliseconds(10));
+        }
+        sim.RunFor(TimeSpan.FromSeconds(10));
+
+        Assert.True(a.Node.Neighbours.TryGetLink(b.Id, out var direct), "no on-demand link came up");
+        Assert.Contains(a.Node.ConnectedLinks(), l => l.Peer == b.Id && l.Kind == Protocol.Links.LinkKind.OnDemand);
+        Assert.True(a.Node.Flows.TryGetMac(VirtualHosts.MacOf(b.Index), out var after, out _));
+        Assert.Equal(direct, after.Link);
+        Assert.NotEqual(before, after);
+    }
+}

@@ -47,6 +47,8 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
     private int _drawnForN;
     private Instant _drawnAt;
     private bool _redrawPending;   // n changed enough, waiting for the hold-off
+    private Instant? _firstViewAt; // long links wait LongLinkDelay after this
+    private Instant _redrawDueAt;  // when a pending (re-)draw may happen
     private int _untrimmed;        // links this node initiated that nothing wants, still protected
     private List<(NodeId Peer, LinkKind Kind)>? _initiated; // connected links this node initiated, sorted by peer
     private List<TrafficEntry>? _traffic;
@@ -80,6 +82,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
             case TopologyInput.MembershipChanged m:
                 if (m.View.Version < _view.Version) return; // an older view arrived late
                 _view = m.View;
+                _firstViewAt ??= now;
                 _successors = ComputeSuccessors();
                 break;
             case TopologyInput.LinkConnected c:
@@ -166,7 +169,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
     {
         if (_leaving) return;
         RedrawIfNeeded(now);
-        bool waiting = _redrawPending;
+        bool waiting = false; // a pending re-draw arms its own, exact timer below
         _untrimmed = 0;
 
         foreach (var s in _successors) waiting |= Want(now, s, LinkKind.Successor);
@@ -196,6 +199,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
         }
 
         if (waiting) _tickAt ??= now + _random.Jitter(_config.TickInterval, 0.1);
+        if (_redrawPending) _tickAt = Instant.Earliest(_tickAt, Instant.Max(now, _redrawDueAt));
     }
 
     /// <summary>Asks for a link to peer if none exists; true when it has to wait (back-off).</summary>
@@ -235,8 +239,15 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
     {
         int n = _view.Count;
         int k = _config.LongLinksFor(n);
+        if (_drawnForN == 0 && k > 0 && (_firstViewAt is not { } first || now - first < _config.LongLinkDelay))
+        {
+            _redrawPending = true; // the first draw is due once the delay is over
+            _redrawDueAt = (_firstViewAt ?? now) + _config.LongLinkDelay;
+            return;
+        }
         bool ratioChanged = _drawnForN > 0 && (n >= _drawnForN * _config.RedrawRatio || n * _config.RedrawRatio <= _drawnForN);
         _redrawPending = ratioChanged && now - _drawnAt < _config.RedrawHoldoff;
+        _redrawDueAt = _drawnAt + _config.RedrawHoldoff;
         if (ratioChanged && !_redrawPending || _drawnForN == 0 && k > 0)
         {
             _slots = new LongSlot[k];

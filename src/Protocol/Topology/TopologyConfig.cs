@@ -21,6 +21,10 @@ public sealed record TopologyConfig
     public int LongLinkDrawTriesMax { get; init; } = 8;
     /// <summary>Long links are re-drawn when n has grown or shrunk by this factor since the last draw.</summary>
     public double RedrawRatio { get; init; } = 2.0;
+    /// <summary>Long links are first drawn this long after the node's first view of the overlay, so that the
+    /// estimate of n has settled when many nodes join at once (EdgeVPN plans long links on a timer tick,
+    /// not on each presence). Successor links are asked for at once.</summary>
+    public TimeSpan LongLinkDelay { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Long links are re-drawn at most once per this period (EdgeVPN re-plans on a timer), so that a
     /// growing overlay does not pile fresh, still-protected links on top of the ones being replaced.</summary>
     public TimeSpan RedrawHoldoff { get; init; } = TimeSpan.FromSeconds(30);
@@ -55,6 +59,7 @@ public sealed record TopologyConfig
         if (IncomingMax < 1) return "IncomingMax: must be at least 1";
         if (TickInterval <= TimeSpan.Zero) return "TickInterval: must be positive";
         if (RedrawHoldoff < TimeSpan.Zero) return "RedrawHoldoff: must not be negative";
+        if (LongLinkDelay < TimeSpan.Zero) return "LongLinkDelay: must not be negative";
         return null;
     }
 }

@@ -35,7 +35,7 @@ public class SymphonyTopologyTests
             var view = RandomView(n, (ulong)seed, out var ids);
             var self = ids[0];
             var links = new FakeLinkTable();
-            var t = new SymphonyTopology(self, new TopologyConfig(), links, new DeterministicRandom((ulong)seed + 1));
+            var t = new SymphonyTopology(self, new TopologyConfig { LongLinkDelay = TimeSpan.Zero }, links, new DeterministicRandom((ulong)seed + 1));
             t.Handle(T0, new TopologyInput.MembershipChanged(view));
             var opens = Drain(t).OfType<TopologyOutput.OpenLink>().ToList();
             var sorted = ids.OrderBy(i => NodeId.ClockwiseDistance(self, i)).Where(i => i != self).ToList();
@@ -54,7 +54,7 @@ public class SymphonyTopologyTests
     public void Builds_no_long_links_below_twice_SuccessorsMin_nodes()
     {
         var view = RandomView(3, 7, out var ids);
-        var t = new SymphonyTopology(ids[0], new TopologyConfig(), new FakeLinkTable(), new DeterministicRandom(1));
+        var t = new SymphonyTopology(ids[0], new TopologyConfig { LongLinkDelay = TimeSpan.Zero }, new FakeLinkTable(), new DeterministicRandom(1));
         t.Handle(T0, new TopologyInput.MembershipChanged(view));
         var opens = Drain(t).OfType<TopologyOutput.OpenLink>().ToList();
         Assert.Equal(2, opens.Count);
@@ -98,7 +98,7 @@ public class SymphonyTopologyTests
     {
         var view = RandomView(1024, 5, out var ids); // k = 10
         var links = new FakeLinkTable();
-        var t = new SymphonyTopology(ids[0], new TopologyConfig(), links, new DeterministicRandom(1));
+        var t = new SymphonyTopology(ids[0], new TopologyConfig { LongLinkDelay = TimeSpan.Zero }, links, new DeterministicRandom(1));
         t.Handle(T0, new TopologyInput.MembershipChanged(view));
         for (int i = 1; i <= 19; i++) links.Links[ids[i + 100]] = (LinkState.Connected, LinkKind.LongDistance, true);
         Assert.Equal(LinkRefusal.None, t.Admit(ids[500], LinkKind.LongDistance));
@@ -133,7 +133,7 @@ public class SymphonyTopologyTests
     {
         var small = RandomView(64, 9, out var ids);
         var self = ids[0];
-        var t = new SymphonyTopology(self, new TopologyConfig(), new FakeLinkTable(), new DeterministicRandom(2));
+        var t = new SymphonyTopology(self, new TopologyConfig { LongLinkDelay = TimeSpan.Zero }, new FakeLinkTable(), new DeterministicRandom(2));
         t.Handle(T0, new TopologyInput.MembershipChanged(small));
         var before = t.LongLinkTargets.ToList();
         var r = new DeterministicRandom(10);
@@ -142,7 +142,7 @@ public class SymphonyTopologyTests
         t.Handle(T0 + TimeSpan.FromSeconds(1), new TopologyInput.MembershipChanged(doubled));
         Assert.Equal(before, t.LongLinkTargets.Take(before.Count).ToList()); // within the hold-off: no re-draw (k grew by one: one slot added)
         Assert.False(t.IsSatisfied);                      // ...but one is due
-        t.HandleTimeout(T0 + new TopologyConfig().RedrawHoldoff + TimeSpan.FromSeconds(1));
+        t.HandleTimeout(T0 + new TopologyConfig { LongLinkDelay = TimeSpan.Zero }.RedrawHoldoff + TimeSpan.FromSeconds(1));
         Assert.Equal(7, t.LongLinkSlots);
         Assert.NotEqual(before, t.LongLinkTargets.ToList());
     }
@@ -151,7 +151,7 @@ public class SymphonyTopologyTests
     public void Ignores_an_older_view_that_arrives_late()
     {
         var view = RandomView(32, 4, out var ids);
-        var t = new SymphonyTopology(ids[0], new TopologyConfig(), new FakeLinkTable(), new DeterministicRandom(2));
+        var t = new SymphonyTopology(ids[0], new TopologyConfig { LongLinkDelay = TimeSpan.Zero }, new FakeLinkTable(), new DeterministicRandom(2));
         t.Handle(T0, new TopologyInput.MembershipChanged(view));
         t.Handle(T0, new TopologyInput.MembershipChanged(new MembershipView(ids.Take(4).ToArray(), 0)));
         Assert.Equal(32, t.View.Count);
@@ -180,5 +180,29 @@ public class SymphonyTopologyTests
         t.HandleTimeout(later);
         while (t.PollTimeout() is { } at2 && at2 <= later + config.TickInterval * 2) t.HandleTimeout(at2);
         Assert.Contains(Drain(t), o => o is TopologyOutput.CloseLink c && c.Peer == far);
+    }
+}
+
+public class SymphonyTopologyDelayTests
+{
+    [Fact]
+    public void Long_links_wait_LongLinkDelay_after_the_first_view_while_successors_are_asked_for_at_once()
+    {
+        var r = new DeterministicRandom(1);
+        var ids = Enumerable.Range(0, 256).Select(_ => new NodeId(r.NextUInt128())).ToArray();
+        var config = new TopologyConfig { LongLinkDelay = TimeSpan.FromSeconds(10) };
+        var t = new SymphonyTopology(ids[0], config, new FakeLinkTable(), new DeterministicRandom(2));
+        var t0 = Instant.FromSeconds(3);
+        t.Handle(t0, new TopologyInput.MembershipChanged(new MembershipView(ids, 1)));
+        var first = new List<TopologyOutput>();
+        while (t.TryPollOutput(out var o)) first.Add(o);
+        Assert.All(first, o => Assert.Equal(LinkKind.Successor, ((TopologyOutput.OpenLink)o).Kind));
+        Assert.False(t.IsSatisfied);
+        Assert.Equal(t0 + config.LongLinkDelay, t.PollTimeout());
+
+        t.HandleTimeout(t0 + config.LongLinkDelay);
+        var later = new List<TopologyOutput>();
+        while (t.TryPollOutput(out var o)) later.Add(o);
+        Assert.Equal(8, later.Count(o => o is TopologyOutput.OpenLink { Kind: LinkKind.LongDistance }));
     }
 }

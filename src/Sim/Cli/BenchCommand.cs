@@ -16,9 +16,11 @@ public static class BenchCommand
         var sizes = new Option<string>("--sizes") { Description = "Comma-separated node counts", DefaultValueFactory = _ => "10000,100000,300000" };
         var seed = new Option<ulong>("--seed", "-s") { Description = "Master seed for every size", DefaultValueFactory = _ => 1UL };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else" };
+        var check = new Option<int>("--check-invariants") { Description = "Invariant checks after 1 event in N (1 = every event)", DefaultValueFactory = _ => 1 };
+        CommonOptions.Range(check, 1, 1_000_000);
         var c = new Command("bench", "Scaling benchmark of flood (converge + broadcast): wall time, events per second and peak memory per size, each size in its own process.");
-        c.Add(sizes); c.Add(seed); c.Add(json);
-        c.SetAction(r => Run(ParseSizes(r.GetValue(sizes)!), r.GetValue(seed), r.GetValue(json)));
+        c.Add(sizes); c.Add(seed); c.Add(json); c.Add(check);
+        c.SetAction(r => Run(ParseSizes(r.GetValue(sizes)!), r.GetValue(seed), r.GetValue(json), r.GetValue(check)));
         return c;
     }
 
@@ -33,14 +35,15 @@ public static class BenchCommand
         return result;
     }
 
-    private static int Run(int[] sizes, ulong seed, bool json)
+    private static int Run(int[] sizes, ulong seed, bool json, int checkEvery)
     {
         var runs = new List<Dictionary<string, object?>>();
         bool allOk = true;
         foreach (int n in sizes)
         {
-            if (!json) Console.Error.WriteLine($"bench: flood --nodes {n} --seed {seed} ...");
-            var (exit, output) = RunChild($"flood --nodes {n} --seed {seed} --json");
+            string args = $"flood --nodes {n} --seed {seed} --check-invariants {checkEvery} --json";
+            if (!json) Console.Error.WriteLine($"bench: {args} ...");
+            var (exit, output) = RunChild(args);
             var row = new Dictionary<string, object?> { ["nodes"] = n, ["exitCode"] = exit };
             try
             {
@@ -58,7 +61,7 @@ public static class BenchCommand
 
         if (json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?> { ["command"] = "bench", ["workload"] = "flood", ["seed"] = seed, ["runs"] = runs }));
+            Console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?> { ["command"] = "bench", ["workload"] = "flood", ["seed"] = seed, ["invariantCheckEvery"] = checkEvery, ["runs"] = runs }));
         }
         else
         {

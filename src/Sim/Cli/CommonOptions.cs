@@ -12,6 +12,7 @@ public sealed class CommonOptions
     public readonly Option<int> Successors = new("--successors") { Description = "Successor links per node", DefaultValueFactory = _ => 2 };
     public readonly Option<string> Sampler = new("--sampler") { Description = "Long-link distance distribution: harmonic (Symphony) or edgevpn (EdgeVPN's log10 variant)", DefaultValueFactory = _ => "harmonic" };
     public readonly Option<double> JoinWindow = new("--join-window") { Description = "Seconds (virtual) over which nodes join", DefaultValueFactory = _ => 10.0 };
+    public readonly Option<int> CheckEvery = new("--check-invariants") { Description = "Run every node's invariant checks after 1 event in N (1 = after every event)", DefaultValueFactory = _ => 1 };
     public readonly Option<bool> Json = new("--json") { Description = "Print one JSON object on stdout and nothing else" };
     public readonly Option<FileInfo?> ExportGraph = new("--export-graph") { Description = "Write the converged overlay as GraphML (networkx, Gephi)" };
     public readonly Option<FileInfo?> Trace = new("--trace") { Description = "Write every simulated event, one per line (large: use on small runs)" };
@@ -24,6 +25,7 @@ public sealed class CommonOptions
         Range(Successors, 1, 16);
         Sampler.AcceptOnlyFromAmong("harmonic", "edgevpn");
         Range(JoinWindow, 0, 86400);
+        Range(CheckEvery, 1, 1_000_000);
     }
 
     /// <summary>Adds a range check; a token that does not parse at all is reported by the parser itself.</summary>
@@ -40,7 +42,7 @@ public sealed class CommonOptions
     public void AddTo(Command c)
     {
         c.Add(Nodes); c.Add(Seed); c.Add(LongLinks); c.Add(Successors); c.Add(Sampler);
-        c.Add(JoinWindow); c.Add(Json); c.Add(ExportGraph); c.Add(Trace);
+        c.Add(JoinWindow); c.Add(CheckEvery); c.Add(Json); c.Add(ExportGraph); c.Add(Trace);
     }
 
     public SimParameters ToParameters(ParseResult r) => new()
@@ -48,6 +50,7 @@ public sealed class CommonOptions
         Nodes = r.GetValue(Nodes),
         Seed = r.GetValue(Seed),
         JoinWindow = TimeSpan.FromSeconds(r.GetValue(JoinWindow)),
+        InvariantCheckEvery = r.GetValue(CheckEvery),
         Topology = new TopologyConfig
         {
             SuccessorsMin = r.GetValue(Successors),

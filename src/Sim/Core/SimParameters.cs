@@ -26,6 +26,9 @@ public sealed record SimParameters
     public TopologyConfig Topology { get; init; } = new();
     public LinkConfig Links { get; init; } = new();
     public int FloodHopsMax { get; init; } = 64;
+    /// <summary>A node's CheckInvariants runs after every event when 1 (the default); with N > 1 after
+    /// one event in N (chosen by event count, so still deterministic) — for very large runs.</summary>
+    public int InvariantCheckEvery { get; init; } = 1;
 
     public const int NodesMax = 50_000_000;
 
@@ -36,6 +39,7 @@ public sealed record SimParameters
         if (PresenceInterval <= TimeSpan.Zero) return "presence interval: must be positive";
         if (SetupRoundTrips < 0 || SetupRoundTrips > 100) return "setup round trips: must be in 0..100";
         if (FloodHopsMax < 1 || FloodHopsMax > 255) return "flood hops max: must be in 1..255";
+        if (InvariantCheckEvery < 1 || InvariantCheckEvery > 1_000_000) return "invariant check every: must be in 1..1000000";
         return Topology.Validate();
     }
 
@@ -53,6 +57,10 @@ public sealed record SimParameters
         yield return ("longLinksMax", Topology.LongLinksMax?.ToString(c) ?? "floor(log2 n)");
         yield return ("sampler", Topology.Sampler.ToString());
         yield return ("floodHopsMax", FloodHopsMax.ToString(c));
+        yield return ("invariantCheckEvery", InvariantCheckEvery.ToString(c));
+        yield return ("longLinkDelaySeconds", Topology.LongLinkDelay.TotalSeconds.ToString(c));
+        yield return ("redrawHoldoffSeconds", Topology.RedrawHoldoff.TotalSeconds.ToString(c));
+        yield return ("protectionWindowSeconds", Links.ProtectionWindow.TotalSeconds.ToString(c));
         yield return ("linkSetupTimeoutSeconds", Links.SetupTimeout.TotalSeconds.ToString(c));
         yield return ("keepAliveSeconds", Links.KeepAliveInterval.TotalSeconds.ToString(c));
     }

@@ -33,6 +33,7 @@ public sealed class Simulation
     private readonly EdgeNodeConfig _nodeConfig;
     private readonly List<int> _roster = new();
     private readonly TextWriter? _trace;
+    private readonly int _checkEvery;
     private long _nowNs;
     private ulong _traceHash = 14695981039346656037UL;
     private long _viewVersion;
@@ -61,6 +62,7 @@ public sealed class Simulation
         if (parameters.Validate() is { } problem) throw new ArgumentException(problem, nameof(parameters));
         Parameters = parameters;
         _trace = trace;
+        _checkEvery = parameters.InvariantCheckEvery;
         var master = new DeterministicRandom(parameters.Seed);
         _latency = new LatencyModel(parameters.Nodes, master.Fork("latency"), parameters.BaseLatency, parameters.SpanLatency);
         _nodeSeeds = master.Fork("nodes");
@@ -260,7 +262,7 @@ public sealed class Simulation
     {
         var node = n.Node!;
         while (node.TryPollOutput(out var output)) Dispatch(n, output);
-        node.CheckInvariants();
+        if (_checkEvery == 1 || Stats.Events % _checkEvery == 0) node.CheckInvariants();
 
         if (node.PollTimeout() is { } t)
         {

@@ -11,9 +11,9 @@ namespace EdgeVpn.Protocol.Links;
 
 internal struct LinkBackoff
 {
-    internal struct Entry
+    internal struct Entry : IPeerKeyed
     {
-        public NodeId Peer;
+        public NodeId Peer { readonly get; set; }
         public int Failures;
         public Instant ExcludedUntil;
     }
@@ -84,18 +84,7 @@ internal struct LinkBackoff
         }
     }
 
-    private readonly int Find(NodeId peer)
-    {
-        int lo = 0, hi = _count - 1;
-        while (lo <= hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            int c = _entries![mid].Peer.CompareTo(peer);
-            if (c == 0) return mid;
-            if (c < 0) lo = mid + 1; else hi = mid - 1;
-        }
-        return ~lo;
-    }
+    private readonly int Find(NodeId peer) => PeerSearch.Find(Entries, peer);
 
     private int Insert(int at, NodeId peer)
     {

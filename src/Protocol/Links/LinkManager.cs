@@ -17,9 +17,9 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     private const string MachineName = "LinkManager";
     private const string NoRecord = "NoLink";
 
-    private struct Record
+    private struct Record : IPeerKeyed
     {
-        public NodeId Peer;
+        public NodeId Peer { readonly get; set; }
         public LinkId Link;
         public LinkKind Kind;
         public LinkState State;
@@ -509,18 +509,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         return id;
     }
 
-    private int FindPeer(NodeId peer)
-    {
-        int lo = 0, hi = _count - 1;
-        while (lo <= hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            int c = _records![mid].Peer.CompareTo(peer);
-            if (c == 0) return mid;
-            if (c < 0) lo = mid + 1; else hi = mid - 1;
-        }
-        return ~lo;
-    }
+    private int FindPeer(NodeId peer) => _records is null ? -1 : PeerSearch.Find(new ReadOnlySpan<Record>(_records, 0, _count), peer);
 
     private int FindLink(LinkId link)
     {

@@ -50,7 +50,9 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
     private Instant? _firstViewAt; // long links wait LongLinkDelay after this
     private Instant _redrawDueAt;  // when a pending (re-)draw may happen
     private int _untrimmed;        // links this node initiated that nothing wants, still protected
-    private List<(NodeId Peer, LinkKind Kind)>? _initiated; // connected links this node initiated, sorted by peer
+    private readonly record struct Initiated(NodeId Peer, LinkKind Kind) : IPeerKeyed;
+
+    private List<Initiated>? _initiated; // connected links this node initiated, sorted by peer
     private List<TrafficEntry>? _traffic;
     private Instant? _tickAt;
     private NodeId[] _wanted = [];  // scratch for Reconcile's trimming pass
@@ -333,8 +335,8 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
     {
         var list = _initiated ??= [];
         int i = IndexOfInitiated(peer);
-        if (i >= 0) { list[i] = (peer, kind); return; }
-        list.Insert(~i, (peer, kind));
+        if (i >= 0) { list[i] = new Initiated(peer, kind); return; }
+        list.Insert(~i, new Initiated(peer, kind));
     }
 
     private void RemoveInitiated(NodeId peer)
@@ -344,17 +346,5 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
         if (i >= 0) _initiated.RemoveAt(i);
     }
 
-    private int IndexOfInitiated(NodeId peer)
-    {
-        var list = _initiated!;
-        int lo = 0, hi = list.Count - 1;
-        while (lo <= hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            int c = list[mid].Peer.CompareTo(peer);
-            if (c == 0) return mid;
-            if (c < 0) lo = mid + 1; else hi = mid - 1;
-        }
-        return ~lo;
-    }
+    private int IndexOfInitiated(NodeId peer) => PeerSearch.Find<Initiated>(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_initiated), peer);
 }

@@ -173,3 +173,21 @@ public class OnDemandLinkTests
         Assert.NotEqual(before, after);
     }
 }
+
+public class SimulationScaleTests
+{
+    // The acceptance check: 20,000 nodes converge and one flood reaches all of them exactly once.
+    [Fact]
+    public void Twenty_thousand_nodes_converge_and_a_flood_reaches_each_exactly_once()
+    {
+        var sim = new Simulation(new SimParameters { Nodes = 20_000, Seed = 1 });
+        var c = ConvergeExperiment.Run(sim);
+        Assert.True(c.Converged);
+        Assert.Equal(0, c.RingViolations);
+        var f = FloodExperiment.Run(sim);
+        Assert.Equal(20_000, f.Reached);
+        Assert.Equal(0, f.Duplicates);
+        Assert.True(f.ReplyReturned);
+        Assert.InRange(f.MaxHops, 1, 3 * Math.Log2(20_000));
+    }
+}

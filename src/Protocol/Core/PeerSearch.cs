@@ -1,0 +1,29 @@
+// Binary search over small arrays kept sorted by peer id (link records, back-off entries, the
+// topology's initiated links). One implementation for all of them; generic over a struct so the
+// JIT specialises it and the hot path makes no interface or delegate calls.
+using EdgeVpn.Protocol.Ring;
+
+namespace EdgeVpn.Protocol.Core;
+
+/// <summary>An item of an array sorted by peer id.</summary>
+public interface IPeerKeyed
+{
+    NodeId Peer { get; }
+}
+
+public static class PeerSearch
+{
+    /// <summary>The index of peer in items (sorted strictly by Peer), or the bitwise complement of where it would go.</summary>
+    public static int Find<T>(ReadOnlySpan<T> items, NodeId peer) where T : struct, IPeerKeyed
+    {
+        int lo = 0, hi = items.Length - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            int c = items[mid].Peer.CompareTo(peer);
+            if (c == 0) return mid;
+            if (c < 0) lo = mid + 1; else hi = mid - 1;
+        }
+        return ~lo;
+    }
+}

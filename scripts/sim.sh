@@ -8,6 +8,10 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 127
 fi
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# A large first GC generation: the simulator allocates small short-lived records at a high rate
+# while it holds a large long-lived heap of nodes (measured ~15% faster at 30k nodes). The runtime
+# reads this knob only from the environment.
+export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x10000000}"
 out=artifacts/sim
 if ! dotnet build src/Sim/Cli/edgevpn-sim.csproj -c Release -o "$out" -nologo -v quiet -clp:NoSummary\;ErrorsOnly >&2; then
   echo "error: the build failed" >&2

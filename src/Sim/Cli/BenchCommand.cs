@@ -85,6 +85,8 @@ public static class BenchCommand
             start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
         }
         else start.FileName = exe;
+        // See scripts/sim.sh: the runtime reads the gen0 budget only from the environment.
+        if (Environment.GetEnvironmentVariable("DOTNET_GCgen0size") is null) start.Environment["DOTNET_GCgen0size"] = "0x10000000";
         foreach (var a in arguments.Split(' ')) start.ArgumentList.Add(a);
         using var child = Process.Start(start) ?? throw new UsageException("could not start a child benchmark process");
         var stderr = child.StandardError.ReadToEndAsync();

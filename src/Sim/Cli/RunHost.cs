@@ -22,7 +22,8 @@ public sealed class RunHost : ISimProgress
         var report = new Report(command);
         foreach (var (k, v) in parameters.Describe()) report.AddParameter(k, v);
 
-        var host = new RunHost { _expectedSeconds = parameters.JoinWindow.TotalSeconds + 5 };
+        // Converging takes about the join window, the long-link delay and one protection window (trims).
+        var host = new RunHost { _expectedSeconds = (parameters.JoinWindow + parameters.Topology.LongLinkDelay + parameters.Links.ProtectionWindow).TotalSeconds + 10 };
         var sim = new Simulation(parameters, traceWriter) { Progress = host };
         var clock = Stopwatch.StartNew();
         bool ok = false;

@@ -18,6 +18,10 @@ public sealed class NeighbourTable
     private UInt128[] _distances;
     private LinkId[] _links;
     private int _count;
+    // The Version last validated by CheckInvariants (-1: never). Every change bumps Version, so an
+    // equal Version means the arrays are exactly the ones already checked; the simulator checks
+    // after every event and most events leave the table alone.
+    private long _checkedVersion = -1;
 
     public NodeId Self { get; }
     public int Count => _count;
@@ -120,12 +124,14 @@ public sealed class NeighbourTable
 
     public void CheckInvariants()
     {
+        if (_checkedVersion == Version) return;
         if (_count > _distances.Length || _distances.Length != _links.Length) throw new InvariantViolation("neighbour table arrays inconsistent");
         for (int i = 0; i < _count; i++)
         {
             if (_distances[i] == UInt128.Zero) throw new InvariantViolation("neighbour table holds the node itself");
             if (i > 0 && _distances[i - 1] >= _distances[i]) throw new InvariantViolation($"neighbour table not strictly clockwise-sorted at {i}");
         }
+        _checkedVersion = Version;
     }
 
     private void RemoveAt(int i)

@@ -59,6 +59,16 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     private Instant? _nextTimeout;
     private bool _timeoutDirty;
 
+    // What changed since CheckInvariants last passed, so that it re-validates only that: the
+    // simulator checks after every event, and a typical event steps one record of one manager.
+    // _checkAll: records were inserted or removed (order, column) or more than one was stepped;
+    // otherwise _touched is the one record stepped (or -1). _verifyTimeout: something the cached
+    // next timeout depends on, or the cache itself, changed. An unchanged part was valid at the
+    // last check and still holds the same values, so checking it again cannot find anything new.
+    private bool _checkAll = true;
+    private int _touched = -1;
+    private bool _verifyTimeout = true;
+
     public LinkManager(NodeId self, string fingerprint, LinkConfig config, DeterministicRandom random, ILinkAdmission admission)
     {
         ArgumentNullException.ThrowIfNull(fingerprint);
@@ -168,6 +178,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         {
             _nextTimeout = ComputeNextTimeout();
             _timeoutDirty = false;
+            _verifyTimeout = true;
         }
         return _nextTimeout;
     }
@@ -247,6 +258,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
             long periods = (now - at).Ticks / interval + 1;
             _maintenanceAt = at + TimeSpan.FromTicks(interval * periods);
             _timeoutDirty = true;
+            _verifyTimeout = true;
         }
     }
 
@@ -254,24 +266,43 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     {
         if (_count < 0 || _count > _config.LinksMax) throw new InvariantViolation($"{_count} link records, limit {_config.LinksMax}");
         if ((_count > 0) != (_maintenanceAt is not null)) throw new InvariantViolation($"maintenance timer armed={_maintenanceAt is not null} with {_count} records");
-        for (int i = 0; i < _count; i++)
-        {
-            ref readonly Record r = ref _records![i];
-            if (r.Peer == Self) throw new InvariantViolation("a link record names this node itself");
-            if (i > 0 && _records[i - 1].Peer >= r.Peer) throw new InvariantViolation("link records are not strictly sorted by peer");
-            if (_linkIds![i] != r.Link.Value) throw new InvariantViolation($"link id column out of step at {i}");
-            if (r.Kind > LinkKind.OnDemand) throw new InvariantViolation($"link {r.Link} has undefined kind {r.Kind}");
-            if (!LinkTransitions.IsReachable(r.Initiator, r.State)) throw new InvariantViolation($"link {r.Link} is in {r.State}, unreachable for initiator={r.Initiator}");
-            bool holdsRemote = r.Initiator && r.State == LinkState.Preparing;
-            if ((r.RemoteEndpoint is not null) != holdsRemote || (r.RemoteFingerprint is not null) != holdsRemote)
-                throw new InvariantViolation($"link {r.Link} in {r.State} holds remote endpoint data={r.RemoteEndpoint is not null}");
-            if (r.State == LinkState.Connected && (r.ConnectedAt < r.CreatedAt || r.LastActivity < r.ConnectedAt))
-                throw new InvariantViolation($"link {r.Link}: created {r.CreatedAt}, connected {r.ConnectedAt}, last activity {r.LastActivity}");
-        }
+        if (_checkAll)
+            for (int i = 0; i < _count; i++) CheckRecord(i);
+        else if (_touched >= 0 && _touched < _count)
+            CheckRecord(_touched);
         // Link ids are unique by construction (NewLinkId draws until unused; OnRequest refuses an id
         // another record holds), so no per-step check here: this runs after every simulated event.
-        if (!_timeoutDirty && _nextTimeout != ComputeNextTimeout()) throw new InvariantViolation("cached next timeout is stale");
+        // While the cache is dirty there is nothing to compare; the recomputation sets _verifyTimeout again.
+        if (_verifyTimeout && !_timeoutDirty && _nextTimeout != ComputeNextTimeout()) throw new InvariantViolation("cached next timeout is stale");
         _backoff.CheckInvariants(_config.BackoffPeersMax);
+        _checkAll = false;
+        _touched = -1;
+        _verifyTimeout = false;
+    }
+
+    /// <summary>Record i on its own and against its neighbours in the order (all that Step can disturb).</summary>
+    private void CheckRecord(int i)
+    {
+        ref readonly Record r = ref _records![i];
+        if (r.Peer == Self) throw new InvariantViolation("a link record names this node itself");
+        if (i > 0 && _records[i - 1].Peer >= r.Peer) throw new InvariantViolation("link records are not strictly sorted by peer");
+        if (i + 1 < _count && r.Peer >= _records[i + 1].Peer) throw new InvariantViolation("link records are not strictly sorted by peer");
+        if (_linkIds![i] != r.Link.Value) throw new InvariantViolation($"link id column out of step at {i}");
+        if (r.Kind > LinkKind.OnDemand) throw new InvariantViolation($"link {r.Link} has undefined kind {r.Kind}");
+        if (!LinkTransitions.IsReachable(r.Initiator, r.State)) throw new InvariantViolation($"link {r.Link} is in {r.State}, unreachable for initiator={r.Initiator}");
+        bool holdsRemote = r.Initiator && r.State == LinkState.Preparing;
+        if ((r.RemoteEndpoint is not null) != holdsRemote || (r.RemoteFingerprint is not null) != holdsRemote)
+            throw new InvariantViolation($"link {r.Link} in {r.State} holds remote endpoint data={r.RemoteEndpoint is not null}");
+        if (r.State == LinkState.Connected && (r.ConnectedAt < r.CreatedAt || r.LastActivity < r.ConnectedAt))
+            throw new InvariantViolation($"link {r.Link}: created {r.CreatedAt}, connected {r.ConnectedAt}, last activity {r.LastActivity}");
+    }
+
+    /// <summary>Notes that record i may have changed, for CheckInvariants.</summary>
+    private void MarkTouched(int i)
+    {
+        if (_checkAll) return;
+        if (_touched < 0) _touched = i;
+        else if (_touched != i) _checkAll = true;
     }
 
     // ---- input classification ------------------------------------------------------------
@@ -412,6 +443,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
             Error(r.State.ToString(), inputName, $"{ev} not allowed for {(r.Initiator ? "initiator" : "responder")} of link {r.Link}");
             return StepResult.Rejected;
         }
+        MarkTouched(index);
 
         switch (t.Action)
         {
@@ -476,6 +508,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
             RemoveAt(index);
             return StepResult.Deleted;
         }
+        if (r.State != next) _verifyTimeout = true;
         r.State = next;
         return StepResult.Stayed;
     }
@@ -540,6 +573,8 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
             _maintenanceAt = now + TimeSpan.FromTicks((long)_random.NextUInt64Below((ulong)_config.KeepAliveInterval.Ticks));
         }
         _timeoutDirty = true;
+        _checkAll = true;
+        _verifyTimeout = true;
     }
 
     private void RemoveAt(int index)
@@ -555,6 +590,8 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
             _maintenanceAt = null;
         }
         _timeoutDirty = true;
+        _checkAll = true;
+        _verifyTimeout = true;
     }
 
     private Instant? ComputeNextTimeout()

@@ -57,6 +57,10 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
     private Instant? _tickAt;
     private NodeId[] _wanted = [];  // scratch for Reconcile's trimming pass
     private bool _leaving;
+    // False once CheckInvariants has validated the current state; every entry that can change
+    // state (Handle, HandleTimeout) sets it. The simulator checks after every event, and most
+    // events never reach this machine: re-walking an untouched state would find the same answer.
+    private bool _changedSinceCheck = true;
 
     public SymphonyTopology(NodeId self, TopologyConfig config, ILinkTable links, DeterministicRandom random)
     {
@@ -79,6 +83,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
 
     public void Handle(Instant now, TopologyInput input)
     {
+        _changedSinceCheck = true;
         switch (input)
         {
             case TopologyInput.MembershipChanged m:
@@ -110,6 +115,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
 
     public void HandleTimeout(Instant now)
     {
+        _changedSinceCheck = true;
         if (_tickAt is not { } at || at > now) return;
         _tickAt = null;
         EvaluateTraffic(now);
@@ -152,6 +158,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
 
     public void CheckInvariants()
     {
+        if (!_changedSinceCheck) return;
         if (_successors.Length > _config.SuccessorsMin) throw new InvariantViolation("more successors than SuccessorsMin");
         foreach (var s in _successors) if (s == _self) throw new InvariantViolation("self among successors");
         // Slot targets are distinct by construction (DrawSlot rejects a drawn successor or target);
@@ -163,6 +170,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
             for (int i = 1; i < list.Count; i++)
                 if (list[i - 1].Peer >= list[i].Peer) throw new InvariantViolation("initiated links not sorted");
         if (_traffic is { Count: var c } && c > _config.TrafficPeersMax) throw new InvariantViolation("traffic table over TrafficPeersMax");
+        _changedSinceCheck = false;
     }
 
     // ---- decisions ----

@@ -119,6 +119,22 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
         }
     }
 
+    // Handle(DirectLink / LinkRemoved) without the input record: EdgeNode calls these on every
+    // link change. Same preamble as Handle.
+    internal void HandleDirectLink(Instant now, NodeId root, LinkId link)
+    {
+        _changedSinceCheck = true;
+        Expire(Monotonic(now));
+        DirectLink(root, link);
+    }
+
+    internal void HandleLinkRemoved(Instant now, LinkId link)
+    {
+        _changedSinceCheck = true;
+        Expire(Monotonic(now));
+        LinkRemoved(link);
+    }
+
     public void HandleTimeout(Instant now)
     {
         _changedSinceCheck = true;

@@ -68,6 +68,9 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     private bool _checkAll = true;
     private int _touched = -1;
     private bool _verifyTimeout = true;
+    // Records not (yet) Connected: HasPendingSetups and the setup-deadline part of the next
+    // timeout need a walk of the records only when some are, and after convergence none are.
+    private int _pending;
 
     public LinkManager(NodeId self, string fingerprint, LinkConfig config, DeterministicRandom random, ILinkAdmission admission)
     {
@@ -94,15 +97,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
 
     public int Count => _count;
 
-    public bool HasPendingSetups
-    {
-        get
-        {
-            for (int i = 0; i < _count; i++)
-                if (_records![i].State != LinkState.Connected) return true;
-            return false;
-        }
-    }
+    public bool HasPendingSetups => _pending > 0;
 
     public bool HasLink(NodeId peer) => FindPeer(peer) >= 0;
 
@@ -176,9 +171,10 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     {
         if (_timeoutDirty)
         {
+            // Fresh by construction: CheckInvariants compares the cache again only once something
+            // it depends on changes while it is clean (the staleness the check exists to catch).
             _nextTimeout = ComputeNextTimeout();
             _timeoutDirty = false;
-            _verifyTimeout = true;
         }
         return _nextTimeout;
     }
@@ -187,39 +183,41 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     {
         switch (input)
         {
-            case LinkInput.Open open:
-                OnOpen(now, open.Peer, open.Kind);
-                break;
-            case LinkInput.Close close:
-                {
-                    int i = FindPeer(close.Peer);
-                    if (i >= 0) Step(i, LinkEvent.Close, now, "Close", default);
-                    break;
-                }
-            case LinkInput.SignalReceived received:
-                OnSignal(now, received.From, received.Signal);
-                break;
-            case LinkInput.EndpointPrepared prepared:
-                {
-                    if (!EndpointIsValid(prepared.Endpoint, "EndpointPrepared", "endpoint")) break;
-                    int i = FindLink(prepared.Link);
-                    if (i >= 0) Step(i, LinkEvent.EndpointPrepared, now, "EndpointPrepared", new EventData(endpoint: prepared.Endpoint));
-                    break;
-                }
-            case LinkInput.TransportUp up:
-                StepByLink(now, up.Link, LinkEvent.TransportUp, "TransportUp");
-                break;
-            case LinkInput.TransportDown down:
-                StepByLink(now, down.Link, LinkEvent.TransportDown, "TransportDown");
-                break;
-            case LinkInput.Activity activity:
-                StepByLink(now, activity.Link, LinkEvent.Activity, "Activity");
-                break;
+            case LinkInput.Open open: HandleOpen(now, open.Peer, open.Kind); break;
+            case LinkInput.Close close: HandleClose(now, close.Peer); break;
+            case LinkInput.SignalReceived received: HandleSignal(now, received.From, received.Signal); break;
+            case LinkInput.EndpointPrepared prepared: HandleEndpointPrepared(now, prepared.Link, prepared.Endpoint); break;
+            case LinkInput.TransportUp up: HandleTransportUp(now, up.Link); break;
+            case LinkInput.TransportDown down: HandleTransportDown(now, down.Link); break;
+            case LinkInput.Activity activity: HandleActivity(now, activity.Link); break;
             default:
                 Error(NoRecord, input?.GetType().Name ?? "null", "unknown input");
                 break;
         }
     }
+
+    // One method per input, each exactly what Handle does for that input: EdgeNode calls them
+    // directly so that the simulator's hottest paths allocate no LinkInput record per event.
+    internal void HandleOpen(Instant now, NodeId peer, LinkKind kind) => OnOpen(now, peer, kind);
+
+    internal void HandleClose(Instant now, NodeId peer)
+    {
+        int i = FindPeer(peer);
+        if (i >= 0) Step(i, LinkEvent.Close, now, "Close", default);
+    }
+
+    internal void HandleSignal(Instant now, NodeId from, LinkSignal? signal) => OnSignal(now, from, signal);
+
+    internal void HandleEndpointPrepared(Instant now, LinkId link, string? endpoint)
+    {
+        if (!EndpointIsValid(endpoint, "EndpointPrepared", "endpoint")) return;
+        int i = FindLink(link);
+        if (i >= 0) Step(i, LinkEvent.EndpointPrepared, now, "EndpointPrepared", new EventData(endpoint: endpoint));
+    }
+
+    internal void HandleTransportUp(Instant now, LinkId link) => StepByLink(now, link, LinkEvent.TransportUp, "TransportUp");
+    internal void HandleTransportDown(Instant now, LinkId link) => StepByLink(now, link, LinkEvent.TransportDown, "TransportDown");
+    internal void HandleActivity(Instant now, LinkId link) => StepByLink(now, link, LinkEvent.Activity, "Activity");
 
     public void HandleTimeout(Instant now)
     {
@@ -272,7 +270,13 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
             CheckRecord(_touched);
         // Link ids are unique by construction (NewLinkId draws until unused; OnRequest refuses an id
         // another record holds), so no per-step check here: this runs after every simulated event.
-        // While the cache is dirty there is nothing to compare; the recomputation sets _verifyTimeout again.
+        // While the cache is dirty there is nothing to compare; the recomputation makes it fresh.
+        if (_checkAll || _verifyTimeout)
+        {
+            int pending = 0;
+            for (int i = 0; i < _count; i++) if (_records![i].State != LinkState.Connected) pending++;
+            if (pending != _pending) throw new InvariantViolation($"{pending} link records are not connected, counted {_pending}");
+        }
         if (_verifyTimeout && !_timeoutDirty && _nextTimeout != ComputeNextTimeout()) throw new InvariantViolation("cached next timeout is stale");
         _backoff.CheckInvariants(_config.BackoffPeersMax);
         _checkAll = false;
@@ -508,7 +512,12 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
             RemoveAt(index);
             return StepResult.Deleted;
         }
-        if (r.State != next) _verifyTimeout = true;
+        if (r.State != next)
+        {
+            _verifyTimeout = true;
+            if (next == LinkState.Connected) _pending--;
+            else if (r.State == LinkState.Connected) _pending++;
+        }
         r.State = next;
         return StepResult.Stayed;
     }
@@ -567,6 +576,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         _records[at] = record;
         _linkIds![at] = record.Link.Value;
         _count++;
+        if (record.State != LinkState.Connected) _pending++;
         if (_maintenanceAt is null)
         {
             // A seeded phase within one interval, so that nodes started together do not sweep in lock-step.
@@ -579,6 +589,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
 
     private void RemoveAt(int index)
     {
+        if (_records![index].State != LinkState.Connected) _pending--;
         _count--;
         Array.Copy(_records!, index + 1, _records!, index, _count - index);
         Array.Copy(_linkIds!, index + 1, _linkIds!, index, _count - index);
@@ -597,6 +608,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     private Instant? ComputeNextTimeout()
     {
         Instant? next = _maintenanceAt;
+        if (_pending == 0) return next;
         for (int i = 0; i < _count; i++)
         {
             ref readonly Record r = ref _records![i];

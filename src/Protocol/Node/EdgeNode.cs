@@ -77,11 +77,13 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
         switch (input)
         {
             case NodeInput.Presence p: _topology.Handle(now, new TopologyInput.MembershipChanged(p.View)); break;
-            case NodeInput.Signal s: _links.Handle(now, new LinkInput.SignalReceived(s.From, s.Message)); break;
-            case NodeInput.EndpointPrepared e: _links.Handle(now, new LinkInput.EndpointPrepared(e.Link, e.Endpoint)); break;
-            case NodeInput.TransportUp u: _links.Handle(now, new LinkInput.TransportUp(u.Link)); break;
-            case NodeInput.TransportDown d: _links.Handle(now, new LinkInput.TransportDown(d.Link)); break;
-            case NodeInput.KeepAlive k: _links.Handle(now, new LinkInput.Activity(k.Link)); break;
+            // The machines' per-input entry points: the same transitions as Handle(LinkInput), without
+            // allocating an input record on every simulated event.
+            case NodeInput.Signal s: _links.HandleSignal(now, s.From, s.Message); break;
+            case NodeInput.EndpointPrepared e: _links.HandleEndpointPrepared(now, e.Link, e.Endpoint); break;
+            case NodeInput.TransportUp u: _links.HandleTransportUp(now, u.Link); break;
+            case NodeInput.TransportDown d: _links.HandleTransportDown(now, d.Link); break;
+            case NodeInput.KeepAlive k: _links.HandleActivity(now, k.Link); break;
             case NodeInput.LinkFrame f: ReceiveFromLink(now, f.Link, f.Frame); break;
             case NodeInput.LocalFrame l:
                 CountTraffic(now, l.Frame);
@@ -126,7 +128,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
             Observe(new NodeEvent.Dropped($"frame on unknown link {link}"));
             return;
         }
-        _links.Handle(now, new LinkInput.Activity(link));
+        _links.HandleActivity(now, link);
         if (frame.Length >= EthernetFrame.HeaderLength && frame[12] == 0xC0 && frame[13] == 0xC0)
             _flood.Handle(now, new FloodInput.Received(link, peer, frame));
         else
@@ -144,7 +146,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
     private void Leave(Instant now)
     {
         _topology.Handle(now, new TopologyInput.Leave());
-        foreach (var s in _links.Snapshot()) _links.Handle(now, new LinkInput.Close(s.Peer));
+        foreach (var s in _links.Snapshot()) _links.HandleClose(now, s.Peer);
     }
 
     /// <summary>Routes internal outputs between the machines until every queue is empty.</summary>
@@ -172,18 +174,18 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
             case LinkOutput.SendKeepAlive k: _outputs.Enqueue(new NodeOutput.SendKeepAlive(k.Link, k.Peer)); break;
             case LinkOutput.Connected c:
                 if (_neighbours.Add(c.Peer, c.Link)) _connected++;
-                _topology.Handle(now, new TopologyInput.LinkConnected(c.Peer, c.Kind, c.Initiator));
-                _flows.Handle(now, new FlowInput.DirectLink(c.Peer, c.Link));
+                _topology.HandleLinkConnected(now, c.Peer, c.Kind, c.Initiator);
+                _flows.HandleDirectLink(now, c.Peer, c.Link);
                 Observe(new NodeEvent.LinkUp(c.Link, c.Peer, c.Kind, c.Initiator));
                 break;
             case LinkOutput.Removed r:
                 if (_neighbours.Remove(r.Peer)) _connected--;
-                _flows.Handle(now, new FlowInput.LinkRemoved(r.Link));
-                _topology.Handle(now, new TopologyInput.LinkGone(r.Peer));
+                _flows.HandleLinkRemoved(now, r.Link);
+                _topology.HandleLinkGone(now, r.Peer);
                 Observe(new NodeEvent.LinkDown(r.Link, r.Peer, r.Reason));
                 break;
             case LinkOutput.Failed f:
-                _topology.Handle(now, new TopologyInput.LinkFailed(f.Peer, f.Reason, f.Refusal));
+                _topology.HandleLinkFailed(now, f.Peer, f.Refusal);
                 Observe(new NodeEvent.LinkFailed(f.Peer, f.Reason, f.Refusal));
                 break;
             case LinkOutput.Error e: Observe(new NodeEvent.Error(e.Problem)); break;
@@ -194,8 +196,8 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
     {
         switch (o)
         {
-            case TopologyOutput.OpenLink open: _links.Handle(now, new LinkInput.Open(open.Peer, open.Kind)); break;
-            case TopologyOutput.CloseLink close: _links.Handle(now, new LinkInput.Close(close.Peer)); break;
+            case TopologyOutput.OpenLink open: _links.HandleOpen(now, open.Peer, open.Kind); break;
+            case TopologyOutput.CloseLink close: _links.HandleClose(now, close.Peer); break;
         }
     }
 

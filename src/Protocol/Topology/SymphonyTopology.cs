@@ -93,14 +93,13 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
                 _successors = ComputeSuccessors();
                 break;
             case TopologyInput.LinkConnected c:
-                if (c.Initiator) InsertInitiated(c.Peer, c.Kind);
+                OnLinkConnected(c.Peer, c.Kind, c.Initiator);
                 break;
             case TopologyInput.LinkGone g:
                 RemoveInitiated(g.Peer);
                 break;
             case TopologyInput.LinkFailed f:
-                RemoveInitiated(f.Peer);
-                if (f.Refusal != LinkRefusal.Collision) ReleaseSlotOf(f.Peer);
+                OnLinkFailed(f.Peer, f.Refusal);
                 break;
             case TopologyInput.Traffic t:
                 NoteTraffic(now, t.Peer, t.Bytes);
@@ -111,6 +110,40 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
                 return;
         }
         Reconcile(now);
+    }
+
+    // Handle(LinkConnected / LinkGone / LinkFailed) without the input record: EdgeNode calls these
+    // on every link change, and the simulator makes millions of them.
+    internal void HandleLinkConnected(Instant now, NodeId peer, LinkKind kind, bool initiator)
+    {
+        _changedSinceCheck = true;
+        OnLinkConnected(peer, kind, initiator);
+        Reconcile(now);
+    }
+
+    internal void HandleLinkGone(Instant now, NodeId peer)
+    {
+        _changedSinceCheck = true;
+        RemoveInitiated(peer);
+        Reconcile(now);
+    }
+
+    internal void HandleLinkFailed(Instant now, NodeId peer, LinkRefusal refusal)
+    {
+        _changedSinceCheck = true;
+        OnLinkFailed(peer, refusal);
+        Reconcile(now);
+    }
+
+    private void OnLinkConnected(NodeId peer, LinkKind kind, bool initiator)
+    {
+        if (initiator) InsertInitiated(peer, kind);
+    }
+
+    private void OnLinkFailed(NodeId peer, LinkRefusal refusal)
+    {
+        RemoveInitiated(peer);
+        if (refusal != LinkRefusal.Collision) ReleaseSlotOf(peer);
     }
 
     public void HandleTimeout(Instant now)

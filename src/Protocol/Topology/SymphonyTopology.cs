@@ -55,7 +55,11 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
     private List<Initiated>? _initiated; // connected links this node initiated, sorted by peer
     private List<TrafficEntry>? _traffic;
     private Instant? _tickAt;
-    private NodeId[] _wanted = [];  // scratch for Reconcile's trimming pass
+    private NodeId[] _wanted = [];  // Reconcile's trimming pass: every peer a link is wanted to, sorted
+    private int _wantedCount;
+    // _wanted no longer matches successors and slots. Set wherever they change; Reconcile runs on
+    // every link event and rebuilding (and sorting) the set each time was a visible cost.
+    private bool _wantedStale = true;
     private bool _leaving;
     // False once CheckInvariants has validated the current state; every entry that can change
     // state (Handle, HandleTimeout) sets it. The simulator checks after every event, and most
@@ -91,6 +95,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
                 _view = m.View;
                 _firstViewAt ??= now;
                 _successors = ComputeSuccessors();
+                _wantedStale = true;
                 break;
             case TopologyInput.LinkConnected c:
                 OnLinkConnected(c.Peer, c.Kind, c.Initiator);
@@ -235,7 +240,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
             for (int i = initiated.Count - 1; i >= 0; i--)
             {
                 var peer = initiated[i].Peer;
-                if (Array.BinarySearch(_wanted, 0, wantedCount, peer) >= 0) continue;
+                if (IsWanted(wantedCount, peer)) continue;
                 if (_links.IsProtected(peer, now)) { waiting = true; _untrimmed++; continue; }
                 _outputs.Enqueue(new TopologyOutput.CloseLink(peer));
             }
@@ -256,6 +261,31 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
 
     /// <summary>Fills _wanted[0..count) with every peer a link is wanted to, sorted; returns count.</summary>
     private int CollectWanted()
+    {
+        // Traffic entries change with every frame counted; they are rare, so with any present the
+        // set is simply rebuilt.
+        if (!_wantedStale && _traffic is not { Count: > 0 }) return _wantedCount;
+        _wantedCount = BuildWanted();
+        _wantedStale = _traffic is { Count: > 0 }; // the next call rebuilds too, even if the entries are gone by then
+        return _wantedCount;
+    }
+
+    /// <summary>Binary search of the sorted _wanted[0..count).</summary>
+    private bool IsWanted(int count, NodeId peer)
+    {
+        UInt128 key = peer.Value;
+        int lo = 0, hi = count - 1;
+        while (lo <= hi)
+        {
+            int mid = (int)((uint)(lo + hi) >> 1);
+            UInt128 m = _wanted[mid].Value;
+            if (m == key) return true;
+            if (m < key) lo = mid + 1; else hi = mid - 1;
+        }
+        return false;
+    }
+
+    private int BuildWanted()
     {
         int size = _successors.Length + _slots.Length + (_traffic?.Count ?? 0);
         if (_wanted.Length < size) _wanted = new NodeId[Math.Max(size, 2 * _wanted.Length)];
@@ -294,6 +324,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
         if (ratioChanged && !_redrawPending || _drawnForN == 0 && k > 0)
         {
             _slots = new LongSlot[k];
+            _wantedStale = true;
             _drawnForN = n;
             _drawnAt = now;
         }
@@ -302,6 +333,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
             var resized = new LongSlot[k];
             Array.Copy(_slots, resized, Math.Min(k, _slots.Length));
             _slots = resized;
+            _wantedStale = true;
         }
     }
 
@@ -316,6 +348,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
             if (IsSuccessorOrTarget(target) || _links.IsExcluded(target, now)) continue;
             slot.Target = target;
             slot.HasTarget = true;
+            _wantedStale = true;
             return;
         }
     }
@@ -330,7 +363,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
     private void ReleaseSlotOf(NodeId peer)
     {
         for (int i = 0; i < _slots.Length; i++)
-            if (_slots[i].HasTarget && _slots[i].Target == peer) _slots[i].HasTarget = false;
+            if (_slots[i].HasTarget && _slots[i].Target == peer) { _slots[i].HasTarget = false; _wantedStale = true; }
     }
 
     // ---- on-demand traffic ----

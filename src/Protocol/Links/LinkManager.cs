@@ -61,13 +61,16 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
 
     // What changed since CheckInvariants last passed, so that it re-validates only that: the
     // simulator checks after every event, and a typical event steps one record of one manager.
-    // _checkAll: records were inserted or removed (order, column) or more than one was stepped;
-    // otherwise _touched is the one record stepped (or -1). _verifyTimeout: something the cached
-    // next timeout depends on, or the cache itself, changed. An unchanged part was valid at the
-    // last check and still holds the same values, so checking it again cannot find anything new.
+    // _checkAll: records were inserted or removed (order, column, pending count), the maintenance
+    // timer moved, or more than one record was stepped; otherwise _touched is the one record
+    // stepped (or -1) and _touchedWasPending whether it was not Connected before. An unchanged
+    // part was valid at the last check and holds the same values, so checking it again cannot
+    // find anything new; the pending count and the cached timeout are checked against the one
+    // change (see CheckInvariants).
     private bool _checkAll = true;
     private int _touched = -1;
-    private bool _verifyTimeout = true;
+    private bool _touchedWasPending;
+    private int _pendingAtCheck;     // _pending as validated by the last check
     // Records not (yet) Connected: HasPendingSetups and the setup-deadline part of the next
     // timeout need a walk of the records only when some are, and after convergence none are.
     private int _pending;
@@ -256,7 +259,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
             long periods = (now - at).Ticks / interval + 1;
             _maintenanceAt = at + TimeSpan.FromTicks(interval * periods);
             _timeoutDirty = true;
-            _verifyTimeout = true;
+            _checkAll = true;
         }
     }
 
@@ -264,24 +267,36 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     {
         if (_count < 0 || _count > _config.LinksMax) throw new InvariantViolation($"{_count} link records, limit {_config.LinksMax}");
         if ((_count > 0) != (_maintenanceAt is not null)) throw new InvariantViolation($"maintenance timer armed={_maintenanceAt is not null} with {_count} records");
-        if (_checkAll)
-            for (int i = 0; i < _count; i++) CheckRecord(i);
-        else if (_touched >= 0 && _touched < _count)
-            CheckRecord(_touched);
         // Link ids are unique by construction (NewLinkId draws until unused; OnRequest refuses an id
         // another record holds), so no per-step check here: this runs after every simulated event.
-        // While the cache is dirty there is nothing to compare; the recomputation makes it fresh.
-        if (_checkAll || _verifyTimeout)
+        // While the timeout cache is dirty there is nothing to compare; recomputing makes it fresh.
+        if (_checkAll)
         {
             int pending = 0;
-            for (int i = 0; i < _count; i++) if (_records![i].State != LinkState.Connected) pending++;
+            for (int i = 0; i < _count; i++)
+            {
+                CheckRecord(i);
+                if (_records![i].State != LinkState.Connected) pending++;
+            }
             if (pending != _pending) throw new InvariantViolation($"{pending} link records are not connected, counted {_pending}");
+            if (!_timeoutDirty && _nextTimeout != ComputeNextTimeout()) throw new InvariantViolation("cached next timeout is stale");
         }
-        if (_verifyTimeout && !_timeoutDirty && _nextTimeout != ComputeNextTimeout()) throw new InvariantViolation("cached next timeout is stale");
+        else if (_touched >= 0)
+        {
+            if (_touched >= _count) throw new InvariantViolation($"stepped record {_touched} is beyond the {_count} records");
+            CheckRecord(_touched);
+            // Only this record changed since the last check: the count moves by its own change,
+            // and the deadlines the cached timeout is made of changed only if it entered or left
+            // Connected (CreatedAt never changes).
+            bool isPending = _records![_touched].State != LinkState.Connected;
+            int expected = _pendingAtCheck + (isPending ? 1 : 0) - (_touchedWasPending ? 1 : 0);
+            if (_pending != expected) throw new InvariantViolation($"{expected} link records are not connected, counted {_pending}");
+            if (isPending != _touchedWasPending && !_timeoutDirty && _nextTimeout != ComputeNextTimeout()) throw new InvariantViolation("cached next timeout is stale");
+        }
         _backoff.CheckInvariants(_config.BackoffPeersMax);
         _checkAll = false;
         _touched = -1;
-        _verifyTimeout = false;
+        _pendingAtCheck = _pending;
     }
 
     /// <summary>Record i on its own and against its neighbours in the order (all that Step can disturb).</summary>
@@ -305,7 +320,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     private void MarkTouched(int i)
     {
         if (_checkAll) return;
-        if (_touched < 0) _touched = i;
+        if (_touched < 0) { _touched = i; _touchedWasPending = _records![i].State != LinkState.Connected; }
         else if (_touched != i) _checkAll = true;
     }
 
@@ -514,7 +529,6 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         }
         if (r.State != next)
         {
-            _verifyTimeout = true;
             if (next == LinkState.Connected) _pending--;
             else if (r.State == LinkState.Connected) _pending++;
         }
@@ -584,7 +598,6 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         }
         _timeoutDirty = true;
         _checkAll = true;
-        _verifyTimeout = true;
     }
 
     private void RemoveAt(int index)
@@ -602,7 +615,6 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         }
         _timeoutDirty = true;
         _checkAll = true;
-        _verifyTimeout = true;
     }
 
     private Instant? ComputeNextTimeout()

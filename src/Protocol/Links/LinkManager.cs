@@ -74,6 +74,14 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     // Records not (yet) Connected: HasPendingSetups and the setup-deadline part of the next
     // timeout need a walk of the records only when some are, and after convergence none are.
     private int _pending;
+    // Records the peer initiated, in all and by kind: every incoming request asks the topology's
+    // admission for these counts, which were two walks of the records. Kind and Initiator never
+    // change after Insert, so only Insert and RemoveAt move them; the full check recounts.
+    private int _incoming;
+    private KindCounts _incomingByKind;
+
+    [System.Runtime.CompilerServices.InlineArray(3)]
+    private struct KindCounts { private int _first; }
 
     public LinkManager(NodeId self, string fingerprint, LinkConfig config, DeterministicRandom random, ILinkAdmission admission)
     {
@@ -133,21 +141,9 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         return r.State == LinkState.Connected && now < r.ConnectedAt + _config.ProtectionWindow;
     }
 
-    public int CountIncoming(LinkKind kind)
-    {
-        int n = 0;
-        for (int i = 0; i < _count; i++)
-            if (!_records![i].Initiator && _records[i].Kind == kind) n++;
-        return n;
-    }
+    public int CountIncoming(LinkKind kind) => (uint)kind < 3 ? _incomingByKind[(int)kind] : 0;
 
-    public int CountIncoming()
-    {
-        int n = 0;
-        for (int i = 0; i < _count; i++)
-            if (!_records![i].Initiator) n++;
-        return n;
-    }
+    public int CountIncoming() => _incoming;
 
     /// <summary>When the peer's back-off ends, or null when it is not excluded at now.</summary>
     public Instant? ExcludedUntil(NodeId peer, Instant now) => _backoff.ExcludedUntil(peer, now);
@@ -272,13 +268,19 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         // While the timeout cache is dirty there is nothing to compare; recomputing makes it fresh.
         if (_checkAll)
         {
-            int pending = 0;
+            int pending = 0, incoming = 0;
+            KindCounts byKind = default;
             for (int i = 0; i < _count; i++)
             {
                 CheckRecord(i);
-                if (_records![i].State != LinkState.Connected) pending++;
+                ref readonly Record r = ref _records![i];
+                if (r.State != LinkState.Connected) pending++;
+                if (!r.Initiator) { incoming++; byKind[(int)r.Kind]++; }
             }
             if (pending != _pending) throw new InvariantViolation($"{pending} link records are not connected, counted {_pending}");
+            if (incoming != _incoming) throw new InvariantViolation($"{incoming} link records are incoming, counted {_incoming}");
+            for (int k = 0; k < 3; k++)
+                if (byKind[k] != _incomingByKind[k]) throw new InvariantViolation($"{byKind[k]} incoming links of kind {(LinkKind)k}, counted {_incomingByKind[k]}");
             if (!_timeoutDirty && _nextTimeout != ComputeNextTimeout()) throw new InvariantViolation("cached next timeout is stale");
         }
         else if (_touched >= 0)
@@ -591,6 +593,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         _linkIds![at] = record.Link.Value;
         _count++;
         if (record.State != LinkState.Connected) _pending++;
+        if (!record.Initiator) { _incoming++; _incomingByKind[(int)record.Kind]++; }
         if (_maintenanceAt is null)
         {
             // A seeded phase within one interval, so that nodes started together do not sweep in lock-step.
@@ -603,6 +606,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     private void RemoveAt(int index)
     {
         if (_records![index].State != LinkState.Connected) _pending--;
+        if (!_records[index].Initiator) { _incoming--; _incomingByKind[(int)_records[index].Kind]--; }
         _count--;
         Array.Copy(_records!, index + 1, _records!, index, _count - index);
         Array.Copy(_linkIds!, index + 1, _linkIds!, index, _count - index);

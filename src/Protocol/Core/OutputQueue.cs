@@ -1,5 +1,6 @@
 // A FIFO of a machine's pending outputs. Allocates nothing until the first output, so that a
 // million idle machines cost no queues. Bounded: exceeding CapacityMax is a machine bug.
+// The capacity is always a power of two (4, doubled), so positions wrap with a mask, not a division.
 namespace EdgeVpn.Protocol.Core;
 
 public struct OutputQueue<T>
@@ -18,11 +19,11 @@ public struct OutputQueue<T>
         {
             if (_count >= CapacityMax) throw new InvalidOperationException("output queue overflow: a machine produced more outputs than CapacityMax without being drained");
             var bigger = new T[_items.Length * 2];
-            for (int i = 0; i < _count; i++) bigger[i] = _items[(_head + i) % _items.Length];
+            for (int i = 0; i < _count; i++) bigger[i] = _items[(_head + i) & (_items.Length - 1)];
             _items = bigger;
             _head = 0;
         }
-        _items[(_head + _count) % _items.Length] = item;
+        _items[(_head + _count) & (_items.Length - 1)] = item;
         _count++;
     }
 
@@ -31,7 +32,7 @@ public struct OutputQueue<T>
         if (_count == 0) { item = default!; return false; }
         item = _items![_head];
         _items[_head] = default!;
-        _head = (_head + 1) % _items.Length;
+        _head = (_head + 1) & (_items.Length - 1);
         _count--;
         if (_count == 0) { _head = 0; if (_items.Length > 64) _items = null; }
         return true;

@@ -16,13 +16,16 @@ public static class PeerSearch
     /// <summary>The index of peer in items (sorted strictly by Peer), or the bitwise complement of where it would go.</summary>
     public static int Find<T>(ReadOnlySpan<T> items, NodeId peer) where T : struct, IPeerKeyed
     {
+        // Two plain UInt128 comparisons instead of a three-way CompareTo: the same order, fewer
+        // branches (this runs dozens of times per simulated link event).
+        UInt128 key = peer.Value;
         int lo = 0, hi = items.Length - 1;
         while (lo <= hi)
         {
             int mid = (lo + hi) >>> 1;
-            int c = items[mid].Peer.CompareTo(peer);
-            if (c == 0) return mid;
-            if (c < 0) lo = mid + 1; else hi = mid - 1;
+            UInt128 m = items[mid].Peer.Value;
+            if (m == key) return mid;
+            if (m < key) lo = mid + 1; else hi = mid - 1;
         }
         return ~lo;
     }

@@ -18,6 +18,14 @@ public sealed class NeighbourTable
     private UInt128[] _distances;
     private LinkId[] _links;
     private int _count;
+    // The Version last validated by CheckInvariants (-1: never). Every change bumps Version, so an
+    // equal Version means the arrays are exactly the ones already checked; the simulator checks
+    // after every event and most events leave the table alone.
+    private long _checkedVersion = -1;
+    // Where the last change happened (insert, removal or link replaced), -1 if unknown. When the
+    // Version moved by exactly one since the last check, only the entries around that index can
+    // have broken the order: the rest were valid and only shifted, which keeps their order.
+    private int _changedAt = -1;
 
     public NodeId Self { get; }
     public int Count => _count;
@@ -53,8 +61,9 @@ public sealed class NeighbourTable
         UInt128 d = NodeId.ClockwiseDistance(Self, peer);
         int i = Search(d);
         Version++;
-        if (i >= 0) { _links[i] = link; return false; }
+        if (i >= 0) { _links[i] = link; _changedAt = i; return false; }
         i = ~i;
+        _changedAt = i;
         if (_count == _distances.Length)
         {
             int capacity = Math.Max(4, _count * 2);
@@ -120,12 +129,20 @@ public sealed class NeighbourTable
 
     public void CheckInvariants()
     {
+        if (_checkedVersion == Version) return;
         if (_count > _distances.Length || _distances.Length != _links.Length) throw new InvariantViolation("neighbour table arrays inconsistent");
-        for (int i = 0; i < _count; i++)
+        int from = 0, to = _count;
+        if (_checkedVersion >= 0 && Version == _checkedVersion + 1 && _changedAt >= 0)
+        {
+            from = Math.Max(0, _changedAt - 1);
+            to = Math.Min(_count, _changedAt + 2);
+        }
+        for (int i = from; i < to; i++)
         {
             if (_distances[i] == UInt128.Zero) throw new InvariantViolation("neighbour table holds the node itself");
             if (i > 0 && _distances[i - 1] >= _distances[i]) throw new InvariantViolation($"neighbour table not strictly clockwise-sorted at {i}");
         }
+        _checkedVersion = Version;
     }
 
     private void RemoveAt(int i)
@@ -136,6 +153,7 @@ public sealed class NeighbourTable
         _distances[_count] = default;
         _links[_count] = default;
         Version++;
+        _changedAt = i;
     }
 
     /// <summary>Index of distance d, or the complement of its insertion point.</summary>

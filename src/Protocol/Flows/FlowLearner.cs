@@ -50,12 +50,18 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
     }
 
     private readonly FlowConfig _config;
-    private readonly Dictionary<MacAddress, MacEntry> _macs = new();
-    private readonly LinkedList<MacEntry> _macOrder = new();   // least recently seen first
-    private readonly Dictionary<FlowKey, FlowEntry> _flows = new();
-    private readonly LinkedList<FlowEntry> _flowOrder = new(); // least recently used first
+    // The four tables are allocated together when the first MAC is learned (EnsureTables): a
+    // simulated node spends most of its life without any MAC, and a hundred thousand empty
+    // dictionaries and lists cost memory and cache for nothing. Null means all four are empty.
+    private Dictionary<MacAddress, MacEntry>? _macs;
+    private LinkedList<MacEntry>? _macOrder;   // least recently seen first
+    private Dictionary<FlowKey, FlowEntry>? _flows;
+    private LinkedList<FlowEntry>? _flowOrder; // least recently used first
     private OutputQueue<FlowOutput> _outputs;
     private Instant _latest = new(long.MinValue);
+    // False once CheckInvariants has validated the current state; Handle and HandleTimeout set it
+    // (the simulator checks after every event, and most events never reach this machine).
+    private bool _changedSinceCheck = true;
 
     public FlowLearner(FlowConfig? config = null)
     {
@@ -65,25 +71,26 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
     }
 
     public FlowConfig Config => _config;
-    public int MacCount => _macs.Count;
-    public int FlowCount => _flows.Count;
+    public int MacCount => _macs?.Count ?? 0;
+    public int FlowCount => _flows?.Count ?? 0;
 
     /// <summary>Where the MAC was learned, and the flood root it was learned from (if any).</summary>
     public bool TryGetMac(MacAddress mac, out FlowPort port, out NodeId? root)
     {
-        if (_macs.TryGetValue(mac, out var e)) { port = e.Port; root = e.Root; return true; }
+        if (_macs is not null && _macs.TryGetValue(mac, out var e)) { port = e.Port; root = e.Root; return true; }
         port = default; root = null; return false;
     }
 
     /// <summary>The output port of the installed flow (inPort, src, dst), if any.</summary>
     public bool TryGetFlow(FlowPort inPort, MacAddress src, MacAddress dst, out FlowPort outPort)
     {
-        if (_flows.TryGetValue(new FlowKey(inPort, src, dst), out var f)) { outPort = f.Out; return true; }
+        if (_flows is not null && _flows.TryGetValue(new FlowKey(inPort, src, dst), out var f)) { outPort = f.Out; return true; }
         outPort = default; return false;
     }
 
     public void Handle(Instant now, FlowInput input)
     {
+        _changedSinceCheck = true;
         now = Monotonic(now);
         Expire(now);
         switch (input)
@@ -112,7 +119,27 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
         }
     }
 
-    public void HandleTimeout(Instant now) => Expire(Monotonic(now));
+    // Handle(DirectLink / LinkRemoved) without the input record: EdgeNode calls these on every
+    // link change. Same preamble as Handle.
+    internal void HandleDirectLink(Instant now, NodeId root, LinkId link)
+    {
+        _changedSinceCheck = true;
+        Expire(Monotonic(now));
+        DirectLink(root, link);
+    }
+
+    internal void HandleLinkRemoved(Instant now, LinkId link)
+    {
+        _changedSinceCheck = true;
+        Expire(Monotonic(now));
+        LinkRemoved(link);
+    }
+
+    public void HandleTimeout(Instant now)
+    {
+        _changedSinceCheck = true;
+        Expire(Monotonic(now));
+    }
 
     /// <summary>The LRU lists are ordered by time: an instant earlier than one already seen counts as that one.</summary>
     private Instant Monotonic(Instant now)
@@ -124,8 +151,8 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
     public Instant? PollTimeout()
     {
         Instant? t = null;
-        if (_flowOrder.First is { } f) t = f.Value.LastUsed + _config.FlowIdleTimeout;
-        if (_macOrder.First is { } m) t = Instant.Earliest(t, m.Value.LastSeen + _config.MacAgeMax);
+        if (_flowOrder?.First is { } f) t = f.Value.LastUsed + _config.FlowIdleTimeout;
+        if (_macOrder?.First is { } m) t = Instant.Earliest(t, m.Value.LastSeen + _config.MacAgeMax);
         return t;
     }
 
@@ -136,7 +163,7 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
         if (!ReadAddresses("FromLocal", frame, out var dst, out var src)) return;
         Learn(now, src, FlowPort.Local, root: null, keepRoot: false);
         if (dst.IsMulticast) { _outputs.Enqueue(new FlowOutput.Broadcast(frame)); return; }
-        if (_macs.TryGetValue(dst, out var d))
+        if (_macs!.TryGetValue(dst, out var d))
         {
             if (d.Port.IsLocal) { Drop(FlowDropReason.DestinationOnIngressPort, FlowPort.Local, src, dst); return; }
             UseFlow(now, FlowPort.Local, src, d);
@@ -153,7 +180,7 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
         var ingress = FlowPort.Of(link);
         if (dst.IsMulticast) { Drop(FlowDropReason.BroadcastOnLink, ingress, src, dst); return; }
         Learn(now, src, ingress, root: null, keepRoot: true);
-        if (_macs.TryGetValue(dst, out var d))
+        if (_macs!.TryGetValue(dst, out var d))
         {
             if (d.Port == ingress) { Drop(FlowDropReason.DestinationOnIngressPort, ingress, src, dst); return; }
             UseFlow(now, ingress, src, d);
@@ -170,7 +197,7 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
     {
         if (!ReadAddresses("FloodDelivered", frame, out var dst, out var src)) return;
         if (ingressLink is { } link) Learn(now, src, FlowPort.Of(link), root, keepRoot: false);
-        if (!dst.IsMulticast && _macs.TryGetValue(dst, out var d) && !d.Port.IsLocal)
+        if (!dst.IsMulticast && _macs is not null && _macs.TryGetValue(dst, out var d) && !d.Port.IsLocal)
         {
             Drop(FlowDropReason.NotForThisNode, ingressLink is { } l ? FlowPort.Of(l) : FlowPort.Local, src, dst);
             return;
@@ -180,6 +207,7 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
 
     private void DirectLink(NodeId root, LinkId link)
     {
+        if (_macOrder is null) return;
         var port = FlowPort.Of(link);
         for (var n = _macOrder.First; n is not null; n = n.Next)
         {
@@ -192,6 +220,7 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
 
     private void LinkRemoved(LinkId link)
     {
+        if (_flowOrder is null || _macOrder is null) return;
         var port = FlowPort.Of(link);
         for (var n = _flowOrder.First; n is not null;)
         {
@@ -231,6 +260,7 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
 
     private void Learn(Instant now, MacAddress mac, FlowPort port, NodeId? root, bool keepRoot)
     {
+        EnsureTables();
         if (_macs.TryGetValue(mac, out var e))
         {
             if (e.Port != port)
@@ -251,9 +281,20 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
         _macs.Add(mac, e);
     }
 
+    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_macs), nameof(_macOrder), nameof(_flows), nameof(_flowOrder))]
+    private void EnsureTables()
+    {
+        if (_macs is not null && _macOrder is not null && _flows is not null && _flowOrder is not null) return;
+        _macs = new();
+        _macOrder = new();
+        _flows = new();
+        _flowOrder = new();
+    }
+
     /// <summary>Refreshes the flow (inPort, src, dst.Mac) -> dst.Port, installing it if new.</summary>
     private void UseFlow(Instant now, FlowPort inPort, MacAddress src, MacEntry dst)
     {
+        EnsureTables();
         var key = new FlowKey(inPort, src, dst.Mac);
         if (_flows.TryGetValue(key, out var f))
         {
@@ -272,6 +313,7 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
 
     private void Expire(Instant now)
     {
+        if (_flowOrder is null || _macOrder is null) return;
         while (_flowOrder.First is { } f && f.Value.LastUsed + _config.FlowIdleTimeout <= now)
             RemoveFlow(f.Value, FlowRemoval.IdleTimeout);
         while (_macOrder.First is { } m && m.Value.LastSeen + _config.MacAgeMax <= now)
@@ -281,13 +323,13 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
     private void ForgetMac(MacEntry e, FlowRemoval reason)
     {
         RemoveFlowsTo(e, reason);
-        _macOrder.Remove(e.Node!);
-        _macs.Remove(e.Mac);
+        _macOrder!.Remove(e.Node!);
+        _macs!.Remove(e.Mac);
     }
 
     private void RemoveFlowsTo(MacEntry e, FlowRemoval reason)
     {
-        for (var n = _flowOrder.First; n is not null && e.FlowRefs > 0;)
+        for (var n = _flowOrder!.First; n is not null && e.FlowRefs > 0;)
         {
             var next = n.Next;
             if (n.Value.Key.Dst == e.Mac) RemoveFlow(n.Value, reason);
@@ -297,9 +339,9 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
 
     private void RemoveFlow(FlowEntry f, FlowRemoval reason)
     {
-        _flowOrder.Remove(f.Node!);
-        _flows.Remove(f.Key);
-        if (_macs.TryGetValue(f.Key.Dst, out var d)) d.FlowRefs--;
+        _flowOrder!.Remove(f.Node!);
+        _flows!.Remove(f.Key);
+        if (_macs!.TryGetValue(f.Key.Dst, out var d)) d.FlowRefs--;
         _outputs.Enqueue(new FlowOutput.RemoveFlow(f.Key.In, f.Key.Src, f.Key.Dst, f.Out, reason));
     }
 
@@ -311,6 +353,13 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
 
     public void CheckInvariants()
     {
+        if (!_changedSinceCheck) return;
+        if (_macs is null || _macOrder is null || _flows is null || _flowOrder is null)
+        {
+            if (_macs is not null || _macOrder is not null || _flows is not null || _flowOrder is not null) throw new InvariantViolation("flow learner tables only partly allocated");
+            _changedSinceCheck = false;
+            return;
+        }
         if (_macs.Count != _macOrder.Count) throw new InvariantViolation("mac table and its LRU list differ in size");
         if (_flows.Count != _flowOrder.Count) throw new InvariantViolation("flow table and its LRU list differ in size");
         if (_macs.Count > _config.MacsMax) throw new InvariantViolation("mac table above MacsMax");
@@ -335,5 +384,6 @@ public sealed class FlowLearner : IStateMachine<FlowInput, FlowOutput>
             if (f.Out == f.Key.In) throw new InvariantViolation($"flow {f.Key} sends back out of its ingress port");
             if (!_macs.TryGetValue(f.Key.Dst, out var d) || d.Port != f.Out) throw new InvariantViolation($"flow {f.Key} -> {f.Out} disagrees with the mac table");
         }
+        _changedSinceCheck = false;
     }
 }

@@ -20,6 +20,9 @@ internal struct LinkBackoff
 
     private Entry[]? _entries;
     private int _count;
+    // Cleared by CheckInvariants, set by every change (Insert, RemoveAt, RecordFailure, PruneStale):
+    // an unchanged table was valid at the last check, so the check need not walk it again.
+    private bool _changedSinceCheck;
 
     public readonly int Count => _count;
     public readonly ReadOnlySpan<Entry> Entries => _entries is null ? ReadOnlySpan<Entry>.Empty : _entries.AsSpan(0, _count);
@@ -59,6 +62,7 @@ internal struct LinkBackoff
             i = Insert(~Find(peer), peer);
         }
         ref Entry e = ref _entries![i];
+        _changedSinceCheck = true;
         if (e.Failures < int.MaxValue) e.Failures++;
         e.ExcludedUntil = now + random.Jitter(Delay(e.Failures, config), config.BackoffJitter);
         return e.ExcludedUntil;
@@ -73,8 +77,9 @@ internal struct LinkBackoff
         return TimeSpan.FromTicks(Math.Min(ticks, max));
     }
 
-    public readonly void CheckInvariants(int peersMax)
+    public void CheckInvariants(int peersMax)
     {
+        if (!_changedSinceCheck) return;
         if (_count > peersMax) throw new InvariantViolation($"back-off table holds {_count} peers, more than {peersMax}");
         var span = Entries;
         for (int i = 0; i < span.Length; i++)
@@ -82,12 +87,14 @@ internal struct LinkBackoff
             if (span[i].Failures < 1) throw new InvariantViolation($"back-off entry for {span[i].Peer} has {span[i].Failures} failures");
             if (i > 0 && span[i - 1].Peer >= span[i].Peer) throw new InvariantViolation("back-off table is not strictly sorted by peer");
         }
+        _changedSinceCheck = false;
     }
 
     private readonly int Find(NodeId peer) => PeerSearch.Find(Entries, peer);
 
     private int Insert(int at, NodeId peer)
     {
+        _changedSinceCheck = true;
         if (_entries is null) _entries = new Entry[4];
         else if (_count == _entries.Length) Array.Resize(ref _entries, _count * 2);
         Array.Copy(_entries, at, _entries, at + 1, _count - at);
@@ -98,6 +105,7 @@ internal struct LinkBackoff
 
     private void RemoveAt(int i)
     {
+        _changedSinceCheck = true;
         _count--;
         Array.Copy(_entries!, i + 1, _entries!, i, _count - i);
         _entries![_count] = default;
@@ -122,6 +130,7 @@ internal struct LinkBackoff
             _entries[w++] = _entries[r];
         }
         for (int i = w; i < _count; i++) _entries![i] = default;
+        if (w != _count) _changedSinceCheck = true;
         _count = w;
         if (_count == 0) _entries = null;
     }

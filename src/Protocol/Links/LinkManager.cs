@@ -59,6 +59,30 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     private Instant? _nextTimeout;
     private bool _timeoutDirty;
 
+    // What changed since CheckInvariants last passed, so that it re-validates only that: the
+    // simulator checks after every event, and a typical event steps one record of one manager.
+    // _checkAll: records were inserted or removed (order, column, pending count), the maintenance
+    // timer moved, or more than one record was stepped; otherwise _touched is the one record
+    // stepped (or -1) and _touchedWasPending whether it was not Connected before. An unchanged
+    // part was valid at the last check and holds the same values, so checking it again cannot
+    // find anything new; the pending count and the cached timeout are checked against the one
+    // change (see CheckInvariants).
+    private bool _checkAll = true;
+    private int _touched = -1;
+    private bool _touchedWasPending;
+    private int _pendingAtCheck;     // _pending as validated by the last check
+    // Records not (yet) Connected: HasPendingSetups and the setup-deadline part of the next
+    // timeout need a walk of the records only when some are, and after convergence none are.
+    private int _pending;
+    // Records the peer initiated, in all and by kind: every incoming request asks the topology's
+    // admission for these counts, which were two walks of the records. Kind and Initiator never
+    // change after Insert, so only Insert and RemoveAt move them; the full check recounts.
+    private int _incoming;
+    private KindCounts _incomingByKind;
+
+    [System.Runtime.CompilerServices.InlineArray(3)]
+    private struct KindCounts { private int _first; }
+
     public LinkManager(NodeId self, string fingerprint, LinkConfig config, DeterministicRandom random, ILinkAdmission admission)
     {
         ArgumentNullException.ThrowIfNull(fingerprint);
@@ -84,15 +108,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
 
     public int Count => _count;
 
-    public bool HasPendingSetups
-    {
-        get
-        {
-            for (int i = 0; i < _count; i++)
-                if (_records![i].State != LinkState.Connected) return true;
-            return false;
-        }
-    }
+    public bool HasPendingSetups => _pending > 0;
 
     public bool HasLink(NodeId peer) => FindPeer(peer) >= 0;
 
@@ -125,21 +141,9 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         return r.State == LinkState.Connected && now < r.ConnectedAt + _config.ProtectionWindow;
     }
 
-    public int CountIncoming(LinkKind kind)
-    {
-        int n = 0;
-        for (int i = 0; i < _count; i++)
-            if (!_records![i].Initiator && _records[i].Kind == kind) n++;
-        return n;
-    }
+    public int CountIncoming(LinkKind kind) => (uint)kind < 3 ? _incomingByKind[(int)kind] : 0;
 
-    public int CountIncoming()
-    {
-        int n = 0;
-        for (int i = 0; i < _count; i++)
-            if (!_records![i].Initiator) n++;
-        return n;
-    }
+    public int CountIncoming() => _incoming;
 
     /// <summary>When the peer's back-off ends, or null when it is not excluded at now.</summary>
     public Instant? ExcludedUntil(NodeId peer, Instant now) => _backoff.ExcludedUntil(peer, now);
@@ -166,6 +170,8 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     {
         if (_timeoutDirty)
         {
+            // Fresh by construction: CheckInvariants compares the cache again only once something
+            // it depends on changes while it is clean (the staleness the check exists to catch).
             _nextTimeout = ComputeNextTimeout();
             _timeoutDirty = false;
         }
@@ -176,39 +182,41 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     {
         switch (input)
         {
-            case LinkInput.Open open:
-                OnOpen(now, open.Peer, open.Kind);
-                break;
-            case LinkInput.Close close:
-                {
-                    int i = FindPeer(close.Peer);
-                    if (i >= 0) Step(i, LinkEvent.Close, now, "Close", default);
-                    break;
-                }
-            case LinkInput.SignalReceived received:
-                OnSignal(now, received.From, received.Signal);
-                break;
-            case LinkInput.EndpointPrepared prepared:
-                {
-                    if (!EndpointIsValid(prepared.Endpoint, "EndpointPrepared", "endpoint")) break;
-                    int i = FindLink(prepared.Link);
-                    if (i >= 0) Step(i, LinkEvent.EndpointPrepared, now, "EndpointPrepared", new EventData(endpoint: prepared.Endpoint));
-                    break;
-                }
-            case LinkInput.TransportUp up:
-                StepByLink(now, up.Link, LinkEvent.TransportUp, "TransportUp");
-                break;
-            case LinkInput.TransportDown down:
-                StepByLink(now, down.Link, LinkEvent.TransportDown, "TransportDown");
-                break;
-            case LinkInput.Activity activity:
-                StepByLink(now, activity.Link, LinkEvent.Activity, "Activity");
-                break;
+            case LinkInput.Open open: HandleOpen(now, open.Peer, open.Kind); break;
+            case LinkInput.Close close: HandleClose(now, close.Peer); break;
+            case LinkInput.SignalReceived received: HandleSignal(now, received.From, received.Signal); break;
+            case LinkInput.EndpointPrepared prepared: HandleEndpointPrepared(now, prepared.Link, prepared.Endpoint); break;
+            case LinkInput.TransportUp up: HandleTransportUp(now, up.Link); break;
+            case LinkInput.TransportDown down: HandleTransportDown(now, down.Link); break;
+            case LinkInput.Activity activity: HandleActivity(now, activity.Link); break;
             default:
                 Error(NoRecord, input?.GetType().Name ?? "null", "unknown input");
                 break;
         }
     }
+
+    // One method per input, each exactly what Handle does for that input: EdgeNode calls them
+    // directly so that the simulator's hottest paths allocate no LinkInput record per event.
+    internal void HandleOpen(Instant now, NodeId peer, LinkKind kind) => OnOpen(now, peer, kind);
+
+    internal void HandleClose(Instant now, NodeId peer)
+    {
+        int i = FindPeer(peer);
+        if (i >= 0) Step(i, LinkEvent.Close, now, "Close", default);
+    }
+
+    internal void HandleSignal(Instant now, NodeId from, LinkSignal? signal) => OnSignal(now, from, signal);
+
+    internal void HandleEndpointPrepared(Instant now, LinkId link, string? endpoint)
+    {
+        if (!EndpointIsValid(endpoint, "EndpointPrepared", "endpoint")) return;
+        int i = FindLink(link);
+        if (i >= 0) Step(i, LinkEvent.EndpointPrepared, now, "EndpointPrepared", new EventData(endpoint: endpoint));
+    }
+
+    internal void HandleTransportUp(Instant now, LinkId link) => StepByLink(now, link, LinkEvent.TransportUp, "TransportUp");
+    internal void HandleTransportDown(Instant now, LinkId link) => StepByLink(now, link, LinkEvent.TransportDown, "TransportDown");
+    internal void HandleActivity(Instant now, LinkId link) => StepByLink(now, link, LinkEvent.Activity, "Activity");
 
     public void HandleTimeout(Instant now)
     {
@@ -247,6 +255,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
             long periods = (now - at).Ticks / interval + 1;
             _maintenanceAt = at + TimeSpan.FromTicks(interval * periods);
             _timeoutDirty = true;
+            _checkAll = true;
         }
     }
 
@@ -254,24 +263,67 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     {
         if (_count < 0 || _count > _config.LinksMax) throw new InvariantViolation($"{_count} link records, limit {_config.LinksMax}");
         if ((_count > 0) != (_maintenanceAt is not null)) throw new InvariantViolation($"maintenance timer armed={_maintenanceAt is not null} with {_count} records");
-        for (int i = 0; i < _count; i++)
-        {
-            ref readonly Record r = ref _records![i];
-            if (r.Peer == Self) throw new InvariantViolation("a link record names this node itself");
-            if (i > 0 && _records[i - 1].Peer >= r.Peer) throw new InvariantViolation("link records are not strictly sorted by peer");
-            if (_linkIds![i] != r.Link.Value) throw new InvariantViolation($"link id column out of step at {i}");
-            if (r.Kind > LinkKind.OnDemand) throw new InvariantViolation($"link {r.Link} has undefined kind {r.Kind}");
-            if (!LinkTransitions.IsReachable(r.Initiator, r.State)) throw new InvariantViolation($"link {r.Link} is in {r.State}, unreachable for initiator={r.Initiator}");
-            bool holdsRemote = r.Initiator && r.State == LinkState.Preparing;
-            if ((r.RemoteEndpoint is not null) != holdsRemote || (r.RemoteFingerprint is not null) != holdsRemote)
-                throw new InvariantViolation($"link {r.Link} in {r.State} holds remote endpoint data={r.RemoteEndpoint is not null}");
-            if (r.State == LinkState.Connected && (r.ConnectedAt < r.CreatedAt || r.LastActivity < r.ConnectedAt))
-                throw new InvariantViolation($"link {r.Link}: created {r.CreatedAt}, connected {r.ConnectedAt}, last activity {r.LastActivity}");
-        }
         // Link ids are unique by construction (NewLinkId draws until unused; OnRequest refuses an id
         // another record holds), so no per-step check here: this runs after every simulated event.
-        if (!_timeoutDirty && _nextTimeout != ComputeNextTimeout()) throw new InvariantViolation("cached next timeout is stale");
+        // While the timeout cache is dirty there is nothing to compare; recomputing makes it fresh.
+        if (_checkAll)
+        {
+            int pending = 0, incoming = 0;
+            KindCounts byKind = default;
+            for (int i = 0; i < _count; i++)
+            {
+                CheckRecord(i);
+                ref readonly Record r = ref _records![i];
+                if (r.State != LinkState.Connected) pending++;
+                if (!r.Initiator) { incoming++; byKind[(int)r.Kind]++; }
+            }
+            if (pending != _pending) throw new InvariantViolation($"{pending} link records are not connected, counted {_pending}");
+            if (incoming != _incoming) throw new InvariantViolation($"{incoming} link records are incoming, counted {_incoming}");
+            for (int k = 0; k < 3; k++)
+                if (byKind[k] != _incomingByKind[k]) throw new InvariantViolation($"{byKind[k]} incoming links of kind {(LinkKind)k}, counted {_incomingByKind[k]}");
+            if (!_timeoutDirty && _nextTimeout != ComputeNextTimeout()) throw new InvariantViolation("cached next timeout is stale");
+        }
+        else if (_touched >= 0)
+        {
+            if (_touched >= _count) throw new InvariantViolation($"stepped record {_touched} is beyond the {_count} records");
+            CheckRecord(_touched);
+            // Only this record changed since the last check: the count moves by its own change,
+            // and the deadlines the cached timeout is made of changed only if it entered or left
+            // Connected (CreatedAt never changes).
+            bool isPending = _records![_touched].State != LinkState.Connected;
+            int expected = _pendingAtCheck + (isPending ? 1 : 0) - (_touchedWasPending ? 1 : 0);
+            if (_pending != expected) throw new InvariantViolation($"{expected} link records are not connected, counted {_pending}");
+            if (isPending != _touchedWasPending && !_timeoutDirty && _nextTimeout != ComputeNextTimeout()) throw new InvariantViolation("cached next timeout is stale");
+        }
         _backoff.CheckInvariants(_config.BackoffPeersMax);
+        _checkAll = false;
+        _touched = -1;
+        _pendingAtCheck = _pending;
+    }
+
+    /// <summary>Record i on its own and against its neighbours in the order (all that Step can disturb).</summary>
+    private void CheckRecord(int i)
+    {
+        ref readonly Record r = ref _records![i];
+        if (r.Peer == Self) throw new InvariantViolation("a link record names this node itself");
+        if (i > 0 && _records[i - 1].Peer >= r.Peer) throw new InvariantViolation("link records are not strictly sorted by peer");
+        if (i + 1 < _count && r.Peer >= _records[i + 1].Peer) throw new InvariantViolation("link records are not strictly sorted by peer");
+        if (_linkIds![i] != r.Link.Value) throw new InvariantViolation($"link id column out of step at {i}");
+        if (r.Kind > LinkKind.OnDemand) throw new InvariantViolation($"link {r.Link} has undefined kind {r.Kind}");
+        if (!LinkTransitions.IsReachable(r.Initiator, r.State)) throw new InvariantViolation($"link {r.Link} is in {r.State}, unreachable for initiator={r.Initiator}");
+        bool holdsRemote = r.Initiator && r.State == LinkState.Preparing;
+        if ((r.RemoteEndpoint is not null) != holdsRemote || (r.RemoteFingerprint is not null) != holdsRemote)
+            throw new InvariantViolation($"link {r.Link} in {r.State} holds remote endpoint data={r.RemoteEndpoint is not null}");
+        if (r.State == LinkState.Connected && (r.ConnectedAt < r.CreatedAt || r.LastActivity < r.ConnectedAt))
+            throw new InvariantViolation($"link {r.Link}: created {r.CreatedAt}, connected {r.ConnectedAt}, last activity {r.LastActivity}");
+    }
+
+    /// <summary>Notes that record i may have changed, for CheckInvariants.</summary>
+    private void MarkTouched(int i)
+    {
+        if (_checkAll) return;
+        if (_touched < 0) { _touched = i; _touchedWasPending = _records![i].State != LinkState.Connected; }
+        else if (_touched != i) _checkAll = true;
     }
 
     // ---- input classification ------------------------------------------------------------
@@ -412,6 +464,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
             Error(r.State.ToString(), inputName, $"{ev} not allowed for {(r.Initiator ? "initiator" : "responder")} of link {r.Link}");
             return StepResult.Rejected;
         }
+        MarkTouched(index);
 
         switch (t.Action)
         {
@@ -476,6 +529,11 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
             RemoveAt(index);
             return StepResult.Deleted;
         }
+        if (r.State != next)
+        {
+            if (next == LinkState.Connected) _pending--;
+            else if (r.State == LinkState.Connected) _pending++;
+        }
         r.State = next;
         return StepResult.Stayed;
     }
@@ -534,16 +592,21 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         _records[at] = record;
         _linkIds![at] = record.Link.Value;
         _count++;
+        if (record.State != LinkState.Connected) _pending++;
+        if (!record.Initiator) { _incoming++; _incomingByKind[(int)record.Kind]++; }
         if (_maintenanceAt is null)
         {
             // A seeded phase within one interval, so that nodes started together do not sweep in lock-step.
             _maintenanceAt = now + TimeSpan.FromTicks((long)_random.NextUInt64Below((ulong)_config.KeepAliveInterval.Ticks));
         }
         _timeoutDirty = true;
+        _checkAll = true;
     }
 
     private void RemoveAt(int index)
     {
+        if (_records![index].State != LinkState.Connected) _pending--;
+        if (!_records[index].Initiator) { _incoming--; _incomingByKind[(int)_records[index].Kind]--; }
         _count--;
         Array.Copy(_records!, index + 1, _records!, index, _count - index);
         Array.Copy(_linkIds!, index + 1, _linkIds!, index, _count - index);
@@ -555,11 +618,13 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
             _maintenanceAt = null;
         }
         _timeoutDirty = true;
+        _checkAll = true;
     }
 
     private Instant? ComputeNextTimeout()
     {
         Instant? next = _maintenanceAt;
+        if (_pending == 0) return next;
         for (int i = 0; i < _count; i++)
         {
             ref readonly Record r = ref _records![i];

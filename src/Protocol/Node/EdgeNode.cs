@@ -32,6 +32,20 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
     private bool _stable;
     private bool _stableKnown;   // false after anything that may change which links are wanted or their states
 
+    // Which machines this node called into (Handle*, HandleTimeout) since it last drained their
+    // output queue, cached their PollTimeout, and checked their invariants. A machine's queue,
+    // timer and state change only when it is called, so an untouched machine's queue is empty,
+    // its cached deadline current and its state the one last checked: skipping it changes
+    // nothing. The point: at 100k nodes each machine object is a cache miss, and a typical event
+    // (a signal, a keep-alive) reaches one or two of the four. The accessors that hand a machine
+    // out (Links, Topology, Neighbours, Flows) mark all of them, since a caller may change it.
+    [Flags]
+    private enum Machines : byte { None = 0, Links = 1, Topology = 2, Flood = 4, Flows = 8, All = 15 }
+    private Machines _toDrain = Machines.All;
+    private Machines _toPoll = Machines.All;
+    private Machines _toCheck = Machines.All;   // Flood stands for the flood and the neighbour table it reads
+    private Instant? _linksAt, _topologyAt, _floodAt, _flowsAt;
+
     public EdgeNode(NodeId id, EdgeNodeConfig config, DeterministicRandom random, string fingerprint)
     {
         Id = id;
@@ -44,10 +58,17 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
     }
 
     public NodeId Id { get; }
-    public SymphonyTopology Topology => _topology;
-    public LinkManager Links => _links;
-    public NeighbourTable Neighbours => _neighbours;
-    public FlowLearner Flows => _flows;
+    public SymphonyTopology Topology { get { Touch(Machines.All); return _topology; } }
+    public LinkManager Links { get { Touch(Machines.All); return _links; } }
+    public NeighbourTable Neighbours { get { Touch(Machines.All); return _neighbours; } }
+    public FlowLearner Flows { get { Touch(Machines.All); return _flows; } }
+
+    private void Touch(Machines m)
+    {
+        _toDrain |= m;
+        _toPoll |= m;
+        _toCheck |= m;
+    }
 
     /// <summary>Every wanted link is connected and no link setup is pending.</summary>
     public bool IsStable
@@ -76,15 +97,18 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
     {
         switch (input)
         {
-            case NodeInput.Presence p: _topology.Handle(now, new TopologyInput.MembershipChanged(p.View)); break;
-            case NodeInput.Signal s: _links.Handle(now, new LinkInput.SignalReceived(s.From, s.Message)); break;
-            case NodeInput.EndpointPrepared e: _links.Handle(now, new LinkInput.EndpointPrepared(e.Link, e.Endpoint)); break;
-            case NodeInput.TransportUp u: _links.Handle(now, new LinkInput.TransportUp(u.Link)); break;
-            case NodeInput.TransportDown d: _links.Handle(now, new LinkInput.TransportDown(d.Link)); break;
-            case NodeInput.KeepAlive k: _links.Handle(now, new LinkInput.Activity(k.Link)); break;
+            case NodeInput.Presence p: Touch(Machines.Topology); _topology.Handle(now, new TopologyInput.MembershipChanged(p.View)); break;
+            // The machines' per-input entry points: the same transitions as Handle(LinkInput), without
+            // allocating an input record on every simulated event.
+            case NodeInput.Signal s: Touch(Machines.Links); _links.HandleSignal(now, s.From, s.Message); break;
+            case NodeInput.EndpointPrepared e: Touch(Machines.Links); _links.HandleEndpointPrepared(now, e.Link, e.Endpoint); break;
+            case NodeInput.TransportUp u: Touch(Machines.Links); _links.HandleTransportUp(now, u.Link); break;
+            case NodeInput.TransportDown d: Touch(Machines.Links); _links.HandleTransportDown(now, d.Link); break;
+            case NodeInput.KeepAlive k: Touch(Machines.Links); _links.HandleActivity(now, k.Link); break;
             case NodeInput.LinkFrame f: ReceiveFromLink(now, f.Link, f.Frame); break;
             case NodeInput.LocalFrame l:
                 CountTraffic(now, l.Frame);
+                Touch(Machines.Flows);
                 _flows.Handle(now, new FlowInput.FromLocal(l.Frame));
                 break;
             case NodeInput.Leave: Leave(now); break;
@@ -95,6 +119,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
 
     public void HandleTimeout(Instant now)
     {
+        Touch(Machines.All);
         _links.HandleTimeout(now);
         _topology.HandleTimeout(now);
         _flows.HandleTimeout(now);
@@ -103,20 +128,34 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
         Pump(now);
     }
 
-    public Instant? PollTimeout() =>
-        Instant.Earliest(Instant.Earliest(_links.PollTimeout(), _topology.PollTimeout()),
-                         Instant.Earliest(_flows.PollTimeout(), _flood.PollTimeout()));
+    public Instant? PollTimeout()
+    {
+        if (_toPoll != Machines.None)
+        {
+            if ((_toPoll & Machines.Links) != 0) _linksAt = _links.PollTimeout();
+            if ((_toPoll & Machines.Topology) != 0) _topologyAt = _topology.PollTimeout();
+            if ((_toPoll & Machines.Flood) != 0) _floodAt = _flood.PollTimeout();
+            if ((_toPoll & Machines.Flows) != 0) _flowsAt = _flows.PollTimeout();
+            _toPoll = Machines.None;
+        }
+        return Instant.Earliest(Instant.Earliest(_linksAt, _topologyAt), Instant.Earliest(_flowsAt, _floodAt));
+    }
 
     public bool TryPollOutput(out NodeOutput output) => _outputs.TryDequeue(out output);
 
     public void CheckInvariants()
     {
-        _links.CheckInvariants();
-        _topology.CheckInvariants();
-        _flood.CheckInvariants();
-        _flows.CheckInvariants();
-        if (_neighbours.Count != _connected)
-            throw new InvariantViolation($"neighbour table has {_neighbours.Count} entries but {_connected} links are connected");
+        if ((_toCheck & Machines.Links) != 0) _links.CheckInvariants();
+        if ((_toCheck & Machines.Topology) != 0) _topology.CheckInvariants();
+        if ((_toCheck & Machines.Flood) != 0)
+        {
+            _flood.CheckInvariants();
+            // _connected moves only where the neighbour table does (RouteLink marks Flood there).
+            if (_neighbours.Count != _connected)
+                throw new InvariantViolation($"neighbour table has {_neighbours.Count} entries but {_connected} links are connected");
+        }
+        if ((_toCheck & Machines.Flows) != 0) _flows.CheckInvariants();
+        _toCheck = Machines.None;
     }
 
     private void ReceiveFromLink(Instant now, LinkId link, byte[] frame)
@@ -126,11 +165,18 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
             Observe(new NodeEvent.Dropped($"frame on unknown link {link}"));
             return;
         }
-        _links.Handle(now, new LinkInput.Activity(link));
+        Touch(Machines.Links);
+        _links.HandleActivity(now, link);
         if (frame.Length >= EthernetFrame.HeaderLength && frame[12] == 0xC0 && frame[13] == 0xC0)
+        {
+            Touch(Machines.Flood);
             _flood.Handle(now, new FloodInput.Received(link, peer, frame));
+        }
         else
+        {
+            Touch(Machines.Flows);
             _flows.Handle(now, new FlowInput.FromLink(link, frame));
+        }
     }
 
     /// <summary>Unicast from the tap to a MAC owned by a remote node counts towards an on-demand link to it.</summary>
@@ -138,13 +184,17 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
     {
         if (!EthernetFrame.TryReadAddresses(frame, out var dst, out _) || dst.IsMulticast) return;
         if (_flows.TryGetMac(dst, out var port, out var root) && !port.IsLocal && root is { } r && r != Id && !_neighbours.Contains(r))
+        {
+            Touch(Machines.Topology);
             _topology.Handle(now, new TopologyInput.Traffic(r, frame.Length));
+        }
     }
 
     private void Leave(Instant now)
     {
+        Touch(Machines.Topology | Machines.Links);
         _topology.Handle(now, new TopologyInput.Leave());
-        foreach (var s in _links.Snapshot()) _links.Handle(now, new LinkInput.Close(s.Peer));
+        foreach (var s in _links.Snapshot()) _links.HandleClose(now, s.Peer);
     }
 
     /// <summary>Routes internal outputs between the machines until every queue is empty.</summary>
@@ -154,10 +204,29 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
         do
         {
             moved = false;
-            while (_links.TryPollOutput(out var lo)) { moved = true; RouteLink(now, lo); }
-            while (_topology.TryPollOutput(out var to)) { moved = true; RouteTopology(now, to); }
-            while (_flood.TryPollOutput(out var fo)) { moved = true; RouteFlood(now, fo); }
-            while (_flows.TryPollOutput(out var wo)) { moved = true; RouteFlow(now, wo); }
+            // A machine not called since its queue was last found empty has nothing queued. Each
+            // bit is cleared right after its queue is drained; a call made while routing later
+            // outputs sets it again and the next round drains it, exactly as before.
+            if ((_toDrain & Machines.Links) != 0)
+            {
+                while (_links.TryPollOutput(out var lo)) { moved = true; RouteLink(now, lo); }
+                _toDrain &= ~Machines.Links;
+            }
+            if ((_toDrain & Machines.Topology) != 0)
+            {
+                while (_topology.TryPollOutput(out var to)) { moved = true; RouteTopology(now, to); }
+                _toDrain &= ~Machines.Topology;
+            }
+            if ((_toDrain & Machines.Flood) != 0)
+            {
+                while (_flood.TryPollOutput(out var fo)) { moved = true; RouteFlood(now, fo); }
+                _toDrain &= ~Machines.Flood;
+            }
+            if ((_toDrain & Machines.Flows) != 0)
+            {
+                while (_flows.TryPollOutput(out var wo)) { moved = true; RouteFlow(now, wo); }
+                _toDrain &= ~Machines.Flows;
+            }
         } while (moved);
     }
 
@@ -171,19 +240,22 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
             case LinkOutput.CloseTransport c: _outputs.Enqueue(new NodeOutput.CloseTransport(c.Link, c.Peer)); break;
             case LinkOutput.SendKeepAlive k: _outputs.Enqueue(new NodeOutput.SendKeepAlive(k.Link, k.Peer)); break;
             case LinkOutput.Connected c:
+                Touch(Machines.Flood | Machines.Topology | Machines.Flows);
                 if (_neighbours.Add(c.Peer, c.Link)) _connected++;
-                _topology.Handle(now, new TopologyInput.LinkConnected(c.Peer, c.Kind, c.Initiator));
-                _flows.Handle(now, new FlowInput.DirectLink(c.Peer, c.Link));
+                _topology.HandleLinkConnected(now, c.Peer, c.Kind, c.Initiator);
+                _flows.HandleDirectLink(now, c.Peer, c.Link);
                 Observe(new NodeEvent.LinkUp(c.Link, c.Peer, c.Kind, c.Initiator));
                 break;
             case LinkOutput.Removed r:
+                Touch(Machines.Flood | Machines.Topology | Machines.Flows);
                 if (_neighbours.Remove(r.Peer)) _connected--;
-                _flows.Handle(now, new FlowInput.LinkRemoved(r.Link));
-                _topology.Handle(now, new TopologyInput.LinkGone(r.Peer));
+                _flows.HandleLinkRemoved(now, r.Link);
+                _topology.HandleLinkGone(now, r.Peer);
                 Observe(new NodeEvent.LinkDown(r.Link, r.Peer, r.Reason));
                 break;
             case LinkOutput.Failed f:
-                _topology.Handle(now, new TopologyInput.LinkFailed(f.Peer, f.Reason, f.Refusal));
+                Touch(Machines.Topology);
+                _topology.HandleLinkFailed(now, f.Peer, f.Refusal);
                 Observe(new NodeEvent.LinkFailed(f.Peer, f.Reason, f.Refusal));
                 break;
             case LinkOutput.Error e: Observe(new NodeEvent.Error(e.Problem)); break;
@@ -194,8 +266,8 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
     {
         switch (o)
         {
-            case TopologyOutput.OpenLink open: _links.Handle(now, new LinkInput.Open(open.Peer, open.Kind)); break;
-            case TopologyOutput.CloseLink close: _links.Handle(now, new LinkInput.Close(close.Peer)); break;
+            case TopologyOutput.OpenLink open: Touch(Machines.Links); _links.HandleOpen(now, open.Peer, open.Kind); break;
+            case TopologyOutput.CloseLink close: Touch(Machines.Links); _links.HandleClose(now, close.Peer); break;
         }
     }
 
@@ -206,6 +278,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
             case FloodOutput.Forward f: _outputs.Enqueue(new NodeOutput.SendOnLink(f.Link, f.Peer, f.Frame)); break;
             case FloodOutput.Deliver d:
                 Observe(new NodeEvent.FloodDelivered(d.Root, d.Hops));
+                Touch(Machines.Flows);
                 _flows.Handle(now, new FlowInput.FloodDelivered(d.IngressLink, d.Root, d.Inner));
                 break;
             case FloodOutput.Dropped d: Observe(new NodeEvent.Dropped($"flood from {d.Root.Short}: {d.Reason} at {d.Hops} hops")); break;
@@ -221,7 +294,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
                 if (_links.TryGetPeer(s.Link, out var peer)) _outputs.Enqueue(new NodeOutput.SendOnLink(s.Link, peer, AsArray(s.Frame)));
                 else Observe(new NodeEvent.Dropped($"flow output to unknown link {s.Link}"));
                 break;
-            case FlowOutput.Broadcast b: _flood.Handle(now, new FloodInput.Originate(b.Frame)); break;
+            case FlowOutput.Broadcast b: Touch(Machines.Flood); _flood.Handle(now, new FloodInput.Originate(b.Frame)); break;
             case FlowOutput.DeliverLocal d: _outputs.Enqueue(new NodeOutput.DeliverLocal(AsArray(d.Frame))); break;
             case FlowOutput.InstallFlow i:
                 if (_config.ObserveFlows) Observe(new NodeEvent.FlowInstalled($"{i.InPort} {i.EthSrc}->{i.EthDst} => {i.OutPort}"));

@@ -55,8 +55,16 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
     private List<Initiated>? _initiated; // connected links this node initiated, sorted by peer
     private List<TrafficEntry>? _traffic;
     private Instant? _tickAt;
-    private NodeId[] _wanted = [];  // scratch for Reconcile's trimming pass
+    private NodeId[] _wanted = [];  // Reconcile's trimming pass: every peer a link is wanted to, sorted
+    private int _wantedCount;
+    // _wanted no longer matches successors and slots. Set wherever they change; Reconcile runs on
+    // every link event and rebuilding (and sorting) the set each time was a visible cost.
+    private bool _wantedStale = true;
     private bool _leaving;
+    // False once CheckInvariants has validated the current state; every entry that can change
+    // state (Handle, HandleTimeout) sets it. The simulator checks after every event, and most
+    // events never reach this machine: re-walking an untouched state would find the same answer.
+    private bool _changedSinceCheck = true;
 
     public SymphonyTopology(NodeId self, TopologyConfig config, ILinkTable links, DeterministicRandom random)
     {
@@ -79,6 +87,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
 
     public void Handle(Instant now, TopologyInput input)
     {
+        _changedSinceCheck = true;
         switch (input)
         {
             case TopologyInput.MembershipChanged m:
@@ -86,16 +95,16 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
                 _view = m.View;
                 _firstViewAt ??= now;
                 _successors = ComputeSuccessors();
+                _wantedStale = true;
                 break;
             case TopologyInput.LinkConnected c:
-                if (c.Initiator) InsertInitiated(c.Peer, c.Kind);
+                OnLinkConnected(c.Peer, c.Kind, c.Initiator);
                 break;
             case TopologyInput.LinkGone g:
                 RemoveInitiated(g.Peer);
                 break;
             case TopologyInput.LinkFailed f:
-                RemoveInitiated(f.Peer);
-                if (f.Refusal != LinkRefusal.Collision) ReleaseSlotOf(f.Peer);
+                OnLinkFailed(f.Peer, f.Refusal);
                 break;
             case TopologyInput.Traffic t:
                 NoteTraffic(now, t.Peer, t.Bytes);
@@ -108,8 +117,43 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
         Reconcile(now);
     }
 
+    // Handle(LinkConnected / LinkGone / LinkFailed) without the input record: EdgeNode calls these
+    // on every link change, and the simulator makes millions of them.
+    internal void HandleLinkConnected(Instant now, NodeId peer, LinkKind kind, bool initiator)
+    {
+        _changedSinceCheck = true;
+        OnLinkConnected(peer, kind, initiator);
+        Reconcile(now);
+    }
+
+    internal void HandleLinkGone(Instant now, NodeId peer)
+    {
+        _changedSinceCheck = true;
+        RemoveInitiated(peer);
+        Reconcile(now);
+    }
+
+    internal void HandleLinkFailed(Instant now, NodeId peer, LinkRefusal refusal)
+    {
+        _changedSinceCheck = true;
+        OnLinkFailed(peer, refusal);
+        Reconcile(now);
+    }
+
+    private void OnLinkConnected(NodeId peer, LinkKind kind, bool initiator)
+    {
+        if (initiator) InsertInitiated(peer, kind);
+    }
+
+    private void OnLinkFailed(NodeId peer, LinkRefusal refusal)
+    {
+        RemoveInitiated(peer);
+        if (refusal != LinkRefusal.Collision) ReleaseSlotOf(peer);
+    }
+
     public void HandleTimeout(Instant now)
     {
+        _changedSinceCheck = true;
         if (_tickAt is not { } at || at > now) return;
         _tickAt = null;
         EvaluateTraffic(now);
@@ -152,6 +196,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
 
     public void CheckInvariants()
     {
+        if (!_changedSinceCheck) return;
         if (_successors.Length > _config.SuccessorsMin) throw new InvariantViolation("more successors than SuccessorsMin");
         foreach (var s in _successors) if (s == _self) throw new InvariantViolation("self among successors");
         // Slot targets are distinct by construction (DrawSlot rejects a drawn successor or target);
@@ -163,6 +208,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
             for (int i = 1; i < list.Count; i++)
                 if (list[i - 1].Peer >= list[i].Peer) throw new InvariantViolation("initiated links not sorted");
         if (_traffic is { Count: var c } && c > _config.TrafficPeersMax) throw new InvariantViolation("traffic table over TrafficPeersMax");
+        _changedSinceCheck = false;
     }
 
     // ---- decisions ----
@@ -194,7 +240,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
             for (int i = initiated.Count - 1; i >= 0; i--)
             {
                 var peer = initiated[i].Peer;
-                if (Array.BinarySearch(_wanted, 0, wantedCount, peer) >= 0) continue;
+                if (IsWanted(wantedCount, peer)) continue;
                 if (_links.IsProtected(peer, now)) { waiting = true; _untrimmed++; continue; }
                 _outputs.Enqueue(new TopologyOutput.CloseLink(peer));
             }
@@ -215,6 +261,31 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
 
     /// <summary>Fills _wanted[0..count) with every peer a link is wanted to, sorted; returns count.</summary>
     private int CollectWanted()
+    {
+        // Traffic entries change with every frame counted; they are rare, so with any present the
+        // set is simply rebuilt.
+        if (!_wantedStale && _traffic is not { Count: > 0 }) return _wantedCount;
+        _wantedCount = BuildWanted();
+        _wantedStale = _traffic is { Count: > 0 }; // the next call rebuilds too, even if the entries are gone by then
+        return _wantedCount;
+    }
+
+    /// <summary>Binary search of the sorted _wanted[0..count).</summary>
+    private bool IsWanted(int count, NodeId peer)
+    {
+        UInt128 key = peer.Value;
+        int lo = 0, hi = count - 1;
+        while (lo <= hi)
+        {
+            int mid = (int)((uint)(lo + hi) >> 1);
+            UInt128 m = _wanted[mid].Value;
+            if (m == key) return true;
+            if (m < key) lo = mid + 1; else hi = mid - 1;
+        }
+        return false;
+    }
+
+    private int BuildWanted()
     {
         int size = _successors.Length + _slots.Length + (_traffic?.Count ?? 0);
         if (_wanted.Length < size) _wanted = new NodeId[Math.Max(size, 2 * _wanted.Length)];
@@ -253,6 +324,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
         if (ratioChanged && !_redrawPending || _drawnForN == 0 && k > 0)
         {
             _slots = new LongSlot[k];
+            _wantedStale = true;
             _drawnForN = n;
             _drawnAt = now;
         }
@@ -261,6 +333,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
             var resized = new LongSlot[k];
             Array.Copy(_slots, resized, Math.Min(k, _slots.Length));
             _slots = resized;
+            _wantedStale = true;
         }
     }
 
@@ -275,6 +348,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
             if (IsSuccessorOrTarget(target) || _links.IsExcluded(target, now)) continue;
             slot.Target = target;
             slot.HasTarget = true;
+            _wantedStale = true;
             return;
         }
     }
@@ -289,7 +363,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
     private void ReleaseSlotOf(NodeId peer)
     {
         for (int i = 0; i < _slots.Length; i++)
-            if (_slots[i].HasTarget && _slots[i].Target == peer) _slots[i].HasTarget = false;
+            if (_slots[i].HasTarget && _slots[i].Target == peer) { _slots[i].HasTarget = false; _wantedStale = true; }
     }
 
     // ---- on-demand traffic ----

@@ -27,7 +27,7 @@ public sealed class Simulation
     private readonly EventQueue _queue = new();
     private readonly LatencyModel _latency;
     private readonly SimNode[] _nodes;
-    private readonly Dictionary<NodeId, int> _indexOf;
+    private readonly NodeIndexMap _indexOf;
     private readonly LinkFabric _fabric = new();
     private readonly DeterministicRandom _nodeSeeds;
     private readonly EdgeNodeConfig _nodeConfig;
@@ -75,7 +75,7 @@ public sealed class Simulation
 
         var ids = master.Fork("node-ids");
         _nodes = new SimNode[parameters.Nodes];
-        _indexOf = new Dictionary<NodeId, int>(parameters.Nodes);
+        _indexOf = new NodeIndexMap(parameters.Nodes);
         for (int i = 0; i < parameters.Nodes; i++)
         {
             NodeId id;
@@ -164,7 +164,7 @@ public sealed class Simulation
                 Deliver(e.Node, new NodeInput.EndpointPrepared(new LinkId(e.Link), SimEndpoint));
                 return;
             case EventKind.TransportUp:
-                if (_fabric.Get(e.Link) is { Up: true } up && !up.AnyClosed)
+                if (_fabric.IsUpAndOpen(e.Link))
                     Deliver(e.Node, new NodeInput.TransportUp(new LinkId(e.Link)));
                 return;
             case EventKind.TransportDown:
@@ -173,7 +173,7 @@ public sealed class Simulation
                 return;
             case EventKind.LinkFrame:
                 FramesInFlight--;
-                if (_fabric.Get(e.Link) is { } lf && !lf.IsClosed(e.Node))
+                if (_fabric.IsOpenAt(e.Link, e.Node))
                 {
                     LinkFrameTap?.Invoke(e.Node, e.From, (byte[])e.Payload!);
                     Deliver(e.Node, new NodeInput.LinkFrame(new LinkId(e.Link), (byte[])e.Payload!));
@@ -181,7 +181,7 @@ public sealed class Simulation
                 return;
             case EventKind.KeepAlive:
                 Stats.KeepAlives++;
-                if (_fabric.Get(e.Link) is { } ka && !ka.IsClosed(e.Node))
+                if (_fabric.IsOpenAt(e.Link, e.Node))
                     Deliver(e.Node, new NodeInput.KeepAlive(new LinkId(e.Link)));
                 return;
             case EventKind.LocalFrame:
@@ -304,12 +304,11 @@ public sealed class Simulation
             }
             case NodeOutput.ConnectTransport c:
             {
-                if (_fabric.Connect(c.Link.Value, i, out var v) && v is not null)
+                if (_fabric.Connect(c.Link.Value, i, out int a, out int b))
                 {
-                    v.Up = true;
-                    long setup = 2L * Parameters.SetupRoundTrips * _latency.BetweenNs(v.A, v.B);
-                    Push(_nowNs + setup, new SimEvent(EventKind.TransportUp, v.A, v.B, c.Link.Value, null));
-                    Push(_nowNs + setup, new SimEvent(EventKind.TransportUp, v.B, v.A, c.Link.Value, null));
+                    long setup = 2L * Parameters.SetupRoundTrips * _latency.BetweenNs(a, b);
+                    Push(_nowNs + setup, new SimEvent(EventKind.TransportUp, a, b, c.Link.Value, null));
+                    Push(_nowNs + setup, new SimEvent(EventKind.TransportUp, b, a, c.Link.Value, null));
                 }
                 return;
             }
@@ -325,18 +324,16 @@ public sealed class Simulation
             }
             case NodeOutput.SendKeepAlive k:
             {
-                if (_fabric.Get(k.Link.Value) is { Up: true } v && !v.AnyClosed)
+                if (_fabric.TryGetUpPeer(k.Link.Value, i, out int other))
                 {
-                    int other = v.Other(i);
                     Push(_nowNs + _latency.BetweenNs(i, other), new SimEvent(EventKind.KeepAlive, other, i, k.Link.Value, null));
                 }
                 return;
             }
             case NodeOutput.SendOnLink f:
             {
-                if (_fabric.Get(f.Link.Value) is { Up: true } v && !v.AnyClosed)
+                if (_fabric.TryGetUpPeer(f.Link.Value, i, out int other))
                 {
-                    int other = v.Other(i);
                     Stats.LinkFrames++;
                     FramesInFlight++;
                     Push(_nowNs + _latency.BetweenNs(i, other), new SimEvent(EventKind.LinkFrame, other, i, f.Link.Value, f.Frame));

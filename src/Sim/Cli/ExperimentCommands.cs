@@ -35,7 +35,12 @@ public static class ExperimentCommands
                       .Add("linksPerNode", Math.Round(converge.LinksPerNodeMean, 2))
                       .Add("ringViolations", converge.RingViolations)
                       .Add("drops", sim.Stats.Drops);
-                if (f.Reached != f.Nodes) report.Problems.Add($"flood reached {f.Reached} of {f.Nodes} nodes");
+                report.Add("linkChangesDuringFlood", f.LinkChangesDuringFlood);
+                if (f.Reached != f.Nodes)
+                {
+                    var after = Checkers.RingChecker.Check(sim, sim.Parameters.Topology.SuccessorsMin, out int afterCount);
+                    report.Problems.Add($"flood reached {f.Reached} of {f.Nodes} nodes; missed #{string.Join(", #", f.Missed)} (ids {string.Join(", ", f.Missed.Select(i => sim.Nodes[i].Id.Short))}); ring violations after the flood: {afterCount}{(after.Count > 0 ? " e.g. " + after[0].Describe(sim) : "")}");
+                }
                 if (f.Duplicates != 0) report.Problems.Add($"flood delivered {f.Duplicates} duplicates");
                 if (!f.ReplyReturned) report.Problems.Add("the unicast ARP reply did not come back to the root (black hole)");
                 if (f.ReplyLooped) report.Problems.Add("the unicast ARP reply visited a node twice (flow loop)");

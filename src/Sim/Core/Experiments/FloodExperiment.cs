@@ -21,6 +21,10 @@ public sealed record FloodResult
     public required int ReplyHops { get; init; }
     public required bool ReplyLooped { get; init; }
     public required double FloodSeconds { get; init; }
+    /// <summary>Links that came up or went down while the flood was in flight (the overlay kept changing).</summary>
+    public required int LinkChangesDuringFlood { get; init; }
+    /// <summary>Nodes that never got the flood (first few, for diagnosis).</summary>
+    public required IReadOnlyList<int> Missed { get; init; }
 }
 
 public static class FloodExperiment
@@ -44,8 +48,10 @@ public static class FloodExperiment
         long framesBefore = sim.Stats.LinkFrames;
         var start = sim.Now;
 
+        int linkChanges = 0;
         sim.Observer = (node, e) =>
         {
+            if (e is NodeEvent.LinkUp or NodeEvent.LinkDown) linkChanges++;
             if (e is NodeEvent.FloodDelivered d && d.Root == sim.Nodes[root].Id)
             {
                 if (deliveries[node]++ == 0) hopsOf[node] = d.Hops;
@@ -92,6 +98,8 @@ public static class FloodExperiment
             ReplyHops = replyHops,
             ReplyLooped = replyLooped,
             FloodSeconds = (sim.Now - start).TotalSeconds,
+            LinkChangesDuringFlood = linkChanges,
+            Missed = Enumerable.Range(0, deliveries.Length).Where(i => i != root && deliveries[i] == 0 && sim.Nodes[i].Alive).Take(10).ToList(),
         };
     }
 }

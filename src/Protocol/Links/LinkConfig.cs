@@ -5,7 +5,7 @@ public sealed record LinkConfig
 {
     /// <summary>A link not Connected this long after it was created is given up.</summary>
     public TimeSpan SetupTimeout { get; init; } = TimeSpan.FromSeconds(30);
-    /// <summary>A connected link idle this long gets a keep-alive.</summary>
+    /// <summary>Each side sends a keep-alive on every connected link once per interval.</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
     /// <summary>A connected link with no activity this long is dead and removed.</summary>
     public TimeSpan DeadLinkTimeout { get; init; } = TimeSpan.FromSeconds(45);

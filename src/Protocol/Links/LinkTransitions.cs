@@ -22,7 +22,8 @@ internal enum LinkEvent : byte
     TransportDown,
     Activity,
     SetupExpired,
-    IdleKeepAlive,
+    /// <summary>The sweep: every connected link sends one keep-alive per interval, heard from or not.</summary>
+    KeepAliveDue,
     IdleDead,
 }
 
@@ -120,7 +121,7 @@ internal static class LinkTransitions
         (R, Responded, LinkEvent.SetupExpired, Delete, LinkAction.CloseAndFail),
         (Both, Connecting, LinkEvent.SetupExpired, Delete, LinkAction.CloseAndFail),
 
-        (Both, Connected, LinkEvent.IdleKeepAlive, Connected, LinkAction.SendKeepAlive),
+        (Both, Connected, LinkEvent.KeepAliveDue, Connected, LinkAction.SendKeepAlive),
         (Both, Connected, LinkEvent.IdleDead, Delete, LinkAction.CloseAndRemove),
     ];
 

@@ -247,31 +247,52 @@ public class LinkManagerTests
     }
 
     [Fact]
-    public void A_keep_alive_is_sent_when_a_link_has_been_idle_for_an_interval()
+    public void Every_sweep_sends_a_keep_alive_on_a_connected_link_even_right_after_hearing_from_the_peer()
     {
         var m = Manager(10);
         var id = DriveInitiator(m, High, LinkState.Connected, At(0));
         var wake = m.PollTimeout()!.Value;
         Assert.InRange(wake.Nanoseconds, 0, (At(0) + Defaults.KeepAliveInterval).Nanoseconds);
 
-        // The first sweep comes before a full interval of idleness: nothing to send yet.
-        Assert.Empty(m.Tick(wake));
+        Assert.Equal([new LinkOutput.SendKeepAlive(id, High)], m.Tick(wake));
         var next = m.PollTimeout()!.Value;
         Assert.Equal(wake + Defaults.KeepAliveInterval, next);
+        Assert.Empty(m.Step(next - TimeSpan.FromMilliseconds(1), new LinkInput.Activity(id)));
         Assert.Equal([new LinkOutput.SendKeepAlive(id, High)], m.Tick(next));
     }
 
     [Fact]
-    public void Activity_postpones_keep_alives_and_death()
+    public void Activity_postpones_death()
     {
         var m = Manager(10);
         var id = DriveInitiator(m, High, LinkState.Connected, At(0));
         for (double s = 5; s < 200; s += 5)
         {
-            Assert.Empty(m.Step(At(s), new LinkInput.Activity(id)));
-            while (m.PollTimeout() is { } t && t <= At(s)) Assert.Empty(m.Tick(t));
+            m.Step(At(s), new LinkInput.Activity(id));
+            while (m.PollTimeout() is { } t && t <= At(s))
+                Assert.All(m.Tick(t), o => Assert.IsType<LinkOutput.SendKeepAlive>(o));
         }
         Assert.Equal(LinkState.Connected, m.StateOf(High));
+    }
+
+    [Fact]
+    public void Two_idle_managers_that_only_exchange_keep_alives_keep_their_link_for_ten_minutes()
+    {
+        // Regression (seed 1, 30k nodes): a side that sent keep-alives only when it had heard
+        // nothing for an interval fell silent while the other side's keep-alives arrived, and the
+        // other side then removed the link as dead.
+        for (ulong seed = 1; seed <= 20; seed++)
+        {
+            var pair = new LinkPair(10, 20, seed) { DeliverKeepAlives = true };
+            pair.Inject(0, new LinkInput.Open(High, LinkKind.Successor));
+            pair.RunUntil(At(5));
+            Assert.Equal(LinkState.Connected, pair.Nodes[0].StateOf(High));
+            pair.RunUntil(At(600));
+            Assert.Equal(LinkState.Connected, pair.Nodes[0].StateOf(High));
+            Assert.Equal(LinkState.Connected, pair.Nodes[1].StateOf(Low));
+            Assert.Contains(pair.Trace, t => t.Node == 1 && t.Output is LinkOutput.SendKeepAlive);
+            Assert.DoesNotContain(pair.Trace, t => t.Output is LinkOutput.Removed);
+        }
     }
 
     [Fact]

@@ -97,6 +97,8 @@ internal sealed class LinkPair
     public List<(int Node, LinkOutput Output)> Trace { get; } = new();
     public Instant Now { get; private set; }
     public TimeSpan DelayMax { get; init; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>Carry keep-alives to the peer (as activity); off by default, since they never let the pair go quiet.</summary>
+    public bool DeliverKeepAlives { get; init; }
 
     public LinkPair(ulong idA, ulong idB, ulong seed)
     {
@@ -126,15 +128,47 @@ internal sealed class LinkPair
     public void RunToQuiescence(int stepsMax = 10_000)
     {
         for (int step = 0; step < stepsMax && _events.TryDequeue(out var ev, out var key); step++)
-        {
-            var at = new Instant(key.Time);
-            FireTimersUpTo(at);
-            Now = at;
-            Nodes[ev.Target].Handle(Now, ev.Input);
-            Nodes[ev.Target].CheckInvariants();
-            Collect(ev.Target);
-        }
+            Deliver(ev.Target, ev.Input, new Instant(key.Time));
         Assert.Equal(0, _events.Count);
+    }
+
+    /// <summary>Runs messages and timers in time order up to the given instant.</summary>
+    public void RunUntil(Instant end)
+    {
+        while (true)
+        {
+            long message = _events.TryPeek(out _, out var key) ? key.Time : long.MaxValue;
+            int who = -1;
+            long timer = long.MaxValue;
+            for (int i = 0; i < Nodes.Length; i++)
+                if (Nodes[i].PollTimeout() is { } t && t.Nanoseconds < timer) { timer = t.Nanoseconds; who = i; }
+            long next = Math.Min(message, timer);
+            if (next > end.Nanoseconds) break;
+            Now = Instant.Max(Now, new Instant(next));
+            if (timer <= message)
+            {
+                Nodes[who].HandleTimeout(Now);
+                Nodes[who].CheckInvariants();
+                Collect(who);
+            }
+            else
+            {
+                var ev = _events.Dequeue();
+                Nodes[ev.Target].Handle(Now, ev.Input);
+                Nodes[ev.Target].CheckInvariants();
+                Collect(ev.Target);
+            }
+        }
+        Now = Instant.Max(Now, end);
+    }
+
+    private void Deliver(int target, LinkInput input, Instant at)
+    {
+        FireTimersUpTo(at);
+        Now = at;
+        Nodes[target].Handle(Now, input);
+        Nodes[target].CheckInvariants();
+        Collect(target);
     }
 
     private void FireTimersUpTo(Instant at)
@@ -174,6 +208,9 @@ internal sealed class LinkPair
                         Schedule(0, Delay(), new LinkInput.TransportUp(c.Link));
                         Schedule(1, Delay(), new LinkInput.TransportUp(c.Link));
                     }
+                    break;
+                case LinkOutput.SendKeepAlive k when DeliverKeepAlives:
+                    Schedule(other, Delay(), new LinkInput.Activity(k.Link));
                     break;
                 case LinkOutput.Error e:
                     Assert.Fail($"node {node}: {e.Problem}");

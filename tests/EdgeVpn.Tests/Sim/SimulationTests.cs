@@ -1,6 +1,7 @@
 // The simulator end to end on small overlays: determinism, convergence, ring correctness,
 // exactly-once flooding and flow learning with the unicast reply.
 using EdgeVpn.Protocol.Core;
+using EdgeVpn.Protocol.Node;
 using EdgeVpn.Protocol.Topology;
 using EdgeVpn.Sim;
 using EdgeVpn.Sim.Checkers;
@@ -134,6 +135,29 @@ public class SimulationRegressionTests
         var f = FloodExperiment.Run(sim);
         Assert.Equal(300, f.Reached);
         Assert.Equal(0, sim.Stats.Drops);
+    }
+
+    // Seed 1 at 30k nodes: every link whose one side only ever heard keep-alives (never sent
+    // one) was removed as dead 45 s after it connected, so right after convergence hundreds of
+    // ring links went down and a 300k flood missed 3 nodes. A quiet overlay must stay as it is.
+    [Fact]
+    public void A_converged_overlay_left_idle_for_three_minutes_loses_no_link()
+    {
+        var sim = new Simulation(new SimParameters { Nodes = 300, Seed = 1, JoinWindow = TimeSpan.FromSeconds(2) });
+        Assert.True(ConvergeExperiment.Run(sim).Converged);
+        var removals = new List<string>();
+        sim.Observer = (node, e) =>
+        {
+            if (e is NodeEvent.LinkDown d) removals.Add($"node {node}: {d}");
+        };
+        sim.RunFor(TimeSpan.FromMinutes(3));
+        sim.Observer = null;
+
+        Assert.Empty(removals);
+        RingChecker.Check(sim, sim.Parameters.Topology.SuccessorsMin, out int violations);
+        Assert.Equal(0, violations);
+        Assert.True(sim.Stats.KeepAlives > 0);
+        Assert.Equal(300, FloodExperiment.Run(sim).Reached);
     }
 }
 

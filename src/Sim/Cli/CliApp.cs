@@ -19,6 +19,7 @@ public static class CliApp
         root.Add(ExperimentCommands.Flood());
         root.Add(ExperimentCommands.Route());
         root.Add(BenchCommand.Create());
+        root.Add(VoprCommand.Create());
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && !WantsHelp(args))

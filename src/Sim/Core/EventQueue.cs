@@ -22,6 +22,14 @@ public enum EventKind : byte
     KeepAlive,
     LocalFrame,
     Leave,
+    /// <summary>A node stops abruptly: no goodbye, its ends of links go silent.</summary>
+    Crash,
+    /// <summary>A crashed node starts again with the same id and fresh state.</summary>
+    Restart,
+    /// <summary>The signaling server notices a crashed node's session is gone and drops it from the roster.</summary>
+    RosterDrop,
+    /// <summary>A scripted step of an experiment (faults, healing), run at its virtual time.</summary>
+    Script,
 }
 
 /// <summary>One scheduled happening. Node is the receiving node's index; Payload depends on Kind.</summary>

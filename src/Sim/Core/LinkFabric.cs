@@ -14,7 +14,7 @@ namespace EdgeVpn.Sim;
 internal sealed class LinkFabric
 {
     [Flags]
-    private enum End : byte
+    private enum End : ushort
     {
         Used = 1,
         AAttached = 2,
@@ -24,6 +24,8 @@ internal sealed class LinkFabric
         AClosed = 32,
         BClosed = 64,
         Up = 128,
+        /// <summary>One end crashed: closed without telling the other, which finds out by itself.</summary>
+        Abandoned = 256,
     }
 
     private struct Slot
@@ -40,6 +42,9 @@ internal sealed class LinkFabric
     private int _count;
 
     public int Count => _count;
+    /// <summary>Links one end abandoned (crashed) while the other end still holds them open.</summary>
+    public int HalfOpen => _halfOpen;
+    private int _halfOpen;
 
     public void Attach(ulong link, int node, int peer)
     {
@@ -106,19 +111,26 @@ internal sealed class LinkFabric
         if (node == s.A) s.Flags |= End.AClosed; else if (node == s.B) s.Flags |= End.BClosed; else return -1;
         s.Flags &= ~End.Up;
         int other = node == s.A ? s.B : s.A;
-        bool otherGone = other == s.A
-            ? (s.Flags & End.AClosed) != 0 || (s.Flags & End.AAttached) == 0
-            : (s.Flags & End.BClosed) != 0 || (s.Flags & End.BAttached) == 0;
-        if (otherGone) { RemoveAt(i); return -1; }
+        if (OtherGone(s, node)) { RemoveAt(i); return -1; }
         return other;
     }
 
-    /// <summary>Forgets a link whose other end will never close it (it never attached, or crashed).</summary>
-    public void Forget(ulong link)
+    /// <summary>Closes node's end without telling the other end (the node crashed): the other end
+    /// stops hearing anything on the link and must detect it (dead-link or setup timeout).</summary>
+    public void Abandon(ulong link, int node)
     {
         int i = Find(link);
-        if (i >= 0) RemoveAt(i);
+        if (i < 0) return;
+        ref Slot s = ref _slots[i];
+        if (node == s.A) s.Flags |= End.AClosed; else if (node == s.B) s.Flags |= End.BClosed; else return;
+        s.Flags &= ~End.Up;
+        if (OtherGone(s, node)) { RemoveAt(i); return; }
+        if ((s.Flags & End.Abandoned) == 0) { s.Flags |= End.Abandoned; _halfOpen++; }
     }
+
+    private static bool OtherGone(in Slot s, int node) => node == s.A
+        ? (s.Flags & End.BClosed) != 0 || (s.Flags & End.BAttached) == 0
+        : (s.Flags & End.AClosed) != 0 || (s.Flags & End.AAttached) == 0;
 
     private static bool IsUpAndOpen(End f) => (f & (End.Up | End.AClosed | End.BClosed)) == End.Up;
 
@@ -139,6 +151,7 @@ internal sealed class LinkFabric
 
     private void RemoveAt(int hole)
     {
+        if ((_slots[hole].Flags & End.Abandoned) != 0) _halfOpen--;
         // Backward-shift deletion: pull later members of the probe run into the hole, so that
         // lookups never need tombstones.
         var slots = _slots;

@@ -12,6 +12,9 @@ public sealed class SimNode(int index, NodeId id)
     public EdgeNode? Node { get; internal set; }
     public bool Joined { get; internal set; }
     public bool Alive { get; internal set; }
+    /// <summary>How many times it restarted after a crash (its random stream is forked per incarnation).</summary>
+    public int Incarnation { get; internal set; }
+    public bool Crashed { get; internal set; }
     internal long NextWakeNs = long.MaxValue;
     internal bool Stable;
 }

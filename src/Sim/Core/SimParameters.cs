@@ -29,6 +29,11 @@ public sealed record SimParameters
     /// <summary>A node's CheckInvariants runs after every event when 1 (the default); with N > 1 after
     /// one event in N (chosen by event count, so still deterministic) — for very large runs.</summary>
     public int InvariantCheckEvery { get; init; } = 1;
+    /// <summary>The signaling server drops a crashed node from the roster this long after the crash
+    /// (an XMPP server notices a dead client session by its keep-alive/ping timeout).</summary>
+    public TimeSpan CrashDetection { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Per node, the last this many events are kept for failure reports (0 = none, the default: it costs memory).</summary>
+    public int RecentEventsPerNode { get; init; }
 
     public const int NodesMax = 50_000_000;
 
@@ -40,6 +45,8 @@ public sealed record SimParameters
         if (SetupRoundTrips < 0 || SetupRoundTrips > 100) return "setup round trips: must be in 0..100";
         if (FloodHopsMax < 1 || FloodHopsMax > 255) return "flood hops max: must be in 1..255";
         if (InvariantCheckEvery < 1 || InvariantCheckEvery > 1_000_000) return "invariant check every: must be in 1..1000000";
+        if (CrashDetection <= TimeSpan.Zero || CrashDetection > TimeSpan.FromHours(1)) return "crash detection: must be in (0, 1 h]";
+        if (RecentEventsPerNode < 0 || RecentEventsPerNode > 1024) return "recent events per node: must be in 0..1024";
         return Topology.Validate();
     }
 
@@ -63,5 +70,6 @@ public sealed record SimParameters
         yield return ("protectionWindowSeconds", Links.ProtectionWindow.TotalSeconds.ToString(c));
         yield return ("linkSetupTimeoutSeconds", Links.SetupTimeout.TotalSeconds.ToString(c));
         yield return ("keepAliveSeconds", Links.KeepAliveInterval.TotalSeconds.ToString(c));
+        yield return ("crashDetectionSeconds", CrashDetection.TotalSeconds.ToString(c));
     }
 }

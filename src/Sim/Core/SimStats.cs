@@ -19,6 +19,13 @@ public sealed class SimStats
     public readonly long[] RefusalsByCode = new long[Enum.GetValues<EdgeVpn.Protocol.Links.LinkRefusal>().Length];
     public long ProtocolErrors;
     public long Drops;
+    /// <summary>Datagrams (frames, keep-alives) lost to injected loss or a partition.</summary>
+    public long DatagramsLost;
+    public long DatagramsDuplicated;
+    /// <summary>Signaling messages lost because the signaling server was down.</summary>
+    public long SignalsLost;
+    public long Crashes;
+    public long Restarts;
 
     /// <summary>Messages between nodes: signaling, frames on links and keep-alives (presence is counted apart).</summary>
     public long Messages => SignalMessages + LinkFrames + KeepAlives;

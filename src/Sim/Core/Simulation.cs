@@ -9,6 +9,7 @@ using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Links;
 using EdgeVpn.Protocol.Node;
 using EdgeVpn.Protocol.Ring;
+using EdgeVpn.Sim.Faults;
 
 namespace EdgeVpn.Sim;
 
@@ -42,11 +43,18 @@ public sealed class Simulation
     private int _joinsPending;
     private long _teardownsInFlight; // TransportDown events not yet delivered: the overlay is still changing
     private int _unstable;
+    private readonly DeterministicRandom _faultRandom;
+    private bool _signalingDown;
+    private bool _publishWhenUp;   // a roster change happened while the signaling server was down
 
     public SimParameters Parameters { get; }
     public SimStats Stats { get; } = new();
     public ISimProgress? Progress { get; set; }
     public string Phase { get; set; } = "run";
+    /// <summary>Loss, duplication, partitions and latency spikes of the data plane (see NetworkConditions).</summary>
+    public NetworkConditions Conditions { get; } = new();
+    /// <summary>The last events of every node, when SimParameters.RecentEventsPerNode > 0.</summary>
+    public RecentEvents? Recent { get; }
 
     /// <summary>Every observation a node reports (link events, flood deliveries, drops, errors).</summary>
     public Action<int, NodeEvent>? Observer { get; set; }
@@ -66,6 +74,8 @@ public sealed class Simulation
         var master = new DeterministicRandom(parameters.Seed);
         _latency = new LatencyModel(parameters.Nodes, master.Fork("latency"), parameters.BaseLatency, parameters.SpanLatency);
         _nodeSeeds = master.Fork("nodes");
+        _faultRandom = master.Fork("faults");
+        if (parameters.RecentEventsPerNode > 0) Recent = new RecentEvents(parameters.Nodes, parameters.RecentEventsPerNode);
         _nodeConfig = new EdgeNodeConfig
         {
             Topology = parameters.Topology,
@@ -101,7 +111,26 @@ public sealed class Simulation
     public bool TryIndexOf(NodeId id, out int index) => _indexOf.TryGetValue(id, out index);
 
     /// <summary>All nodes joined, the last roster delivered, and every node has all the links it wants.</summary>
-    public bool IsConverged => _joinsPending == 0 && !_publishScheduled && _presenceInFlight == 0 && _unstable == 0 && _teardownsInFlight == 0;
+    /// <remarks>Also waits for links a crashed node left half open: until the surviving end notices,
+    /// it believes in a link that carries nothing.</remarks>
+    public bool IsConverged => _joinsPending == 0 && !_publishScheduled && !_publishWhenUp && _presenceInFlight == 0
+        && _unstable == 0 && _teardownsInFlight == 0 && _fabric.HalfOpen == 0;
+
+    /// <summary>The signaling server is down: messages between nodes are lost and roster changes wait.
+    /// Setting it back to false republishes the roster (clients reconnect and get it).</summary>
+    public bool SignalingDown
+    {
+        get => _signalingDown;
+        set
+        {
+            if (_signalingDown == value) return;
+            _signalingDown = value;
+            if (!value && _publishWhenUp) { _publishWhenUp = false; SchedulePublish(); }
+        }
+    }
+
+    /// <summary>Links whose one end crashed and whose other end has not noticed yet.</summary>
+    public int HalfOpenLinks => _fabric.HalfOpen;
 
     /// <summary>Runs events until stop() holds (checked after each event) or virtual time passes the deadline. True if stopped by stop().</summary>
     public bool RunUntil(Func<bool> stop, Instant deadline)
@@ -135,6 +164,21 @@ public sealed class Simulation
     /// <summary>Schedules a graceful leave of the node, now: it closes its links and leaves the roster.</summary>
     public void Leave(int node) => Push(_nowNs, new SimEvent(EventKind.Leave, node, -1, 0, null));
 
+    /// <summary>Schedules a crash of the node, now: it stops without a word; the server drops it from
+    /// the roster CrashDetection later; peers find out through their own timeouts.</summary>
+    public void Crash(int node) => Push(_nowNs, new SimEvent(EventKind.Crash, node, -1, 0, null));
+
+    /// <summary>Schedules a restart, now, of a node that crashed or left: same id, fresh state.</summary>
+    public void Restart(int node) => Push(_nowNs, new SimEvent(EventKind.Restart, node, -1, 0, null));
+
+    /// <summary>Runs an experiment's scripted step (a fault, a repair) at the given virtual time.</summary>
+    public void At(Instant when, Action step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        if (when.Nanoseconds < _nowNs) throw new ArgumentOutOfRangeException(nameof(when), when, $"in the past (now {Now})");
+        Push(when.Nanoseconds, new SimEvent(EventKind.Script, -1, -1, 0, step));
+    }
+
     // ---- the loop ----
 
     private void Push(long timeNs, in SimEvent e) => _queue.Push(timeNs, e);
@@ -146,6 +190,7 @@ public sealed class Simulation
         _traceHash = StableHash.Combine(StableHash.Combine(StableHash.Combine(_traceHash, (ulong)_nowNs), (ulong)e.Kind | ((ulong)(uint)e.Node << 8) | ((ulong)(uint)e.From << 36)), e.Link);
         _trace?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{_nowNs} {e.Kind} n={e.Node} from={e.From} link={e.Link:x16}"));
         if ((Stats.Events & (ProgressEveryEvents - 1)) == 0) Progress?.Report(Now, Stats.Events, Phase);
+        Recent?.Processed(e.Node, _nowNs, e.Kind, e.From, e.Link);
 
         switch (e.Kind)
         {
@@ -191,6 +236,14 @@ public sealed class Simulation
             case EventKind.Leave:
                 Depart(e.Node);
                 return;
+            case EventKind.Crash: CrashNow(e.Node); return;
+            case EventKind.Restart: RestartNow(e.Node); return;
+            case EventKind.RosterDrop:
+                if (_nodes[e.Node] is { Crashed: true } crashed && (ulong)crashed.Incarnation == e.Link && _roster.Remove(e.Node)) SchedulePublish();
+                return;
+            case EventKind.Script:
+                ((Action)e.Payload!)();
+                return;
         }
     }
 
@@ -218,6 +271,36 @@ public sealed class Simulation
         SchedulePublish();
     }
 
+    private void CrashNow(int index)
+    {
+        var n = _nodes[index];
+        if (!n.Alive) return;
+        Stats.Crashes++;
+        foreach (var link in n.Node!.Links.Snapshot()) _fabric.Abandon(link.Link.Value, index);
+        n.Alive = false;
+        n.Crashed = true;
+        n.Node = null;
+        n.NextWakeNs = long.MaxValue;
+        if (!n.Stable) { n.Stable = true; _unstable--; }
+        Push(_nowNs + Parameters.CrashDetection.Ticks * 100, new SimEvent(EventKind.RosterDrop, index, -1, (ulong)n.Incarnation, null));
+    }
+
+    private void RestartNow(int index)
+    {
+        var n = _nodes[index];
+        if (n.Alive || !n.Joined) return;
+        Stats.Restarts++;
+        n.Incarnation++;
+        n.Crashed = false;
+        n.Node = new EdgeNode(n.Id, _nodeConfig, _nodeSeeds.Fork((ulong)index).Fork((ulong)n.Incarnation), SimFingerprint);
+        n.Alive = true;
+        n.Stable = true;
+        n.NextWakeNs = long.MaxValue;
+        if (!_roster.Contains(index)) _roster.Add(index);
+        SchedulePublish();
+        AfterInput(n);
+    }
+
     private void SchedulePublish()
     {
         if (_publishScheduled) return;
@@ -230,6 +313,7 @@ public sealed class Simulation
     private void PublishPresence()
     {
         _publishScheduled = false;
+        if (_signalingDown) { _publishWhenUp = true; return; }
         var ids = new NodeId[_roster.Count];
         for (int i = 0; i < ids.Length; i++) ids[i] = _nodes[_roster[i]].Id;
         var view = new MembershipView(ids, ++_viewVersion);
@@ -262,7 +346,11 @@ public sealed class Simulation
     {
         var node = n.Node!;
         while (node.TryPollOutput(out var output)) Dispatch(n, output);
-        if (_checkEvery == 1 || Stats.Events % _checkEvery == 0) node.CheckInvariants();
+        if (_checkEvery == 1 || Stats.Events % _checkEvery == 0)
+        {
+            try { node.CheckInvariants(); }
+            catch (InvariantViolation v) { throw new SimInvariantViolation(n.Index, Now, v.Message); }
+        }
 
         if (node.PollTimeout() is { } t)
         {
@@ -290,6 +378,7 @@ public sealed class Simulation
             case NodeOutput.SendSignal s:
             {
                 if (!_indexOf.TryGetValue(s.To, out int to)) { Stats.Drops++; return; }
+                if (_signalingDown) { Stats.SignalsLost++; return; }
                 long delay = _latency.ToServerNs(i) + _latency.ToServerNs(to);
                 Push(_nowNs + delay, new SimEvent(EventKind.Signal, to, i, s.Message.Link.Value, s.Message));
                 return;
@@ -306,7 +395,10 @@ public sealed class Simulation
             {
                 if (_fabric.Connect(c.Link.Value, i, out int a, out int b))
                 {
-                    long setup = 2L * Parameters.SetupRoundTrips * _latency.BetweenNs(a, b);
+                    // ICE needs datagrams both ways: through a partition the checks fail and the
+                    // transport never comes up (both ends time out).
+                    if (Conditions.Blocks(a, b) || Conditions.Blocks(b, a)) return;
+                    long setup = 2L * Parameters.SetupRoundTrips * PathNs(a, b);
                     Push(_nowNs + setup, new SimEvent(EventKind.TransportUp, a, b, c.Link.Value, null));
                     Push(_nowNs + setup, new SimEvent(EventKind.TransportUp, b, a, c.Link.Value, null));
                 }
@@ -318,7 +410,7 @@ public sealed class Simulation
                 if (other >= 0)
                 {
                     _teardownsInFlight++;
-                    Push(_nowNs + _latency.BetweenNs(i, other), new SimEvent(EventKind.TransportDown, other, i, c.Link.Value, null));
+                    Push(_nowNs + PathNs(i, other), new SimEvent(EventKind.TransportDown, other, i, c.Link.Value, null));
                 }
                 return;
             }
@@ -326,7 +418,9 @@ public sealed class Simulation
             {
                 if (_fabric.TryGetUpPeer(k.Link.Value, i, out int other))
                 {
-                    Push(_nowNs + _latency.BetweenNs(i, other), new SimEvent(EventKind.KeepAlive, other, i, k.Link.Value, null));
+                    int copies = Datagrams(i, other);
+                    for (int c = 0; c < copies; c++)
+                        Push(_nowNs + PathNs(i, other) * (c + 1), new SimEvent(EventKind.KeepAlive, other, i, k.Link.Value, null));
                 }
                 return;
             }
@@ -335,8 +429,12 @@ public sealed class Simulation
                 if (_fabric.TryGetUpPeer(f.Link.Value, i, out int other))
                 {
                     Stats.LinkFrames++;
-                    FramesInFlight++;
-                    Push(_nowNs + _latency.BetweenNs(i, other), new SimEvent(EventKind.LinkFrame, other, i, f.Link.Value, f.Frame));
+                    int copies = Datagrams(i, other);
+                    for (int c = 0; c < copies; c++)
+                    {
+                        FramesInFlight++;
+                        Push(_nowNs + PathNs(i, other) * (c + 1), new SimEvent(EventKind.LinkFrame, other, i, f.Link.Value, f.Frame));
+                    }
                 }
                 else Stats.Drops++;
                 return;
@@ -346,9 +444,31 @@ public sealed class Simulation
                 return;
             case NodeOutput.Observed o:
                 Count(o.Event);
+                Recent?.Reported(i, _nowNs, o.Event);
                 Observer?.Invoke(i, o.Event);
                 return;
         }
+    }
+
+    /// <summary>One-way latency between two nodes, spikes included.</summary>
+    private long PathNs(int a, int b)
+    {
+        long ns = _latency.BetweenNs(a, b);
+        double factor = Conditions.LatencyFactor;
+        return factor == 1 ? ns : (long)(ns * factor);
+    }
+
+    /// <summary>How many copies of a datagram from one node to another arrive: 0 (lost or
+    /// partitioned), 1, or 2 (duplicated). Draws from the fault stream only when faults are on,
+    /// so fault-free runs keep their traces.</summary>
+    private int Datagrams(int from, int to)
+    {
+        if (!Conditions.AnyDatagramFault) return 1;
+        if (Conditions.Blocks(from, to)) { Stats.DatagramsLost++; return 0; }
+        var c = Conditions.ConditionOf(from, to);
+        if (c.LossRate > 0 && _faultRandom.NextDouble() < c.LossRate) { Stats.DatagramsLost++; return 0; }
+        if (c.DuplicateRate > 0 && _faultRandom.NextDouble() < c.DuplicateRate) { Stats.DatagramsDuplicated++; return 2; }
+        return 1;
     }
 
     private void Count(NodeEvent e)

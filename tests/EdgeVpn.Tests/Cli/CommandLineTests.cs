@@ -37,6 +37,9 @@ public class CommandLineTests
     [InlineData("route", "--long-links", "99")]
     [InlineData("converge", "--sampler", "uniform")]
     [InlineData("bench", "--sizes", "10,abc")]
+    [InlineData("vopr", "--seeds", "5..2")]
+    [InlineData("vopr", "--seeds", "1-3")]
+    [InlineData("vopr", "--seed", "1", "--seeds", "1..2")]
     public void Out_of_range_or_malformed_numbers_give_exit_code_2_without_a_stack_trace(params string[] args)
     {
         var (exit, _, stderr) = Run(args);
@@ -96,6 +99,28 @@ public class CommandLineTests
     {
         var (exit, stdout, _) = Run("--help");
         Assert.Equal(0, exit);
-        foreach (var c in new[] { "converge", "flood", "route", "bench" }) Assert.Contains(c, stdout);
+        foreach (var c in new[] { "converge", "flood", "route", "bench", "vopr" }) Assert.Contains(c, stdout);
+    }
+
+    [Fact]
+    public void Vopr_prints_the_seed_first_then_every_parameter_and_a_summary()
+    {
+        var (exit, stdout, _) = Run("vopr", "--seed", "8");
+        Assert.Equal(0, exit);
+        var lines = stdout.TrimEnd().Split('\n');
+        Assert.Equal("SEED=8", lines[0].TrimEnd());
+        Assert.Contains(lines, l => l.Contains("lossRate="));
+        Assert.Contains(lines, l => l.Contains("ok: converged"));
+        Assert.StartsWith("vopr: 1 seed(s), 1 ok, 0 with violations", lines[^1]);
+    }
+
+    [Fact]
+    public void Vopr_over_a_range_prints_one_line_per_seed()
+    {
+        var (exit, stdout, _) = Run("vopr", "--seeds", "8..10");
+        Assert.Equal(0, exit);
+        var lines = stdout.TrimEnd().Split('\n');
+        Assert.Equal(4, lines.Length);
+        Assert.StartsWith("SEED=9 ", lines[1]);
     }
 }

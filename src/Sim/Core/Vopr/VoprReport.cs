@@ -1,0 +1,36 @@
+// What `edgevpn-sim vopr` prints for one seed: the seed and every scenario parameter first, then
+// the outcome; on a violation, the checker, the virtual time, the detail, and the last events of
+// the nodes involved. Pure text from the result: the same seed prints the same lines, byte for byte.
+using System.Globalization;
+
+namespace EdgeVpn.Sim.Vopr;
+
+public static class VoprReport
+{
+    public static IEnumerable<string> Header(VoprScenario sc)
+    {
+        yield return string.Create(CultureInfo.InvariantCulture, $"SEED={sc.Seed}");
+        foreach (var (name, value) in sc.Describe()) yield return $"  {name}={value}";
+    }
+
+    public static IEnumerable<string> Outcome(VoprResult r)
+    {
+        var c = CultureInfo.InvariantCulture;
+        string stats = string.Create(c,
+            $"live={r.LiveNodes} crashes={r.Crashes} leaves={r.Leaves} restarts={r.Restarts} datagramsLost={r.DatagramsLost} signalsLost={r.SignalsLost} events={r.Events} traceHash={r.TraceHash:x16}");
+        if (r.Violation is not { } v)
+        {
+            yield return string.Create(c, $"  ok: converged {r.HealConvergeSeconds:F3} s after healing; ring, flood and flows checked; {stats}");
+            yield break;
+        }
+        yield return string.Create(c, $"  VIOLATION seed={r.Scenario.Seed} checker={v.Checker} time={v.At}");
+        yield return $"  {v.Detail}";
+        yield return $"  {stats}";
+        foreach (var (node, id, events) in r.NodeHistories)
+        {
+            yield return $"  last events of node #{node} ({id}):";
+            foreach (var e in events) yield return $"    {e}";
+        }
+        yield return string.Create(c, $"  replay: edgevpn-sim vopr --seed {r.Scenario.Seed}");
+    }
+}

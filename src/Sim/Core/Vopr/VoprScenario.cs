@@ -1,0 +1,105 @@
+// One swarm-test scenario, drawn entirely from a seed (TigerBeetle's VOPR, "swarm testing"): the
+// overlay size, the churn, the loss and duplication, the partitions, latency spikes and
+// signaling outages of its fault phase. Describe() lists every parameter, so a printed scenario
+// can be read back by a person and replayed from its seed alone.
+using System.Globalization;
+using EdgeVpn.Protocol.Core;
+
+namespace EdgeVpn.Sim.Vopr;
+
+public sealed record TimedFault(double StartSeconds, double DurationSeconds);
+public sealed record PartitionFault(double StartSeconds, double DurationSeconds, int Groups, bool OneWay) ;
+public sealed record SpikeFault(double StartSeconds, double DurationSeconds, double Factor);
+
+public sealed record VoprScenario
+{
+    public const int NodesMin = 8;
+    public const int NodesMax = 160;
+
+    public required ulong Seed { get; init; }
+    public required int Nodes { get; init; }
+    public required double JoinWindowSeconds { get; init; }
+    public required double FaultSeconds { get; init; }
+    /// <summary>Mean session length under churn (exponential); 0 = no churn.</summary>
+    public required double SessionMeanSeconds { get; init; }
+    public required double DowntimeMeanSeconds { get; init; }
+    /// <summary>Share of churn departures that are graceful leaves (the rest crash).</summary>
+    public required double LeaveShare { get; init; }
+    public required double LossRate { get; init; }
+    public required double DuplicateRate { get; init; }
+    public required int LossyPaths { get; init; }
+    public required double LossyPathRate { get; init; }
+    public required IReadOnlyList<PartitionFault> Partitions { get; init; }
+    public required IReadOnlyList<SpikeFault> Spikes { get; init; }
+    public required IReadOnlyList<TimedFault> SignalingOutages { get; init; }
+    /// <summary>After healing, the overlay must converge within this many virtual seconds.</summary>
+    public required double HealBoundSeconds { get; init; }
+
+    public static VoprScenario Draw(ulong seed)
+    {
+        var r = new DeterministicRandom(seed).Fork("vopr-scenario");
+        int nodes = (int)Math.Round(Math.Exp(Math.Log(NodesMin) + r.NextDouble() * (Math.Log(NodesMax) - Math.Log(NodesMin))));
+        double fault = Round(60 + r.NextDouble() * 180);
+        var partitions = new List<PartitionFault>();
+        int partitionCount = r.NextInt(4);
+        double at = 0;
+        for (int i = 0; i < partitionCount && at < fault; i++)
+        {
+            // Partitions follow one another (a new one replaces none): each starts after the previous repair.
+            double start = Round(at + r.NextDouble() * (fault - at) / 2);
+            double duration = Round(5 + r.NextDouble() * 85);
+            partitions.Add(new PartitionFault(start, duration, 2 + r.NextInt(2), r.NextDouble() < 0.3));
+            at = start + duration;
+        }
+        var spikes = new List<SpikeFault>();
+        for (int i = r.NextInt(4); i > 0; i--)
+            spikes.Add(new SpikeFault(Round(r.NextDouble() * fault), Round(1 + r.NextDouble() * 19), Round(2 + r.NextDouble() * 18)));
+        var outages = new List<TimedFault>();
+        for (int i = r.NextInt(3); i > 0; i--)
+            outages.Add(new TimedFault(Round(r.NextDouble() * fault), Round(5 + r.NextDouble() * 55)));
+        bool churn = r.NextDouble() < 0.7;
+        bool loss = r.NextDouble() < 0.7;
+        bool dup = r.NextDouble() < 0.5;
+        return new VoprScenario
+        {
+            Seed = seed,
+            Nodes = nodes,
+            JoinWindowSeconds = Round(1 + r.NextDouble() * 9),
+            FaultSeconds = fault,
+            SessionMeanSeconds = churn ? Round(60 + r.NextDouble() * 1140) : 0,
+            DowntimeMeanSeconds = Round(5 + r.NextDouble() * 55),
+            LeaveShare = Round(r.NextDouble() * 0.5),
+            LossRate = loss ? Round(r.NextDouble() * 0.1) : 0,
+            DuplicateRate = dup ? Round(r.NextDouble() * 0.05) : 0,
+            LossyPaths = r.NextInt(nodes + 1),
+            LossyPathRate = Round(0.2 + r.NextDouble() * 0.7),
+            Partitions = partitions,
+            Spikes = spikes,
+            SignalingOutages = outages,
+            HealBoundSeconds = 900,
+        };
+    }
+
+    private static double Round(double x) => Math.Round(x, 3);
+
+    public IEnumerable<(string Name, string Value)> Describe()
+    {
+        var c = CultureInfo.InvariantCulture;
+        yield return ("nodes", Nodes.ToString(c));
+        yield return ("joinWindowSeconds", JoinWindowSeconds.ToString(c));
+        yield return ("faultSeconds", FaultSeconds.ToString(c));
+        yield return ("churnSessionMeanSeconds", SessionMeanSeconds == 0 ? "off" : SessionMeanSeconds.ToString(c));
+        yield return ("churnDowntimeMeanSeconds", DowntimeMeanSeconds.ToString(c));
+        yield return ("churnLeaveShare", LeaveShare.ToString(c));
+        yield return ("lossRate", LossRate.ToString(c));
+        yield return ("duplicateRate", DuplicateRate.ToString(c));
+        yield return ("lossyPaths", $"{LossyPaths.ToString(c)} at {LossyPathRate.ToString(c)}");
+        yield return ("partitions", Partitions.Count == 0 ? "none" : string.Join("; ", Partitions.Select(p =>
+            string.Create(c, $"{p.Groups} groups{(p.OneWay ? " one-way" : "")} at {p.StartSeconds}s for {p.DurationSeconds}s"))));
+        yield return ("latencySpikes", Spikes.Count == 0 ? "none" : string.Join("; ", Spikes.Select(s =>
+            string.Create(c, $"x{s.Factor} at {s.StartSeconds}s for {s.DurationSeconds}s"))));
+        yield return ("signalingOutages", SignalingOutages.Count == 0 ? "none" : string.Join("; ", SignalingOutages.Select(o =>
+            string.Create(c, $"at {o.StartSeconds}s for {o.DurationSeconds}s"))));
+        yield return ("healBoundSeconds", HealBoundSeconds.ToString(c));
+    }
+}

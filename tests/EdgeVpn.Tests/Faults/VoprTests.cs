@@ -1,0 +1,69 @@
+// The swarm runner: a seed fully determines the scenario and the printed outcome, and a bounded
+// range of seeds runs clean (the full 1..500 is a command, see experiments/README.md).
+using EdgeVpn.Sim.Vopr;
+using Xunit;
+
+namespace EdgeVpn.Tests.Faults;
+
+public class VoprTests
+{
+    private static List<string> Lines(ulong seed)
+    {
+        var sc = VoprScenario.Draw(seed);
+        return VoprReport.Header(sc).Concat(VoprReport.Outcome(VoprRunner.Run(sc))).ToList();
+    }
+
+    [Fact]
+    public void One_seed_prints_the_same_lines_twice_and_another_seed_prints_different_ones()
+    {
+        Assert.Equal(Lines(42), Lines(42));
+        Assert.NotEqual(Lines(42), Lines(43));
+    }
+
+    [Fact]
+    public void The_header_starts_with_the_seed_and_lists_every_parameter()
+    {
+        var lines = VoprReport.Header(VoprScenario.Draw(7)).ToList();
+        Assert.Equal("SEED=7", lines[0]);
+        foreach (var name in new[] { "nodes", "faultSeconds", "churnSessionMeanSeconds", "lossRate", "duplicateRate", "partitions", "latencySpikes", "signalingOutages", "healBoundSeconds" })
+            Assert.Contains(lines, l => l.TrimStart().StartsWith(name + "=", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Scenarios_drawn_from_many_seeds_stay_within_their_bounds_and_use_every_fault()
+    {
+        var all = Enumerable.Range(1, 300).Select(s => VoprScenario.Draw((ulong)s)).ToList();
+        Assert.All(all, s => Assert.InRange(s.Nodes, VoprScenario.NodesMin, VoprScenario.NodesMax));
+        Assert.Contains(all, s => s.SessionMeanSeconds > 0);
+        Assert.Contains(all, s => s.Partitions.Any(p => p.OneWay));
+        Assert.Contains(all, s => s.Partitions.Any(p => !p.OneWay));
+        Assert.Contains(all, s => s.Spikes.Count > 0);
+        Assert.Contains(all, s => s.SignalingOutages.Count > 0);
+        Assert.Contains(all, s => s.LossRate > 0 && s.DuplicateRate > 0);
+    }
+
+    [Fact]
+    public void Seeds_1_to_30_run_without_a_violation()
+    {
+        var failures = new List<string>();
+        for (ulong seed = 1; seed <= 30; seed++)
+        {
+            var r = VoprRunner.Run(VoprScenario.Draw(seed));
+            if (r.Violation is { } v) failures.Add(string.Join("\n", VoprReport.Outcome(r)));
+            else Assert.False(double.IsNaN(r.HealConvergeSeconds));
+        }
+        Assert.True(failures.Count == 0, string.Join("\n\n", failures));
+    }
+
+    [Fact]
+    public void A_run_with_faults_really_crashes_restarts_and_loses_datagrams()
+    {
+        long crashes = 0, restarts = 0, lost = 0;
+        for (ulong seed = 1; seed <= 10; seed++)
+        {
+            var r = VoprRunner.Run(VoprScenario.Draw(seed));
+            crashes += r.Crashes; restarts += r.Restarts; lost += r.DatagramsLost;
+        }
+        Assert.True(crashes > 0 && restarts > 0 && lost > 0, $"crashes {crashes}, restarts {restarts}, lost {lost}");
+    }
+}

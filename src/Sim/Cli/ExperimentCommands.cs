@@ -80,7 +80,9 @@ public static class ExperimentCommands
               .Add("settleSeconds", Math.Round(c.SettleSeconds, 3)).Add("linksPerNode", Math.Round(c.LinksPerNodeMean, 2))
               .Add("linksPerNodeMax", c.LinksPerNodeMax).Add("successorLinks", c.SuccessorLinks).Add("longLinks", c.LongLinks)
               .Add("onDemandLinks", c.OnDemandLinks).Add("messages", c.Messages).Add("signalMessages", c.SignalMessages)
-              .Add("presenceDeliveries", c.PresenceDeliveries).Add("linkFailures", c.LinkFailures)
+              .Add("presenceDeliveries", c.PresenceDeliveries).Add("presenceStanzas", c.PresenceStanzas)
+              .Add("presenceStanzasPerNode", c.Nodes == 0 ? 0 : Math.Round((double)c.PresenceStanzas / c.Nodes, 1))
+              .Add("rosterEntriesPerNode", Math.Round(c.RosterEntriesPerNode, 1)).Add("linkFailures", c.LinkFailures)
               .Add("protocolErrors", c.ProtocolErrors).Add("ringViolations", c.RingViolations);
         if (!c.Converged) report.Problems.Add("the overlay did not converge before the deadline");
         if (c.RingViolations != 0) report.Problems.Add($"{c.RingViolations} ring violations: {string.Join("; ", c.RingViolationSamples)}");

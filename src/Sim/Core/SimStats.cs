@@ -8,6 +8,11 @@ public sealed class SimStats
     public readonly long[] EventsByKind = new long[Enum.GetValues<EventKind>().Length];
     public long SignalMessages;
     public long PresenceDeliveries;
+    /// <summary>Presence stanzas an XMPP server would send for the roster changes of the run: a
+    /// member that comes online gets every member's presence and every member gets its presence
+    /// (2 per existing member); one that goes away costs one per remaining member. O(n²) over a
+    /// run where n nodes join; the simulator itself batches them into shared views.</summary>
+    public long PresenceStanzas;
     public long LinkFrames;
     public long KeepAlives;
     public long LinksUp;

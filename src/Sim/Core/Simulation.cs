@@ -239,7 +239,11 @@ public sealed class Simulation
             case EventKind.Crash: CrashNow(e.Node); return;
             case EventKind.Restart: RestartNow(e.Node); return;
             case EventKind.RosterDrop:
-                if (_nodes[e.Node] is { Crashed: true } crashed && (ulong)crashed.Incarnation == e.Link && _roster.Remove(e.Node)) SchedulePublish();
+                if (_nodes[e.Node] is { Crashed: true } crashed && (ulong)crashed.Incarnation == e.Link && _roster.Remove(e.Node))
+                {
+                    Stats.PresenceStanzas += _roster.Count;
+                    SchedulePublish();
+                }
                 return;
             case EventKind.Script:
                 ((Action)e.Payload!)();
@@ -255,6 +259,7 @@ public sealed class Simulation
         n.Joined = true;
         n.Alive = true;
         n.Stable = true;
+        Stats.PresenceStanzas += 2L * _roster.Count;
         _roster.Add(index);
         SchedulePublish();
         AfterInput(n);
@@ -266,7 +271,7 @@ public sealed class Simulation
         if (!n.Alive) return;
         Deliver(index, new NodeInput.Leave());
         n.Alive = false;
-        _roster.Remove(index);
+        if (_roster.Remove(index)) Stats.PresenceStanzas += _roster.Count;
         if (!n.Stable) { n.Stable = true; _unstable--; }
         SchedulePublish();
     }
@@ -296,7 +301,9 @@ public sealed class Simulation
         n.Alive = true;
         n.Stable = true;
         n.NextWakeNs = long.MaxValue;
-        if (!_roster.Contains(index)) _roster.Add(index);
+        // A new session: the roster comes to it and its presence goes to every other member.
+        if (!_roster.Contains(index)) { Stats.PresenceStanzas += 2L * _roster.Count; _roster.Add(index); }
+        else Stats.PresenceStanzas += 2L * (_roster.Count - 1);
         SchedulePublish();
         AfterInput(n);
     }

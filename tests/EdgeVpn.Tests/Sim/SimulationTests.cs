@@ -122,6 +122,25 @@ public class SimulationTests
     }
 }
 
+public class PresenceCostTests
+{
+    [Theory]
+    [InlineData(10)]
+    [InlineData(200)]
+    public void Presence_for_n_joins_costs_n_times_n_minus_1_stanzas_and_every_node_holds_n_roster_entries(int n)
+    {
+        var sim = new Simulation(new SimParameters { Nodes = n, Seed = 2, JoinWindow = TimeSpan.FromSeconds(2) });
+        var c = ConvergeExperiment.Run(sim);
+        Assert.True(c.Converged);
+        Assert.Equal((long)n * (n - 1), c.PresenceStanzas);
+        Assert.Equal(n, c.RosterEntriesPerNode);
+
+        sim.Leave(0);
+        sim.RunFor(TimeSpan.FromSeconds(5));
+        Assert.Equal((long)n * (n - 1) + (n - 1), sim.Stats.PresenceStanzas);
+    }
+}
+
 public class SimulationRegressionTests
 {
     // Seed 4 (300 nodes, 2 s join window) once reported convergence while a trimmed link's

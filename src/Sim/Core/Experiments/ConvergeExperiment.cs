@@ -22,6 +22,10 @@ public sealed record ConvergeResult
     public required long Messages { get; init; }
     public required long SignalMessages { get; init; }
     public required long PresenceDeliveries { get; init; }
+    /// <summary>What an XMPP server would send for the run's roster changes (SimStats.PresenceStanzas).</summary>
+    public required long PresenceStanzas { get; init; }
+    /// <summary>Roster entries each live node holds (the membership view's size): per-node state that grows with n.</summary>
+    public required double RosterEntriesPerNode { get; init; }
     public required long LinkFailures { get; init; }
     public required long ProtocolErrors { get; init; }
     public required int RingViolations { get; init; }
@@ -62,6 +66,8 @@ public static class ConvergeExperiment
         }
         var violations = RingChecker.Check(sim, sim.Parameters.Topology.SuccessorsMin, out int violationCount);
         double lastJoin = sim.Parameters.JoinWindow.TotalSeconds;
+        double rosterEntries = 0;
+        foreach (var n in sim.Nodes) if (n.Alive && n.Node is { } node) rosterEntries += node.Topology.View.Count;
         return new ConvergeResult
         {
             Nodes = sim.Nodes.Count,
@@ -76,6 +82,8 @@ public static class ConvergeExperiment
             Messages = sim.Stats.Messages,
             SignalMessages = sim.Stats.SignalMessages,
             PresenceDeliveries = sim.Stats.PresenceDeliveries,
+            PresenceStanzas = sim.Stats.PresenceStanzas,
+            RosterEntriesPerNode = live == 0 ? 0 : rosterEntries / live,
             LinkFailures = sim.Stats.LinkFailures,
             ProtocolErrors = sim.Stats.ProtocolErrors,
             RingViolations = violationCount,

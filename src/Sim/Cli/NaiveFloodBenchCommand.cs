@@ -21,7 +21,7 @@ public static class NaiveFloodBenchCommand
         "a node forwards its first copy to every neighbour but the sender and counts and drops later copies; each " +
         "message's delay is an integer uniform in [10, 100] ticks (drawn per directed link by a seeded hash). " +
         "Events = messages delivered (about 29 per node). loopSeconds times the event loop only (buildSeconds the graph). " +
-        "PeerSim 1.0.5 reference (OpenJDK 17, ParallelGC, a 2-core machine like this one): 1M nodes 29.0M events in " +
+        "PeerSim 1.0.5 reference (OpenJDK 17, ParallelGC, on this kind of machine): 1M nodes 29.0M events in " +
         "44.5 s (651k events/s) at 1.17 GiB; 5M nodes 145M events in 289 s (502k events/s) at 6.4 GiB.";
 
     public static Command Create()

@@ -1,6 +1,7 @@
 // bench: the scaling curve of `flood` (converge + one broadcast). Each size runs in its own
 // child process so that its peak memory is its own; prints nodes, wall seconds, events per second
-// and peak MB per size (a table, or one JSON object with a "runs" array).
+// and peak MB per size (a table, or one JSON object with a "runs" array). Its subcommand
+// `bench naive-flood` is PeerSim's flooding workload on the calendar-queue engine.
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -20,6 +21,7 @@ public static class BenchCommand
         CommonOptions.Range(check, 1, 1_000_000);
         var c = new Command("bench", "Scaling benchmark of flood (converge + broadcast): wall time, events per second and peak memory per size, each size in its own process.");
         c.Add(sizes); c.Add(seed); c.Add(json); c.Add(check);
+        c.Add(NaiveFloodBenchCommand.Create());
         c.SetAction(r => Run(ParseSizes(r.GetValue(sizes)!), r.GetValue(seed), r.GetValue(json), r.GetValue(check)));
         return c;
     }

@@ -40,6 +40,10 @@ public class CommandLineTests
     [InlineData("vopr", "--seeds", "5..2")]
     [InlineData("vopr", "--seeds", "1-3")]
     [InlineData("vopr", "--seed", "1", "--seeds", "1..2")]
+    [InlineData("bench", "naive-flood", "--nodes", "0")]
+    [InlineData("bench", "naive-flood", "--nodes", "many")]
+    [InlineData("bench", "naive-flood", "--nodes", "50000001")]
+    [InlineData("bench", "naive-flood", "--seed", "-1")]
     public void Out_of_range_or_malformed_numbers_give_exit_code_2_without_a_stack_trace(params string[] args)
     {
         var (exit, _, stderr) = Run(args);
@@ -70,6 +74,41 @@ public class CommandLineTests
         Assert.Equal(0, root.GetProperty("duplicates").GetInt32());
         Assert.Equal("4", root.GetProperty("parameters").GetProperty("seed").GetString());
         Assert.Single(stdout.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void Bench_naive_flood_with_json_prints_exactly_one_object_with_the_promised_fields()
+    {
+        var (exit, stdout, stderr) = Run("bench", "naive-flood", "--nodes", "1000", "--seed", "9", "--json");
+        Assert.Equal(0, exit);
+        Assert.Equal("", stderr);
+        Assert.Single(stdout.Trim().Split('\n'));
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        foreach (var field in new[] { "nodes", "events", "reached", "duplicates", "buildSeconds", "loopSeconds", "eventsPerSecond", "peakMemoryMB", "traceHash" })
+            Assert.True(root.TryGetProperty(field, out _), $"missing {field}");
+        Assert.Equal(1000, root.GetProperty("nodes").GetInt32());
+        Assert.Equal(1000, root.GetProperty("reached").GetInt32());
+        long events = root.GetProperty("events").GetInt64();
+        Assert.InRange(events, 28_000, 30_000); // about 29 per node
+        Assert.Equal(events - 999, root.GetProperty("duplicates").GetInt64());
+        Assert.Equal("9", root.GetProperty("parameters").GetProperty("seed").GetString());
+        var again = Run("bench", "naive-flood", "--nodes", "1000", "--seed", "9", "--json");
+        using var doc2 = JsonDocument.Parse(again.Out);
+        Assert.Equal(root.GetProperty("traceHash").GetString(), doc2.RootElement.GetProperty("traceHash").GetString());
+    }
+
+    [Fact]
+    public void Bench_help_keeps_its_own_options_and_names_the_naive_flood_subcommand_with_the_PeerSim_reference()
+    {
+        var (exit, stdout, _) = Run("bench", "--help");
+        Assert.Equal(0, exit);
+        Assert.Contains("--sizes", stdout);
+        Assert.Contains("naive-flood", stdout);
+        (exit, stdout, _) = Run("bench", "naive-flood", "--help");
+        Assert.Equal(0, exit);
+        Assert.Contains("PeerSim 1.0.5", stdout);
+        Assert.Contains("--nodes", stdout);
     }
 
     [Fact]

@@ -1,0 +1,27 @@
+// The ICE attributes (RFC 8445 §7.1.1, §16.1): PRIORITY (32-bit priority of the candidate a
+// check would learn as peer-reflexive), USE-CANDIDATE (empty; nominates the pair), and
+// ICE-CONTROLLED / ICE-CONTROLLING (the sender's role and its 64-bit tie-breaker).
+namespace EdgeVpn.Protocol.Stun;
+
+public sealed record Priority(uint Value) : StunUInt32Attribute(Value)
+{
+    public override ushort Type => StunAttributeType.Priority;
+}
+
+public sealed record UseCandidate : StunFlagAttribute
+{
+    public static readonly UseCandidate Instance = new();
+    public override ushort Type => StunAttributeType.UseCandidate;
+}
+
+/// <summary>The sender is controlled; Value is its tie-breaker.</summary>
+public sealed record IceControlled(ulong Value) : StunUInt64Attribute(Value)
+{
+    public override ushort Type => StunAttributeType.IceControlled;
+}
+
+/// <summary>The sender is controlling; Value is its tie-breaker.</summary>
+public sealed record IceControlling(ulong Value) : StunUInt64Attribute(Value)
+{
+    public override ushort Type => StunAttributeType.IceControlling;
+}

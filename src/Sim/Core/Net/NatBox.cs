@@ -80,7 +80,7 @@ public sealed class NatBox
         if (i < 0)
         {
             if (_count >= Behaviour.MappingsMax && Sweep(now) == 0) return NatResult.Dropped(DropReason.TableFull);
-            int port = AllocatePort(now, internalSrc.Port, avoid: -1);
+            int port = AllocatePort(now, internalSrc.Port, reserved: null);
             if (port < 0) return NatResult.Dropped(DropReason.TableFull);
             i = Insert(new Mapping { Internal = internalSrc.Packed, DestinationKey = key, Port = (ushort)port });
         }
@@ -139,18 +139,27 @@ public sealed class NatBox
         _byPort?.Clear();
     }
 
-    /// <summary>Fault: every live mapping moves to a new external port (its permissions and lifetime stay).</summary>
+    /// <summary>Fault: every live mapping moves to a port no mapping held before (its permissions and lifetime stay).</summary>
     public void Rebind(Instant now)
     {
         Sweep(now);
+        var reserved = new HashSet<ushort>();
+        for (int i = 0; i < _count; i++) reserved.Add(_mappings[i].Port);
+        var fresh = new ushort[_count];
         for (int i = 0; i < _count; i++)
         {
-            ushort old = _mappings[i].Port;
-            _byPort?.Remove(old);
-            _mappings[i].Port = 0; // free while searching, so the scan does not see it as taken
-            int port = AllocatePort(now, Ip4Endpoint.FromPacked(_mappings[i].Internal).Port, avoid: old);
-            _mappings[i].Port = port < 0 ? old : (ushort)port;
-            _byPort?.Add(_mappings[i].Port, i);
+            // While choosing, every old port stays held, so no mapping lands on another's old port
+            // (a packet meant for one host must not reach another); when the range is too
+            // crowded for that, the mapping keeps its port.
+            int port = AllocatePort(now, Ip4Endpoint.FromPacked(_mappings[i].Internal).Port, reserved);
+            fresh[i] = port < 0 ? _mappings[i].Port : (ushort)port;
+            reserved.Add(fresh[i]);
+        }
+        _byPort?.Clear();
+        for (int i = 0; i < _count; i++)
+        {
+            _mappings[i].Port = fresh[i];
+            _byPort?.Add(fresh[i], i);
         }
     }
 
@@ -210,8 +219,8 @@ public sealed class NatBox
         m.Permissions[m.PermissionCount++] = key;
     }
 
-    /// <summary>A free external port, or -1. A port held by an expired mapping counts as free (that mapping goes).</summary>
-    private int AllocatePort(Instant now, ushort internalPort, int avoid)
+    /// <summary>A free external port not reserved, or -1. A port held by an expired mapping counts as free (that mapping goes).</summary>
+    private int AllocatePort(Instant now, ushort internalPort, HashSet<ushort>? reserved)
     {
         int start = Behaviour.PortAssignment switch
         {
@@ -222,7 +231,7 @@ public sealed class NatBox
         for (int k = 0; k < NatBehaviour.PortCount; k++)
         {
             int port = NatBehaviour.PortFirst + (start - NatBehaviour.PortFirst + k) % NatBehaviour.PortCount;
-            if (port == avoid) continue;
+            if (reserved is not null && reserved.Contains((ushort)port)) continue;
             int holder = FindByPort((ushort)port);
             if (holder >= 0)
             {

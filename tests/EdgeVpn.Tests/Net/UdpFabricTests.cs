@@ -83,15 +83,22 @@ public class UdpFabricTests
         Assert.Equal(At(f, a, 5000), Delivered(f, At(f, b, 5000), ma, a).LocalDestination);
     }
 
-    [Fact]
-    public void A_hairpinning_box_turns_a_packet_around_and_the_receiver_sees_the_senders_mapping()
+    /// <summary>Two hosts behind one box, each with the mapping it got by talking to a public server.</summary>
+    private static (UdpFabric F, int A, int B, Ip4Endpoint MappedA, Ip4Endpoint MappedB) TwoHostsBehindOneBox(NatBehaviour behaviour)
     {
         var f = new UdpFabric(new DeterministicRandom(1));
         int stun = f.AddPublicHost();
-        int nat = f.AddNat(NatPresets.FullCone);
+        int nat = f.AddNat(behaviour);
         int a = f.AddPrivateHost(nat), b = f.AddPrivateHost(nat);
         var ma = Delivered(f, At(f, a, 5000), At(f, stun, 3478), stun).SeenSource;
         var mb = Delivered(f, At(f, b, 5000), At(f, stun, 3478), stun).SeenSource;
+        return (f, a, b, ma, mb);
+    }
+
+    [Fact]
+    public void A_hairpinning_box_turns_a_packet_around_and_the_receiver_sees_the_senders_mapping()
+    {
+        var (f, a, b, ma, mb) = TwoHostsBehindOneBox(NatPresets.FullCone);
         var r = Delivered(f, At(f, a, 5000), mb, b);
         Assert.Equal(ma, r.SeenSource); // RFC 4787 REQ-9: the external source, not 10.x
         Assert.Equal(At(f, b, 5000), r.LocalDestination);
@@ -100,23 +107,14 @@ public class UdpFabricTests
     [Fact]
     public void A_box_that_does_not_hairpin_drops_the_packet()
     {
-        var f = new UdpFabric(new DeterministicRandom(1));
-        int stun = f.AddPublicHost();
-        int nat = f.AddNat(NatPresets.FullCone with { Hairpinning = false });
-        int a = f.AddPrivateHost(nat), b = f.AddPrivateHost(nat);
-        var mb = Delivered(f, At(f, b, 5000), At(f, stun, 3478), stun).SeenSource;
+        var (f, a, _, _, mb) = TwoHostsBehindOneBox(NatPresets.FullCone with { Hairpinning = false });
         Assert.Equal(DropReason.HairpinDisabled, f.Route(Now, At(f, a, 5000), mb).Drop);
     }
 
     [Fact]
     public void Hairpinned_packets_meet_the_boxs_filtering_like_any_inbound_packet()
     {
-        var f = new UdpFabric(new DeterministicRandom(1));
-        int stun = f.AddPublicHost();
-        int nat = f.AddNat(NatPresets.PortRestricted);
-        int a = f.AddPrivateHost(nat), b = f.AddPrivateHost(nat);
-        var ma = Delivered(f, At(f, a, 5000), At(f, stun, 3478), stun).SeenSource;
-        var mb = Delivered(f, At(f, b, 5000), At(f, stun, 3478), stun).SeenSource;
+        var (f, a, b, ma, mb) = TwoHostsBehindOneBox(NatPresets.PortRestricted);
         Assert.Equal(DropReason.Filtered, f.Route(Now, At(f, a, 5000), mb).Drop); // b's mapping has only sent to the STUN server
         Assert.Equal(mb, Delivered(f, At(f, b, 5000), ma, a).SeenSource);        // a's mapping has sent to mb just now
         Assert.Equal(ma, Delivered(f, At(f, a, 5000), mb, b).SeenSource);        // and now b's has sent to ma

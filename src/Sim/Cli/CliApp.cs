@@ -20,6 +20,7 @@ public static class CliApp
         root.Add(ExperimentCommands.Route());
         root.Add(BenchCommand.Create());
         root.Add(VoprCommand.Create());
+        root.Add(NatMatrixCommand.Create());
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && !WantsHelp(args))

@@ -37,6 +37,7 @@ public class CommandLineTests
     [InlineData("route", "--long-links", "99")]
     [InlineData("converge", "--sampler", "uniform")]
     [InlineData("bench", "--sizes", "10,abc")]
+    [InlineData("nat-matrix", "--trials", "0")]
     [InlineData("vopr", "--seeds", "5..2")]
     [InlineData("vopr", "--seeds", "1-3")]
     [InlineData("vopr", "--seed", "1", "--seeds", "1..2")]
@@ -138,7 +139,7 @@ public class CommandLineTests
     {
         var (exit, stdout, _) = Run("--help");
         Assert.Equal(0, exit);
-        foreach (var c in new[] { "converge", "flood", "route", "bench", "vopr" }) Assert.Contains(c, stdout);
+        foreach (var c in new[] { "converge", "flood", "route", "bench", "vopr", "nat-matrix" }) Assert.Contains(c, stdout);
     }
 
     [Fact]
@@ -161,5 +162,18 @@ public class CommandLineTests
         var lines = stdout.TrimEnd().Split('\n');
         Assert.Equal(4, lines.Length);
         Assert.StartsWith("SEED=9 ", lines[1]);
+    }
+
+    [Fact]
+    public void Nat_matrix_with_json_prints_every_pair_with_prediction_and_outcome()
+    {
+        var (exit, stdout, _) = Run("nat-matrix", "--trials", "1", "--no-turn", "--json");
+        Assert.Equal(0, exit);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        var pairs = doc.RootElement.GetProperty("pairs");
+        Assert.Equal(25, pairs.GetArrayLength());
+        var symSym = pairs.EnumerateArray().Single(p => p.GetProperty("a").GetString() == "symmetric" && p.GetProperty("b").GetString() == "symmetric");
+        Assert.Equal("Fails", symSym.GetProperty("measured").GetString());
+        Assert.Contains("no TURN server", symSym.GetProperty("note").GetString());
     }
 }

@@ -26,6 +26,8 @@ internal sealed class LinkFabric
         Up = 128,
         /// <summary>One end crashed: closed without telling the other, which finds out by itself.</summary>
         Abandoned = 256,
+        /// <summary>Carried through the TURN server: each datagram goes end -> server -> end.</summary>
+        Relayed = 512,
     }
 
     private struct Slot
@@ -75,6 +77,24 @@ internal sealed class LinkFabric
         ref readonly Slot s = ref _slots[i];
         other = node == s.A ? s.B : s.A;
         return true;
+    }
+
+    /// <summary>As TryGetUpPeer, and whether the link is relayed through the TURN server.</summary>
+    public bool TryGetUpPeer(ulong link, int node, out int other, out bool relayed)
+    {
+        int i = Find(link);
+        if (i < 0 || !IsUpAndOpen(_slots[i].Flags)) { other = -1; relayed = false; return false; }
+        ref readonly Slot s = ref _slots[i];
+        other = node == s.A ? s.B : s.A;
+        relayed = (s.Flags & End.Relayed) != 0;
+        return true;
+    }
+
+    /// <summary>Marks the link as relayed through the TURN server.</summary>
+    public void MarkRelayed(ulong link)
+    {
+        int i = Find(link);
+        if (i >= 0) _slots[i].Flags |= End.Relayed;
     }
 
     /// <summary>The link exists and node's end of it is not closed.</summary>

@@ -3,6 +3,7 @@
 using System.Globalization;
 using EdgeVpn.Protocol.Links;
 using EdgeVpn.Protocol.Topology;
+using EdgeVpn.Sim.Net;
 
 namespace EdgeVpn.Sim;
 
@@ -34,6 +35,12 @@ public sealed record SimParameters
     public TimeSpan CrashDetection { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Per node, the last this many events are kept for failure reports (0 = none, the default: it costs memory).</summary>
     public int RecentEventsPerNode { get; init; }
+    /// <summary>Which NAT preset each node sits behind (drawn per node). With NATs, a link's
+    /// modeled setup follows the RFC 4787 prediction (NatPrediction) that the packet-level
+    /// nat-matrix confirms: direct, relayed through the TURN server, or failed.</summary>
+    public NatMix NatMix { get; init; } = NatMix.AllPublic;
+    /// <summary>A TURN server is available for pairs of NATs that need a relay.</summary>
+    public bool TurnServer { get; init; } = true;
 
     public const int NodesMax = 50_000_000;
 
@@ -71,5 +78,7 @@ public sealed record SimParameters
         yield return ("linkSetupTimeoutSeconds", Links.SetupTimeout.TotalSeconds.ToString(c));
         yield return ("keepAliveSeconds", Links.KeepAliveInterval.TotalSeconds.ToString(c));
         yield return ("crashDetectionSeconds", CrashDetection.TotalSeconds.ToString(c));
+        yield return ("natMix", NatMix.ToString());
+        yield return ("turnServer", TurnServer ? "yes" : "no");
     }
 }

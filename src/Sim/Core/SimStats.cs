@@ -29,6 +29,10 @@ public sealed class SimStats
     public long DatagramsDuplicated;
     /// <summary>Signaling messages lost because the signaling server was down.</summary>
     public long SignalsLost;
+    /// <summary>Link setups relayed through the TURN server because the two NATs need it.</summary>
+    public long RelayedSetups;
+    /// <summary>Link setups that could not succeed: the NATs need a relay and no TURN server exists.</summary>
+    public long NatFailedSetups;
     public long Crashes;
     public long Restarts;
 

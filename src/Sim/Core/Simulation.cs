@@ -10,6 +10,7 @@ using EdgeVpn.Protocol.Links;
 using EdgeVpn.Protocol.Node;
 using EdgeVpn.Protocol.Ring;
 using EdgeVpn.Sim.Faults;
+using EdgeVpn.Sim.Net;
 
 namespace EdgeVpn.Sim;
 
@@ -46,6 +47,8 @@ public sealed class Simulation
     private readonly DeterministicRandom _faultRandom;
     private bool _signalingDown;
     private bool _publishWhenUp;   // a roster change happened while the signaling server was down
+    private readonly byte[]? _natOf;          // node -> index into Parameters.NatMix.Entries (null: all public)
+    private readonly IcePath[]? _natOutcome;  // [natA * entries + natB] -> what ICE achieves between them
 
     public SimParameters Parameters { get; }
     public SimStats Stats { get; } = new();
@@ -75,6 +78,17 @@ public sealed class Simulation
         _latency = new LatencyModel(parameters.Nodes, master.Fork("latency"), parameters.BaseLatency, parameters.SpanLatency);
         _nodeSeeds = master.Fork("nodes");
         _faultRandom = master.Fork("faults");
+        if (!parameters.NatMix.IsAllPublic)
+        {
+            var mix = parameters.NatMix.Entries;
+            var natRandom = master.Fork("nat");
+            _natOf = new byte[parameters.Nodes];
+            for (int i = 0; i < _natOf.Length; i++) _natOf[i] = (byte)parameters.NatMix.Draw(natRandom);
+            _natOutcome = new IcePath[mix.Count * mix.Count];
+            for (int a = 0; a < mix.Count; a++)
+                for (int b = 0; b < mix.Count; b++)
+                    _natOutcome[a * mix.Count + b] = NatPrediction.Predict(mix[a].Behaviour, mix[b].Behaviour, parameters.TurnServer);
+        }
         if (parameters.RecentEventsPerNode > 0) Recent = new RecentEvents(parameters.Nodes, parameters.RecentEventsPerNode);
         _nodeConfig = new EdgeNodeConfig
         {
@@ -405,7 +419,10 @@ public sealed class Simulation
                     // ICE needs datagrams both ways: through a partition the checks fail and the
                     // transport never comes up (both ends time out).
                     if (Conditions.Blocks(a, b) || Conditions.Blocks(b, a)) return;
-                    long setup = 2L * Parameters.SetupRoundTrips * PathNs(a, b);
+                    var path = NatPathOf(a, b);
+                    if (path == IcePath.Fails) { Stats.NatFailedSetups++; return; } // both ends time out, as ICE would fail
+                    if (path == IcePath.Relayed) { Stats.RelayedSetups++; _fabric.MarkRelayed(c.Link.Value); }
+                    long setup = 2L * Parameters.SetupRoundTrips * (path == IcePath.Relayed ? RelayNs(a, b) : PathNs(a, b));
                     Push(_nowNs + setup, new SimEvent(EventKind.TransportUp, a, b, c.Link.Value, null));
                     Push(_nowNs + setup, new SimEvent(EventKind.TransportUp, b, a, c.Link.Value, null));
                 }
@@ -423,24 +440,26 @@ public sealed class Simulation
             }
             case NodeOutput.SendKeepAlive k:
             {
-                if (_fabric.TryGetUpPeer(k.Link.Value, i, out int other))
+                if (_fabric.TryGetUpPeer(k.Link.Value, i, out int other, out bool relayed))
                 {
                     int copies = Datagrams(i, other);
+                    long ns = relayed ? RelayNs(i, other) : PathNs(i, other);
                     for (int c = 0; c < copies; c++)
-                        Push(_nowNs + PathNs(i, other) * (c + 1), new SimEvent(EventKind.KeepAlive, other, i, k.Link.Value, null));
+                        Push(_nowNs + ns * (c + 1), new SimEvent(EventKind.KeepAlive, other, i, k.Link.Value, null));
                 }
                 return;
             }
             case NodeOutput.SendOnLink f:
             {
-                if (_fabric.TryGetUpPeer(f.Link.Value, i, out int other))
+                if (_fabric.TryGetUpPeer(f.Link.Value, i, out int other, out bool relayed))
                 {
                     Stats.LinkFrames++;
                     int copies = Datagrams(i, other);
+                    long ns = relayed ? RelayNs(i, other) : PathNs(i, other);
                     for (int c = 0; c < copies; c++)
                     {
                         FramesInFlight++;
-                        Push(_nowNs + PathNs(i, other) * (c + 1), new SimEvent(EventKind.LinkFrame, other, i, f.Link.Value, f.Frame));
+                        Push(_nowNs + ns * (c + 1), new SimEvent(EventKind.LinkFrame, other, i, f.Link.Value, f.Frame));
                     }
                 }
                 else Stats.Drops++;
@@ -464,6 +483,21 @@ public sealed class Simulation
         double factor = Conditions.LatencyFactor;
         return factor == 1 ? ns : (long)(ns * factor);
     }
+
+    /// <summary>One-way latency through the TURN server (placed with the signaling server).</summary>
+    private long RelayNs(int a, int b)
+    {
+        long ns = _latency.ToServerNs(a) + _latency.ToServerNs(b);
+        double factor = Conditions.LatencyFactor;
+        return factor == 1 ? ns : (long)(ns * factor);
+    }
+
+    /// <summary>What ICE achieves between the NATs of two nodes (Direct when there are no NATs).</summary>
+    private IcePath NatPathOf(int a, int b) =>
+        _natOf is null ? IcePath.Direct : _natOutcome![_natOf[a] * Parameters.NatMix.Entries.Count + _natOf[b]];
+
+    /// <summary>The NAT preset a node sits behind ("none" when the run has no NATs).</summary>
+    public string NatOf(int node) => _natOf is null ? "none" : Parameters.NatMix.Entries[_natOf[node]].Name;
 
     /// <summary>How many copies of a datagram from one node to another arrive: 0 (lost or
     /// partitioned), 1, or 2 (duplicated). Draws from the fault stream only when faults are on,

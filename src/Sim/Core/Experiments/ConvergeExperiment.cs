@@ -27,6 +27,9 @@ public sealed record ConvergeResult
     /// <summary>Roster entries each live node holds (the membership view's size): per-node state that grows with n.</summary>
     public required double RosterEntriesPerNode { get; init; }
     public required long LinkFailures { get; init; }
+    /// <summary>Link setups relayed through TURN, and setups the NATs made impossible (no TURN server).</summary>
+    public required long RelayedSetups { get; init; }
+    public required long NatFailedSetups { get; init; }
     public required long ProtocolErrors { get; init; }
     public required int RingViolations { get; init; }
     public required IReadOnlyList<string> RingViolationSamples { get; init; }
@@ -85,6 +88,8 @@ public static class ConvergeExperiment
             PresenceStanzas = sim.Stats.PresenceStanzas,
             RosterEntriesPerNode = live == 0 ? 0 : rosterEntries / live,
             LinkFailures = sim.Stats.LinkFailures,
+            RelayedSetups = sim.Stats.RelayedSetups,
+            NatFailedSetups = sim.Stats.NatFailedSetups,
             ProtocolErrors = sim.Stats.ProtocolErrors,
             RingViolations = violationCount,
             RingViolationSamples = violations.Take(5).Select(v => v.Describe(sim)).ToList(),

@@ -1,0 +1,60 @@
+// The share of simulated nodes behind each NAT preset, e.g. "none=0.3,port-restricted=0.5,symmetric=0.2".
+// Weights are relative (they need not sum to 1); each node draws its preset from the simulation's
+// "nat" random stream. Parse never throws: a bad mix is a one-line error naming the entry.
+using System.Globalization;
+using EdgeVpn.Protocol.Core;
+
+namespace EdgeVpn.Sim.Net;
+
+public sealed record NatMixEntry(string Name, NatBehaviour Behaviour, double Weight);
+
+public sealed class NatMix
+{
+    public const int TextLengthMax = 1024;
+
+    public static readonly NatMix AllPublic = new([new NatMixEntry("none", NatPresets.None, 1)]);
+
+    public IReadOnlyList<NatMixEntry> Entries { get; }
+    private readonly double[] _cumulative;
+
+    private NatMix(IReadOnlyList<NatMixEntry> entries)
+    {
+        Entries = entries;
+        _cumulative = new double[entries.Count];
+        double total = entries.Sum(e => e.Weight), run = 0;
+        for (int i = 0; i < entries.Count; i++) { run += entries[i].Weight / total; _cumulative[i] = run; }
+        _cumulative[^1] = 1;
+    }
+
+    public bool IsAllPublic => Entries.All(e => e.Behaviour.Public);
+
+    /// <summary>Index into Entries of a node's preset.</summary>
+    public int Draw(DeterministicRandom random)
+    {
+        double u = random.NextDouble();
+        for (int i = 0; i < _cumulative.Length; i++) if (u < _cumulative[i]) return i;
+        return _cumulative.Length - 1;
+    }
+
+    public static ParseResult<NatMix> Parse(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return ParseResult<NatMix>.Fail("the NAT mix is empty (e.g. none=0.3,port-restricted=0.5,symmetric=0.2)");
+        if (text.Length > TextLengthMax) return ParseResult<NatMix>.Fail($"the NAT mix is longer than {TextLengthMax} characters");
+        var entries = new List<NatMixEntry>();
+        foreach (var raw in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            var parts = raw.Split('=', StringSplitOptions.TrimEntries);
+            if (parts.Length != 2) return ParseResult<NatMix>.Fail($"'{raw}' is not preset=weight");
+            var preset = NatPresets.Parse(parts[0]);
+            if (!preset.Ok || parts[0].Contains(',')) return ParseResult<NatMix>.Fail($"'{parts[0]}': {preset.Error ?? "not a preset name"}");
+            if (!double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double w) || !(w >= 0) || double.IsInfinity(w))
+                return ParseResult<NatMix>.Fail($"'{raw}': the weight must be a number >= 0");
+            if (entries.Any(e => e.Name == parts[0])) return ParseResult<NatMix>.Fail($"'{parts[0]}' appears twice");
+            entries.Add(new NatMixEntry(parts[0], preset.Value, w));
+        }
+        if (entries.Sum(e => e.Weight) <= 0) return ParseResult<NatMix>.Fail("the weights of the NAT mix add up to 0");
+        return new NatMix(entries);
+    }
+
+    public override string ToString() => string.Join(",", Entries.Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Name}={e.Weight}")));
+}

@@ -11,6 +11,10 @@ using System.Numerics;
 
 namespace EdgeVpn.Sim;
 
+/// <summary>How datagrams on a link travel: not at all (no such up link), directly, through the
+/// TURN server, or into a NAT that forgot the mapping (silenced).</summary>
+internal enum LinkPath : byte { None, Direct, Relayed, Silenced }
+
 internal sealed class LinkFabric
 {
     [Flags]
@@ -28,6 +32,9 @@ internal sealed class LinkFabric
         Abandoned = 256,
         /// <summary>Carried through the TURN server: each datagram goes end -> server -> end.</summary>
         Relayed = 512,
+        /// <summary>The NAT mapping under the link expired or was rebound: datagrams on it go nowhere
+        /// until its ends notice (dead-link timeout) and close it.</summary>
+        Silenced = 1024,
     }
 
     private struct Slot
@@ -47,6 +54,9 @@ internal sealed class LinkFabric
     /// <summary>Links one end abandoned (crashed) while the other end still holds them open.</summary>
     public int HalfOpen => _halfOpen;
     private int _halfOpen;
+    /// <summary>Links silenced by a lost NAT mapping and not yet torn down.</summary>
+    public int SilencedCount => _silenced;
+    private int _silenced;
 
     public void Attach(ulong link, int node, int peer)
     {
@@ -79,14 +89,22 @@ internal sealed class LinkFabric
         return true;
     }
 
-    /// <summary>As TryGetUpPeer, and whether the link is relayed through the TURN server.</summary>
-    public bool TryGetUpPeer(ulong link, int node, out int other, out bool relayed)
+    /// <summary>How a datagram sent by node on the link travels, and to whom (other, when not None).</summary>
+    public LinkPath PathOf(ulong link, int node, out int other)
     {
         int i = Find(link);
-        if (i < 0 || !IsUpAndOpen(_slots[i].Flags)) { other = -1; relayed = false; return false; }
+        if (i < 0 || !IsUpAndOpen(_slots[i].Flags)) { other = -1; return LinkPath.None; }
         ref readonly Slot s = ref _slots[i];
         other = node == s.A ? s.B : s.A;
-        relayed = (s.Flags & End.Relayed) != 0;
+        return (s.Flags & End.Silenced) != 0 ? LinkPath.Silenced : (s.Flags & End.Relayed) != 0 ? LinkPath.Relayed : LinkPath.Direct;
+    }
+
+    /// <summary>Silences an up link (its NAT mapping is gone); false when the link is not up.</summary>
+    public bool Silence(ulong link)
+    {
+        int i = Find(link);
+        if (i < 0 || !IsUpAndOpen(_slots[i].Flags)) return false;
+        if ((_slots[i].Flags & End.Silenced) == 0) { _slots[i].Flags |= End.Silenced; _silenced++; }
         return true;
     }
 
@@ -172,6 +190,7 @@ internal sealed class LinkFabric
     private void RemoveAt(int hole)
     {
         if ((_slots[hole].Flags & End.Abandoned) != 0) _halfOpen--;
+        if ((_slots[hole].Flags & End.Silenced) != 0) _silenced--;
         // Backward-shift deletion: pull later members of the probe run into the hole, so that
         // lookups never need tombstones.
         var slots = _slots;

@@ -33,6 +33,8 @@ public sealed class SimStats
     public long RelayedSetups;
     /// <summary>Link setups that could not succeed: the NATs need a relay and no TURN server exists.</summary>
     public long NatFailedSetups;
+    /// <summary>NAT mapping expiries/rebindings injected (ExpireNatMappings).</summary>
+    public long NatExpiries;
     public long Crashes;
     public long Restarts;
 

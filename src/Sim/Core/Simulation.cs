@@ -128,7 +128,7 @@ public sealed class Simulation
     /// <remarks>Also waits for links a crashed node left half open: until the surviving end notices,
     /// it believes in a link that carries nothing.</remarks>
     public bool IsConverged => _joinsPending == 0 && !_publishScheduled && !_publishWhenUp && _presenceInFlight == 0
-        && _unstable == 0 && _teardownsInFlight == 0 && _fabric.HalfOpen == 0;
+        && _unstable == 0 && _teardownsInFlight == 0 && _fabric.HalfOpen == 0 && _fabric.SilencedCount == 0;
 
     /// <summary>The signaling server is down: messages between nodes are lost and roster changes wait.
     /// Setting it back to false republishes the roster (clients reconnect and get it).</summary>
@@ -145,6 +145,9 @@ public sealed class Simulation
 
     /// <summary>Links whose one end crashed and whose other end has not noticed yet.</summary>
     public int HalfOpenLinks => _fabric.HalfOpen;
+
+    /// <summary>Links whose NAT mapping was lost and whose ends have not torn them down yet.</summary>
+    public int SilencedLinks => _fabric.SilencedCount;
 
     /// <summary>Runs events until stop() holds (checked after each event) or virtual time passes the deadline. True if stopped by stop().</summary>
     public bool RunUntil(Func<bool> stop, Instant deadline)
@@ -184,6 +187,20 @@ public sealed class Simulation
 
     /// <summary>Schedules a restart, now, of a node that crashed or left: same id, fresh state.</summary>
     public void Restart(int node) => Push(_nowNs, new SimEvent(EventKind.Restart, node, -1, 0, null));
+
+    /// <summary>The NAT in front of the node loses its mappings (expiry or a rebinding, e.g. a NAT
+    /// reboot or an address change): every up link of the node stops carrying datagrams both ways
+    /// until its ends notice. Nothing happens for a public node. Returns the links silenced.</summary>
+    public int ExpireNatMappings(int node)
+    {
+        var n = _nodes[node];
+        if (!n.Alive || n.Node is null || _natOf is null || Parameters.NatMix.Entries[_natOf[node]].Behaviour.Public) return 0;
+        int silenced = 0;
+        foreach (var link in n.Node.Links.Snapshot())
+            if (_fabric.Silence(link.Link.Value)) silenced++;
+        Stats.NatExpiries++;
+        return silenced;
+    }
 
     /// <summary>Runs an experiment's scripted step (a fault, a repair) at the given virtual time.</summary>
     public void At(Instant when, Action step)
@@ -228,6 +245,9 @@ public sealed class Simulation
                 return;
             case EventKind.TransportDown:
                 _teardownsInFlight--;
+                // The transport is gone at this end too: free the fabric's slot (it used to stay,
+                // half closed, for the rest of the run: one leaked slot per link ever torn down).
+                _fabric.Close(e.Link, e.Node);
                 Deliver(e.Node, new NodeInput.TransportDown(new LinkId(e.Link)));
                 return;
             case EventKind.LinkFrame:
@@ -440,10 +460,12 @@ public sealed class Simulation
             }
             case NodeOutput.SendKeepAlive k:
             {
-                if (_fabric.TryGetUpPeer(k.Link.Value, i, out int other, out bool relayed))
+                var kPath = _fabric.PathOf(k.Link.Value, i, out int other);
+                if (kPath == LinkPath.Silenced) { Stats.DatagramsLost++; return; }
+                if (kPath != LinkPath.None)
                 {
                     int copies = Datagrams(i, other);
-                    long ns = relayed ? RelayNs(i, other) : PathNs(i, other);
+                    long ns = kPath == LinkPath.Relayed ? RelayNs(i, other) : PathNs(i, other);
                     for (int c = 0; c < copies; c++)
                         Push(_nowNs + ns * (c + 1), new SimEvent(EventKind.KeepAlive, other, i, k.Link.Value, null));
                 }
@@ -451,11 +473,13 @@ public sealed class Simulation
             }
             case NodeOutput.SendOnLink f:
             {
-                if (_fabric.TryGetUpPeer(f.Link.Value, i, out int other, out bool relayed))
+                var fPath = _fabric.PathOf(f.Link.Value, i, out int other);
+                if (fPath == LinkPath.Silenced) { Stats.LinkFrames++; Stats.DatagramsLost++; return; }
+                if (fPath != LinkPath.None)
                 {
                     Stats.LinkFrames++;
                     int copies = Datagrams(i, other);
-                    long ns = relayed ? RelayNs(i, other) : PathNs(i, other);
+                    long ns = fPath == LinkPath.Relayed ? RelayNs(i, other) : PathNs(i, other);
                     for (int c = 0; c < copies; c++)
                     {
                         FramesInFlight++;

@@ -17,7 +17,7 @@ public static class VoprReport
     {
         var c = CultureInfo.InvariantCulture;
         string stats = string.Create(c,
-            $"live={r.LiveNodes} crashes={r.Crashes} leaves={r.Leaves} restarts={r.Restarts} datagramsLost={r.DatagramsLost} signalsLost={r.SignalsLost} events={r.Events} traceHash={r.TraceHash:x16}");
+            $"live={r.LiveNodes} crashes={r.Crashes} leaves={r.Leaves} restarts={r.Restarts} datagramsLost={r.DatagramsLost} signalsLost={r.SignalsLost} natExpiries={r.NatExpiries} relayedSetups={r.RelayedSetups} events={r.Events} traceHash={r.TraceHash:x16}");
         if (r.Violation is not { } v)
         {
             yield return string.Create(c, $"  ok: converged {r.HealConvergeSeconds:F3} s after healing; ring, flood and flows checked; {stats}");

@@ -35,6 +35,8 @@ public sealed record VoprResult
     public required long Restarts { get; init; }
     public required long DatagramsLost { get; init; }
     public required long SignalsLost { get; init; }
+    public required long NatExpiries { get; init; }
+    public required long RelayedSetups { get; init; }
     /// <summary>The last events of the nodes the violation names, per node (empty when none).</summary>
     public required IReadOnlyList<(int Node, string Id, IReadOnlyList<string> Events)> NodeHistories { get; init; }
 }
@@ -53,6 +55,7 @@ public static class VoprRunner
             Seed = sc.Seed,
             JoinWindow = TimeSpan.FromSeconds(sc.JoinWindowSeconds),
             RecentEventsPerNode = RecentEventsPerNode,
+            NatMix = Net.NatMix.Parse(sc.NatMix).Value,
         };
         var sim = new Simulation(parameters);
         var config = new EdgeNodeConfig { Topology = parameters.Topology, Links = parameters.Links, FloodHopsMax = parameters.FloodHopsMax };
@@ -114,6 +117,8 @@ public static class VoprRunner
             Restarts = sim.Stats.Restarts,
             DatagramsLost = sim.Stats.DatagramsLost,
             SignalsLost = sim.Stats.SignalsLost,
+            NatExpiries = sim.Stats.NatExpiries,
+            RelayedSetups = sim.Stats.RelayedSetups,
             NodeHistories = histories,
         };
     }
@@ -147,6 +152,11 @@ public static class VoprRunner
         {
             sim.At(At(s.StartSeconds), () => { if (!healed()) conditions.LatencyFactor = s.Factor; });
             sim.At(At(s.StartSeconds + s.DurationSeconds), () => conditions.LatencyFactor = 1);
+        }
+        foreach (double at in sc.NatExpirySeconds)
+        {
+            int node = random.NextInt(n);
+            sim.At(At(at), () => { if (!healed()) sim.ExpireNatMappings(node); });
         }
         foreach (var o in sc.SignalingOutages)
         {
@@ -227,7 +237,7 @@ public static class VoprRunner
     private static VoprViolation NotConverged(Simulation sim, string checker, string what)
     {
         var unstable = sim.Nodes.Where(n => n.Alive && n.Node is { IsStable: false }).Select(n => n.Index).ToList();
-        string detail = $"{what}: {unstable.Count} unstable nodes, {sim.HalfOpenLinks} half-open links";
+        string detail = $"{what}: {unstable.Count} unstable nodes, {sim.HalfOpenLinks} half-open links, {sim.SilencedLinks} silenced links, {sim.LiveLinksInFabric} links in the fabric";
         if (unstable.Count > 0 && sim.Nodes[unstable[0]].Node is { } first) detail += "; first: " + DescribeWants(sim, unstable[0], first);
         return new VoprViolation(checker, sim.Now, detail, unstable);
     }

@@ -32,6 +32,10 @@ public sealed record VoprScenario
     public required IReadOnlyList<PartitionFault> Partitions { get; init; }
     public required IReadOnlyList<SpikeFault> Spikes { get; init; }
     public required IReadOnlyList<TimedFault> SignalingOutages { get; init; }
+    /// <summary>The nodes' NAT presets (a TURN server is always there: without one some pairs cannot link by design).</summary>
+    public required string NatMix { get; init; }
+    /// <summary>NAT mapping expiries/rebindings at random nodes and times of the fault phase.</summary>
+    public required IReadOnlyList<double> NatExpirySeconds { get; init; }
     /// <summary>After healing, the overlay must converge within this many virtual seconds.</summary>
     public required double HealBoundSeconds { get; init; }
 
@@ -60,6 +64,17 @@ public sealed record VoprScenario
         bool churn = r.NextDouble() < 0.7;
         bool loss = r.NextDouble() < 0.7;
         bool dup = r.NextDouble() < 0.5;
+        // Drawn after everything above, so that adding NATs left the earlier parameters of every seed as they were.
+        string natMix = "none=1";
+        var expiries = new List<double>();
+        if (r.NextDouble() < 0.6)
+        {
+            var presets = new[] { "none", "full-cone", "restricted-cone", "port-restricted", "symmetric" };
+            natMix = string.Join(",", presets.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p}={Round(r.NextDouble())}")));
+            if (Net.NatMix.Parse(natMix) is not { Ok: true }) natMix = "none=1"; // all weights drew 0
+            for (int i = r.NextInt(Math.Max(1, nodes / 4) + 1); i > 0; i--) expiries.Add(Round(r.NextDouble() * fault));
+            expiries.Sort();
+        }
         return new VoprScenario
         {
             Seed = seed,
@@ -77,6 +92,8 @@ public sealed record VoprScenario
             Spikes = spikes,
             SignalingOutages = outages,
             HealBoundSeconds = 900,
+            NatMix = natMix,
+            NatExpirySeconds = expiries,
         };
     }
 
@@ -100,6 +117,8 @@ public sealed record VoprScenario
             string.Create(c, $"x{s.Factor} at {s.StartSeconds}s for {s.DurationSeconds}s"))));
         yield return ("signalingOutages", SignalingOutages.Count == 0 ? "none" : string.Join("; ", SignalingOutages.Select(o =>
             string.Create(c, $"at {o.StartSeconds}s for {o.DurationSeconds}s"))));
+        yield return ("natMix", NatMix);
+        yield return ("natExpiries", NatExpirySeconds.Count == 0 ? "none" : string.Join(" ", NatExpirySeconds.Select(s => s.ToString(c) + "s")));
         yield return ("healBoundSeconds", HealBoundSeconds.ToString(c));
     }
 }

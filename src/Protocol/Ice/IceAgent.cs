@@ -202,7 +202,6 @@ public sealed partial class IceAgent : IStateMachine<IceInput, IceOutput>
     {
         ReleaseAllocation();
         Transition(IceAgentState.Closed);
-        while (_outputs.Count > 0 && _outputs.TryDequeue(out _)) { }
     }
 
     private void StopEverything()

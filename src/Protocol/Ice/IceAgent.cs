@@ -102,7 +102,7 @@ public sealed partial class IceAgent : IStateMachine<IceInput, IceOutput>
             case IceInput.Close:
                 Close();
                 return;
-            case IceInput.Datagram d when IsFinal:
+            case IceInput.Datagram when IsFinal:
                 Stats.DatagramsDropped++;
                 return;
             case IceInput.Datagram d:

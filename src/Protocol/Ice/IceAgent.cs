@@ -102,7 +102,7 @@ public sealed partial class IceAgent : IStateMachine<IceInput, IceOutput>
             case IceInput.Close:
                 Close();
                 return;
-            case IceInput.Datagram d when IsFinal:
+            case IceInput.Datagram when IsFinal:
                 Stats.DatagramsDropped++;
                 return;
             case IceInput.Datagram d:
@@ -202,7 +202,6 @@ public sealed partial class IceAgent : IStateMachine<IceInput, IceOutput>
     {
         ReleaseAllocation();
         Transition(IceAgentState.Closed);
-        while (_outputs.Count > 0 && _outputs.TryDequeue(out _)) { }
     }
 
     private void StopEverything()

@@ -46,6 +46,9 @@ public class FaultInjectionTests
 
         Assert.Equal(0, sim.HalfOpenLinks);
         Assert.Contains(dead, d => d.Reason == LinkRemoval.Dead);
+        // Every torn-down link left the fabric: what remains is exactly the connected links.
+        int connected = sim.Nodes.Where(n => n.Alive).Sum(n => n.Node!.ConnectedLinks().Count);
+        Assert.Equal(connected / 2, sim.LiveLinksInFabric);
         Assert.Equal(0, RingViolations(sim));
         Assert.Equal(59, FloodExperiment.Run(sim).Reached);
     }

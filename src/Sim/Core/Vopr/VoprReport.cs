@@ -20,7 +20,7 @@ public static class VoprReport
             $"live={r.LiveNodes} crashes={r.Crashes} leaves={r.Leaves} restarts={r.Restarts} datagramsLost={r.DatagramsLost} signalsLost={r.SignalsLost} natExpiries={r.NatExpiries} relayedSetups={r.RelayedSetups} events={r.Events} traceHash={r.TraceHash:x16}");
         if (r.Violation is not { } v)
         {
-            yield return string.Create(c, $"  ok: converged {r.HealConvergeSeconds:F3} s after healing; ring, flood and flows checked; {stats}");
+            yield return string.Create(c, $"  ok: converged and settled {r.HealConvergeSeconds:F3} s after healing; ring, flood and flows checked; {stats}");
             yield break;
         }
         yield return string.Create(c, $"  VIOLATION seed={r.Scenario.Seed} checker={v.Checker} time={v.At}");

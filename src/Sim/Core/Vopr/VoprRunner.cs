@@ -5,7 +5,8 @@
 //     or one way) and their repair, latency spikes, signaling outages — all scheduled from the
 //     seed as scripted events, so the run is a pure function of the seed;
 //  3. heal: every fault off, every crashed node restarted; the overlay must converge within the
-//     scenario's bound;
+//     scenario's bound and then stay converged, no link going down, for one dead-link timeout
+//     plus one keep-alive interval (links that lost keep-alives to the faults may still die);
 //  4. then: ring correctness, exactly-once flood among live nodes, the unicast reply returns
 //     without a flow loop or black hole.
 // Throughout: node invariants after every event, and every 5 virtual seconds no link setup
@@ -47,7 +48,9 @@ public static class VoprRunner
     public const int NodesReportedMax = 3;
     private static readonly TimeSpan CheckPeriod = TimeSpan.FromSeconds(5);
 
-    public static VoprResult Run(VoprScenario sc)
+    /// <param name="inspect">Called with the simulation once it converged after healing, before the
+    /// final checks (for diagnosis of a seed; null normally).</param>
+    public static VoprResult Run(VoprScenario sc, Action<Simulation>? inspect = null)
     {
         var parameters = new SimParameters
         {
@@ -85,11 +88,27 @@ public static class VoprRunner
 
                 sim.Phase = "faults";
                 bool converged = sim.RunUntil(() => violation is not null || healed && sim.Now > healAt && sim.IsConverged, deadline);
+                // Settled, not just converged: a link that lost its keep-alives to the faults just
+                // before healing still looks connected and is rightly declared dead up to
+                // DeadLinkTimeout later (seed 436: a successor link died during the final flood).
+                // So the overlay must stay converged, without a link going down, for one
+                // DeadLinkTimeout + KeepAliveInterval; if it does not, wait for convergence again.
+                var settle = parameters.Links.DeadLinkTimeout + parameters.Links.KeepAliveInterval;
+                while (converged && violation is null)
+                {
+                    long downBefore = sim.Stats.LinksDown;
+                    var quietUntil = sim.Now + settle;
+                    if (quietUntil > deadline) { converged = false; break; }
+                    sim.RunUntil(() => violation is not null || sim.Stats.LinksDown != downBefore, quietUntil);
+                    if (violation is null && sim.Stats.LinksDown == downBefore && sim.IsConverged) break;
+                    converged = sim.RunUntil(() => violation is not null || sim.IsConverged, deadline);
+                }
                 if (violation is null && !converged)
                     violation = NotConverged(sim, "heal-convergence", $"not converged {sc.HealBoundSeconds} s after healing");
                 else if (violation is null)
                 {
                     healConverge = (sim.Now - healAt).TotalSeconds;
+                    inspect?.Invoke(sim);
                     violation = CheckConverged(sim, parameters);
                 }
             }

@@ -30,8 +30,12 @@ public sealed record MembershipConfig
     /// <summary>The predecessor is forgotten when nothing was heard from it for this long (it stabilizes
     /// with this node at least every StabilizeIntervalMax while it is alive and still the predecessor).</summary>
     public TimeSpan PredecessorTimeout { get; init; } = TimeSpan.FromSeconds(100);
+    /// <summary>Period of the self-check: a lookup of self + 1 sent through the farthest neighbour, whose
+    /// answer (and the answering node, which is introduced to this one) merges rings that formed apart,
+    /// e.g. two loops after concurrent joins; stabilization alone cannot see them.</summary>
+    public TimeSpan SelfCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>Weight of the node's own spacing measurement against its successor's smoothed one (see SizeEstimator).</summary>
-    public double EstimateOwnWeight { get; init; } = 0.25;
+    public double EstimateOwnWeight { get; init; } = 0.125;
     /// <summary>SizeEstimate is reported again only when n moved by more than this fraction.</summary>
     public double EstimateReportChangeMin { get; init; } = 0.05;
 
@@ -47,6 +51,7 @@ public sealed record MembershipConfig
         if (StabilizeIntervalMin <= TimeSpan.Zero) return "StabilizeIntervalMin: must be positive";
         if (StabilizeIntervalMax < StabilizeIntervalMin) return "StabilizeIntervalMax: must not be below StabilizeIntervalMin";
         if (!(JitterSpread >= 0 && JitterSpread < 1)) return "JitterSpread: must be in [0, 1)";
+        if (SelfCheckInterval <= TimeSpan.Zero) return "SelfCheckInterval: must be positive";
         if (StabilizeReplyTimeout <= TimeSpan.Zero) return "StabilizeReplyTimeout: must be positive";
         if (StabilizeMissesMax < 1 || StabilizeMissesMax > 16) return "StabilizeMissesMax: must be in 1..16";
         if (PredecessorTimeout <= StabilizeIntervalMax) return "PredecessorTimeout: must exceed StabilizeIntervalMax";

@@ -9,7 +9,9 @@
 //    adopted: Member, Joined, SuccessorsChanged. Retried LookupRetriesMax times, then JoinFailed
 //    and back to Idle. JoinAsFirst: a ring of one (Joined(self)); it owns every key.
 //  - Ownership: this node owns key when key is in (predecessor, self]; a node whose successor is s
-//    answers for keys in (self, s] on s's behalf (Chord), which saves the last hop.
+//    answers for keys in (self, s] on s's behalf (Chord), which saves the last hop. A join is
+//    answered only in the second way (the successor pointer is what stabilization verifies; a
+//    stale predecessor claims too wide a range, and joiners placed by it formed second loops).
 //  - Routing: a FindSuccessor it does not answer goes to the known node (neighbours ∪ successor
 //    list) closest before the key, strictly inside (self, key): every hop shortens the clockwise
 //    distance to the key, so a lookup never loops even on inconsistent views. At LookupHopsMax it
@@ -25,14 +27,21 @@
 //    cost by the L nodes whose tails it touches). A node whose list changed pushes it to its
 //    predecessor (a StabilizeReply with nonce 0), so a join reaches the L tails in L messages
 //    instead of L slow rounds.
-//  - Failure: NeighbourDown of a successor, a Leaving from it, or StabilizeMissesMax unanswered
-//    Stabilize requests remove it (the next one moves up; an empty list falls back on the closest
-//    known node clockwise, or a ring of one). The predecessor is forgotten on NeighbourDown, on
-//    Leaving, or after PredecessorTimeout of silence.
+//  - Failure: NeighbourDown of the first successor, a Leaving from a successor, or
+//    StabilizeMissesMax unanswered Stabilize requests remove it (the next one moves up; an empty
+//    list falls back on the closest known node clockwise, or a ring of one). NeighbourDown of a
+//    later successor removes nothing: the topology closes links it stopped wanting, and a dead
+//    one is purged when the first successor's list replaces the tail. The predecessor is
+//    forgotten on Leaving or after PredecessorTimeout of silence; NeighbourDown only makes it
+//    suspect (the next claimant replaces it, a message from it clears the suspicion).
 //  - Learning: every live sender and every new neighbour is offered as predecessor (when inside
 //    (predecessor, self)) and as successor (when closer than the L-th), pointers only move closer.
 //  - State per node: the successor list, the predecessor, the neighbour ids, a few scalars and
 //    the pending lookups (none when idle): a few hundred bytes beyond the lists.
+//  - Self-check: every SelfCheckInterval a lookup of self + 1 goes out through the farthest
+//    neighbour, and the node that answers is introduced to this one. On a single ring it finds the
+//    first successor; when concurrent joins left two loops that each look consistent (stabilization
+//    cannot see that), it finds a node of the other loop and the two merge.
 //  - Leave: Leaving to predecessor and first successor; pending lookups fail; then inert.
 using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Ring;
@@ -44,7 +53,8 @@ public enum MembershipPhase : byte { Idle, Joining, Member, Left }
 
 public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOutput>
 {
-    private enum Timer { Stabilize, StabilizeReply, Predecessor, Lookups }
+    private enum Timer { Stabilize, StabilizeReply, Predecessor, Lookups, SelfCheck }
+    private enum LookupKind : byte { Lookup, Join, SelfCheck }
 
     private struct Pending
     {
@@ -53,7 +63,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
         public UInt128 Key;
         public Instant Deadline;
         public byte Attempts;
-        public bool ForJoin;
+        public LookupKind Kind;
         public FindFailure LastFailure; // 0: none (the attempt timed out)
     }
 
@@ -68,6 +78,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
     private NodeId[] _successors = [];      // replaced, never written, once published
     private NodeId _predecessor;
     private bool _hasPredecessor;
+    private bool _predecessorSuspect;       // its link went down: any claimant replaces it
     private NodeId[] _neighbours = [];      // sorted by id
     private int _neighbourCount;
 
@@ -116,11 +127,12 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
                 if (_phase != MembershipPhase.Idle || j.Bootstrap == _self) return;
                 _phase = MembershipPhase.Joining;
                 _bootstrap = j.Bootstrap;
-                StartLookup(now, _self.Value, 0, forJoin: true);
+                StartLookup(now, _self.Value, 0, LookupKind.Join);
                 break;
             case MembershipInput.JoinAsFirst:
                 if (_phase != MembershipPhase.Idle) return;
                 _phase = MembershipPhase.Member;
+                ArmSelfCheck(now);
                 _outputs.Enqueue(new MembershipOutput.Joined(_self));
                 UpdateEstimate();
                 break;
@@ -131,7 +143,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
                 break;
             case MembershipInput.NeighbourDown d:
                 RemoveNeighbour(d.Peer);
-                PeerGone(now, d.Peer);
+                LinkGone(now, d.Peer);
                 break;
             case MembershipInput.Received r:
                 if (r.From == _self) return;
@@ -153,6 +165,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
         if (_timers.TakeIfDue(Timer.Stabilize, now)) SendStabilize(now);
         if (_timers.TakeIfDue(Timer.Predecessor, now)) ClearPredecessor();
         if (_timers.TakeIfDue(Timer.Lookups, now)) OnLookupDeadlines(now);
+        if (_timers.TakeIfDue(Timer.SelfCheck, now)) SelfCheck(now);
     }
 
     public Instant? PollTimeout() => _timers.Earliest();
@@ -190,6 +203,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
         Instant? earliest = null;
         if (_pending is { } list) foreach (var p in list) earliest = Instant.Earliest(earliest, p.Deadline);
         if (earliest != _timers.Get(Timer.Lookups)) throw new InvariantViolation("lookup timer is not the earliest pending deadline");
+        if ((_phase == MembershipPhase.Member) != _timers.IsArmed(Timer.SelfCheck)) throw new InvariantViolation($"self-check timer armed is not the same as being a member ({_phase})");
         if (_phase == MembershipPhase.Left && _timers.Earliest() is not null) throw new InvariantViolation("timers armed after leaving");
     }
 
@@ -197,10 +211,14 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
 
     private void OnReceived(Instant now, NodeId from, MembershipMessage message)
     {
-        if (_hasPredecessor && from == _predecessor) _timers.Set(Timer.Predecessor, now + _config.PredecessorTimeout);
+        if (_hasPredecessor && from == _predecessor)
+        {
+            _timers.Set(Timer.Predecessor, now + _config.PredecessorTimeout);
+            _predecessorSuspect = message is Leaving;
+        }
         // A leaving sender is not offered; a lookup's sender is offered after the answer, so that a
         // joiner asking through us is not its own answer.
-        if (message is not (Leaving or FindSuccessor)) Learn(now, from);
+        if (message is not (Leaving or FindSuccessor)) Learn(now, from, notify: message is Stabilize);
         switch (message)
         {
             case FindSuccessor f: OnFindSuccessor(now, f); Learn(now, from); break;
@@ -222,13 +240,17 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
             Send(now, m.Origin, new FindFailed(m.RequestId, m.Hops, FindFailure.NotJoined));
             return;
         }
+        // A join is answered only on the strength of the successor pointer, which stabilization
+        // verifies; a predecessor may be stale (or a suspect's stand-in) and claim too wide a range,
+        // and a joiner placed by such a claim can end up in a second loop of the ring.
         var owner = Resolve(m.Key);
+        if (m.ForJoin && owner == Owner.Self && _successors.Length > 0) owner = Owner.Unknown;
         if (owner != Owner.Unknown)
         {
             Send(now, m.Origin, m.ForJoin ? JoinAnswer(m.RequestId, m.Hops, owner, m.Origin) : LookupAnswer(m.RequestId, m.Hops, owner));
             // The joiner is alive and about to sit next to the node that answered: learning it now
             // lets the answerer (its predecessor) link to it without waiting for a stabilize round.
-            if (m.ForJoin && m.Key == m.Origin.Value) Learn(now, m.Origin);
+            if (m.ForJoin || m.Introduce) Learn(now, m.Origin);
             return;
         }
         if (m.Hops >= _config.LookupHopsMax)
@@ -295,9 +317,13 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
         int i = IndexOfPending(m.RequestId);
         if (i < 0) return; // late answer to a finished lookup
         var p = _pending![i];
-        if (p.ForJoin)
+        if (p.Kind == LookupKind.Join)
         {
             if (!AdoptJoinAnswer(now, m)) { FailAttempt(now, i, FindFailure.NoRoute); return; }
+        }
+        else if (p.Kind == LookupKind.SelfCheck)
+        {
+            if (_phase == MembershipPhase.Member && m.Owner != _self) Offer(now, m.Owner);
         }
         else
         {
@@ -312,11 +338,17 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
         var list = Sanitize(m.KeySuccessors, m.Owner);
         if (list.Length == 0) return false;
         _phase = MembershipPhase.Member;
+        ArmSelfCheck(now);
         _outputs.Enqueue(new MembershipOutput.Joined(list[0]));
         if (m.KeyPredecessor is { } p && p != _self) SetPredecessor(now, p, estimate: false);
         SetSuccessors(now, list);
         return true;
     }
+
+    // The first self-check comes at a random point of the first period, so that nodes that joined
+    // together do not check together.
+    private void ArmSelfCheck(Instant now) =>
+        _timers.Set(Timer.SelfCheck, now + _config.SelfCheckInterval * (0.5 + _random.NextDouble()));
 
     private void OnFindFailed(Instant now, FindFailed m)
     {
@@ -406,11 +438,12 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
 
     // ---- the successor list and the predecessor ----
 
-    /// <summary>A live node was seen: a candidate predecessor and (once a member) successor.</summary>
-    private void Learn(Instant now, NodeId peer)
+    /// <summary>A live node was seen: a candidate predecessor and (once a member) successor. Only a
+    /// node that says it may be our predecessor (notify) replaces a suspect one.</summary>
+    private void Learn(Instant now, NodeId peer, bool notify = false)
     {
         if (peer == _self || _phase == MembershipPhase.Left) return;
-        if (!_hasPredecessor || NodeId.IsInOpen(peer, _predecessor, _self)) SetPredecessor(now, peer);
+        if (!_hasPredecessor || (notify && _predecessorSuspect && peer != _predecessor) || NodeId.IsInOpen(peer, _predecessor, _self)) SetPredecessor(now, peer);
         if (_phase == MembershipPhase.Member) Offer(now, peer);
     }
 
@@ -478,7 +511,16 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
         if (!SameList(list, _successors)) SetSuccessors(now, list);
     }
 
-    /// <summary>A peer is gone (link down, leave, silence): drop it from the successors and as predecessor.</summary>
+    /// <summary>A link went down. The topology also closes links it no longer wants, so only the
+    /// first successor (always linked while it is first) is taken for dead; a predecessor is only
+    /// suspected: the next node that claims the place replaces it, a message from it clears it.</summary>
+    private void LinkGone(Instant now, NodeId peer)
+    {
+        if (_hasPredecessor && _predecessor == peer) _predecessorSuspect = true;
+        if (_successors.Length > 0 && _successors[0] == peer) PeerGone(now, peer);
+    }
+
+    /// <summary>A peer is gone (first successor's link down, leave, silence): drop it from the successors and as predecessor.</summary>
     private void PeerGone(Instant now, NodeId peer)
     {
         if (_hasPredecessor && _predecessor == peer) ClearPredecessor();
@@ -492,6 +534,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
     {
         _predecessor = peer;
         _hasPredecessor = true;
+        _predecessorSuspect = false;
         _timers.Set(Timer.Predecessor, now + _config.PredecessorTimeout);
         if (estimate) UpdateEstimate();
     }
@@ -499,6 +542,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
     private void ClearPredecessor()
     {
         _hasPredecessor = false;
+        _predecessorSuspect = false;
         _timers.Stop(Timer.Predecessor);
         UpdateEstimate();
     }
@@ -555,15 +599,41 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
             _outputs.Enqueue(new MembershipOutput.LookupFailed(cookie, $"{_config.PendingLookupsMax} lookups already pending (PendingLookupsMax)"));
             return;
         }
-        StartLookup(now, key, cookie, forJoin: false);
+        StartLookup(now, key, cookie, LookupKind.Lookup);
     }
 
-    private void StartLookup(Instant now, UInt128 key, ulong cookie, bool forJoin)
+    private void StartLookup(Instant now, UInt128 key, ulong cookie, LookupKind kind)
     {
         ulong id;
         do id = _random.NextUInt64(); while (id == 0 || IndexOfPending(id) >= 0);
-        (_pending ??= []).Add(new Pending { RequestId = id, Cookie = cookie, Key = key, ForJoin = forJoin });
+        (_pending ??= []).Add(new Pending { RequestId = id, Cookie = cookie, Key = key, Kind = kind });
         Attempt(now, _pending.Count - 1);
+    }
+
+    /// <summary>Looks up self + 1 starting at the farthest neighbour: on one ring the answer is the
+    /// first successor; on a ring split in two loops it is a node of the other loop, which this
+    /// node then adopts and which learns this node (Introduce). One attempt, never reported.</summary>
+    private void SelfCheck(Instant now)
+    {
+        _timers.Set(Timer.SelfCheck, now + _random.Jitter(_config.SelfCheckInterval, _config.JitterSpread));
+        if (_phase != MembershipPhase.Member || _successors.Length == 0 || PendingLookups >= _config.PendingLookupsMax) return;
+        NodeId? via = null;
+        UInt128 farthest = 0;
+        for (int i = 0; i < _neighbourCount; i++)
+        {
+            UInt128 d = NodeId.ClockwiseDistance(_self, _neighbours[i]);
+            if (d > farthest && _neighbours[i] != _successors[0]) { farthest = d; via = _neighbours[i]; }
+        }
+        if (via is not { } v) return;
+        ulong id;
+        do id = _random.NextUInt64(); while (id == 0 || IndexOfPending(id) >= 0);
+        (_pending ??= []).Add(new Pending
+        {
+            RequestId = id, Key = unchecked(_self.Value + 1), Kind = LookupKind.SelfCheck,
+            Attempts = (byte)_config.LookupRetriesMax, Deadline = now + _random.Jitter(_config.LookupTimeout, _config.JitterSpread),
+        });
+        RefreshLookupTimer();
+        Send(now, v, new FindSuccessor(id, _self, unchecked(_self.Value + 1), 1, ForJoin: false, Introduce: true));
     }
 
     /// <summary>Sends (or resends) pending lookup i and arms its deadline.</summary>
@@ -573,7 +643,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
         p.Deadline = now + _random.Jitter(_config.LookupTimeout, _config.JitterSpread);
         _pending[i] = p;
         RefreshLookupTimer();
-        if (p.ForJoin)
+        if (p.Kind == LookupKind.Join)
         {
             Send(now, _bootstrap, new FindSuccessor(p.RequestId, _self, p.Key, 1, ForJoin: true), forceSignaling: true);
             return;
@@ -612,7 +682,8 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
                     ? $"no answer after {p.Attempts + 1} attempts of {_config.LookupTimeout.TotalSeconds:0.###} s"
                     : $"{p.LastFailure} after {p.Attempts + 1} attempts";
                 RemovePending(i);
-                if (p.ForJoin)
+                if (p.Kind == LookupKind.SelfCheck) continue;
+                if (p.Kind == LookupKind.Join)
                 {
                     _phase = MembershipPhase.Idle;
                     _outputs.Enqueue(new MembershipOutput.JoinFailed(reason));
@@ -663,9 +734,10 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
         }
         if (_pending is { } list)
             foreach (var p in list)
-                _outputs.Enqueue(p.ForJoin
-                    ? new MembershipOutput.JoinFailed("left before joining")
-                    : new MembershipOutput.LookupFailed(p.Cookie, "the node left the ring"));
+                if (p.Kind != LookupKind.SelfCheck)
+                    _outputs.Enqueue(p.Kind == LookupKind.Join
+                        ? new MembershipOutput.JoinFailed("left before joining")
+                        : new MembershipOutput.LookupFailed(p.Cookie, "the node left the ring"));
         _pending = null;
         _stabilizeNonce = 0;
         foreach (var t in Enum.GetValues<Timer>()) _timers.Stop(t);

@@ -9,15 +9,17 @@
 // deviation about 1/sqrt(G-2).
 //
 // Smoothing: each StabilizeReply carries the successor's smoothed spacing, and a node keeps
-//   s_smoothed = w·s_raw + (1 - w)·s_successor_smoothed,   w = EstimateOwnWeight (0.25),
+//   s_smoothed = w·s_raw + (1 - w)·s_successor_smoothed,   w = EstimateOwnWeight (0.125),
 // a filter along the ring that weighs the j-th successor's raw window by w(1-w)^j. Counting how
-// much each gap weighs in the sum, the effective number of gaps is about 10.5 for L = 4 and
-// w = 0.25 (5 unsmoothed; 18 for w = 0.125): relative deviation about 0.31, bias about +10%. The
+// much each gap weighs in the sum, the effective number of gaps is about 18 for L = 4 and
+// w = 0.125 (5 unsmoothed, 10.5 for w = 0.25): relative deviation about 0.23, bias about +6%. The
 // price is latency: a change travels one node per stabilize round, and an old value decays only
 // by (1 - w) per round. So the successor's report is first clamped to within a factor
-// ReportClampRatio (2) of the node's own raw spacing: a report from the time the ring was ten
-// times smaller cannot hold the estimate down for dozens of rounds, while in a steady ring
-// (reports and raw values within 2x of each other almost always) the clamp changes nothing.
+// ReportClampRatio (4) of the node's own raw spacing: a report from the time the ring was ten
+// times smaller cannot hold the estimate down for dozens of rounds, while in a steady ring the
+// clamp almost never acts (a raw spacing below a quarter of the mean needs 5 gaps summing to
+// less than 1.25 means: probability 0.9%; a factor of 2 would clip 11% of the nodes, exactly the
+// outliers the smoothing is for).
 // The state is one double and the successor's last report.
 //
 // When the successor list is shorter than SuccessorListLength the node knows the whole ring
@@ -50,7 +52,7 @@ public static class SizeEstimator
             : ownWeight * raw + (1 - ownWeight) * Math.Clamp(FromWire(successorReport), raw / ReportClampRatio, raw * ReportClampRatio);
 
     /// <summary>A successor's report counts for at most this factor away from the node's own spacing.</summary>
-    public const double ReportClampRatio = 2.0;
+    public const double ReportClampRatio = 4.0;
 
     /// <summary>The size estimate for a spacing: round(1/spacing), at least 1.</summary>
     public static int SizeOf(double spacing) =>

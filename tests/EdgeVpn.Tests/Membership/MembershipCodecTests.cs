@@ -71,7 +71,7 @@ public class MembershipCodecTests
             "successor count above 16" => With(FoundOwnerBytes, 44, 17),
             "successor count beyond the bytes" => With(FoundOwnerBytes, 44, 3),
             "unknown failure reason" => With(failed, failed.Length - 1, 0),
-            "unknown flag bits" => With(find, find.Length - 1, 2),
+            "unknown flag bits" => With(find, find.Length - 1, 4),
             _ => throw new ArgumentException(defect),
         };
         var r = MembershipCodec.Parse(b);
@@ -127,7 +127,7 @@ public class MembershipCodecTests
         byte Hops() => (byte)rng.NextInt(256);
         return rng.NextInt(6) switch
         {
-            0 => new FindSuccessor(rng.NextUInt64(), Id(), rng.NextUInt128(), Hops(), rng.NextInt(2) == 1),
+            0 => new FindSuccessor(rng.NextUInt64(), Id(), rng.NextUInt128(), Hops(), rng.NextInt(2) == 1, rng.NextInt(2) == 1),
             1 => new FoundOwner(rng.NextUInt64(), Id(), Hops(), Pred(), List()),
             2 => new FindFailed(rng.NextUInt64(), Hops(), (FindFailure)(1 + rng.NextInt(3))),
             3 => new Stabilize(rng.NextUInt64()),

@@ -62,4 +62,116 @@ public class MembershipNetworkTests(ITestOutputHelper output)
             return true;
         }, maxTest: 6);
     }
+
+    [Fact]
+    public void Nodes_joining_concurrently_converge_to_the_exact_ring()
+    {
+        PropertyRunner.Check(Cases(2000), c =>
+        {
+            var window = TimeSpan.FromSeconds(5);
+            var net = JoinConcurrently(c.N, c.Seed, window);
+            net.RunUntil(S(0.2) + window);
+            // Stabilization converges each loop; two loops (possible after concurrent joins) merge
+            // at the latest by the second self-check (SelfCheckInterval, 5 min).
+            var converged = net.RunUntilConverged(net.Now + TimeSpan.FromMinutes(15));
+            output.WriteLine($"concurrent n={c.N} seed={c.Seed}: converged {(converged is { } t ? $"{t.TotalSeconds - 5.2:F0} s after the last join" : "NOT")}, {net.MessagesTotal / (double)c.N:F1} messages per node ({Categories(net.MessagesByCategory, c.N)}), {net.JoinFailures} join failures");
+            Assert.True(converged is not null, $"n={c.N} seed={c.Seed}: " + string.Join("\n", net.RingProblems()));
+            return true;
+        }, maxTest: 6);
+    }
+
+    /// <summary>Symphony: with k long links per node a greedy lookup takes O(log²n / k) hops; with
+    /// k = log2 n that is O(log n). The bound asserted on the mean is 2·log2(n) + 2.</summary>
+    internal static double MeanHopsBound(int n) => 2 * Math.Log2(n) + 2;
+
+    [Fact]
+    public void After_convergence_lookups_of_random_keys_find_the_true_owner_in_about_log_n_hops()
+    {
+        PropertyRunner.Check(Cases(2000), c =>
+        {
+            var net = Converged(c.N, c.Seed);
+            const int probes = 300;
+            ProbeOverTime(net, probes, TimeSpan.FromSeconds(30));
+            double mean = net.ProbeHops.Count == 0 ? 0 : net.ProbeHops.Average();
+            double links = Enumerable.Range(0, c.N).Average(net.LongLinkCount);
+            output.WriteLine($"lookups n={c.N} seed={c.Seed}: {net.ProbeHops.Count}/{probes} resolved, mean hops {mean:F2} (max {(net.ProbeHops.Count > 0 ? net.ProbeHops.Max() : 0)}), log2(n) = {Math.Log2(c.N):F1}, {links:F1} long links per node, log2(n)^2/k = {Math.Pow(Math.Log2(c.N), 2) / Math.Max(1, links):F1}");
+            Assert.Empty(net.ProbeProblems);
+            Assert.Equal(probes, net.ProbeHops.Count);
+            Assert.True(mean <= MeanHopsBound(c.N), $"mean hops {mean:F2} above {MeanHopsBound(c.N):F2}");
+            return true;
+        }, maxTest: 6);
+    }
+
+    [Fact]
+    public void For_n_of_200_or_more_most_nodes_estimate_n_within_a_factor_of_two()
+    {
+        var cases = from n in Gen.Choose(200, 2000) from seed in PropertyRunner.Seeds select (n, seed);
+        PropertyRunner.Check(cases, c =>
+        {
+            var net = Converged(c.n, c.seed, settle: TimeSpan.FromMinutes(10));
+            var estimates = net.AliveNodes.Select(i => net.Machine(i).EstimatedSize).ToArray();
+            double within = estimates.Count(e => e >= c.n / 2.0 && e <= 2.0 * c.n) / (double)estimates.Length;
+            double within25 = estimates.Count(e => e >= c.n / 1.25 && e <= 1.25 * c.n) / (double)estimates.Length;
+            var sorted = estimates.Order().ToArray();
+            output.WriteLine($"estimate n={c.n} seed={c.seed}: {within:P1} within 2x, {within25:P1} within 1.25x; median {sorted[sorted.Length / 2]}, 5% {sorted[sorted.Length / 20]}, 95% {sorted[sorted.Length * 19 / 20]}");
+            Assert.True(within >= 0.9, $"only {within:P1} of the estimates within a factor of 2 of {c.n}");
+            return true;
+        }, maxTest: 4);
+    }
+
+    [Fact]
+    public void When_random_nodes_leave_or_crash_the_ring_repairs_and_lookups_find_the_new_owners()
+    {
+        var cases = from n in Sizes(2000).Where(n => n >= 3) from seed in PropertyRunner.Seeds select (n, seed);
+        PropertyRunner.Check(cases, c =>
+        {
+            var net = Converged(c.n, c.seed);
+            int gone = Math.Max(1, c.n / 10);
+            var victims = Enumerable.Range(0, c.n).OrderBy(_ => net.Random.NextUInt64()).Take(gone).ToList();
+            var start = net.Now;
+            for (int v = 0; v < victims.Count; v++)
+            {
+                int node = victims[v];
+                bool crash = v % 2 == 0;
+                net.At(start + TimeSpan.FromSeconds(10 * net.Random.NextDouble()), () => { if (crash) net.Crash(node); else net.Leave(node); });
+            }
+            net.RunUntil(start + TimeSpan.FromSeconds(10));
+            var repaired = net.RunUntilConverged(net.Now + TimeSpan.FromMinutes(10));
+            output.WriteLine($"departures n={c.n} seed={c.seed}: {gone} gone (half crashed), repaired {(repaired is { } t ? $"{(t - start).TotalSeconds - 10:F0} s after the last departure" : "NOT")}");
+            Assert.True(repaired is not null, $"n={c.n} seed={c.seed}: " + string.Join("\n", net.RingProblems()));
+            ProbeOverTime(net, 50, TimeSpan.FromSeconds(30));
+            Assert.Empty(net.ProbeProblems);
+            Assert.Equal(50, net.ProbeHops.Count);
+            return true;
+        }, maxTest: 6);
+    }
+
+    /// <summary>A converged network of n nodes (joined one by one), then settled for a while.</summary>
+    private static MembershipNetwork Converged(int n, ulong seed, TimeSpan? settle = null)
+    {
+        var spacing = TimeSpan.FromSeconds(0.25);
+        var net = JoinOneByOne(n, seed, spacing);
+        net.RunUntil(S(n * spacing.TotalSeconds));
+        var converged = net.RunUntilConverged(net.Now + TimeSpan.FromMinutes(10));
+        Assert.True(converged is not null, $"n={n} seed={seed} did not converge: " + string.Join("\n", net.RingProblems()));
+        net.RunUntil(net.Now + (settle ?? TimeSpan.FromMinutes(1)));
+        return net;
+    }
+
+    /// <summary>Lookups of random keys from random live nodes at random instants of the window, then 30 s to answer.</summary>
+    private static void ProbeOverTime(MembershipNetwork net, int probes, TimeSpan window)
+    {
+        var alive = net.AliveNodes.ToArray();
+        var start = net.Now;
+        for (int p = 0; p < probes; p++)
+        {
+            int from = alive[net.Random.NextInt(alive.Length)];
+            UInt128 key = net.Random.NextUInt128();
+            net.At(start + window * net.Random.NextDouble(), () => net.Probe(from, key));
+        }
+        net.RunUntil(start + window + TimeSpan.FromSeconds(30));
+    }
+
+    private static string Categories(long[] counts, int n) =>
+        string.Join(", ", Enum.GetValues<MembershipNetwork.Category>().Select(k => $"{k} {counts[(int)k] / (double)n:F1}"));
 }

@@ -174,4 +174,83 @@ public class MembershipNetworkTests(ITestOutputHelper output)
 
     private static string Categories(long[] counts, int n) =>
         string.Join(", ", Enum.GetValues<MembershipNetwork.Category>().Select(k => $"{k} {counts[(int)k] / (double)n:F1}"));
+
+    [Fact]
+    public void Messages_per_node_per_minute_of_stable_operation_and_per_join_are_bounded()
+    {
+        // Bounds derived from the configuration (L = 4, intervals 1..30 s, jitter 10%, self-check 5 min):
+        //  - stable: each node sends one Stabilize per interval >= 0.9 * 30 s and answers its
+        //    predecessor's: <= 2 * 60 / 27 = 4.44 stabilization messages per node-minute; plus one
+        //    self-check per >= 0.9 * 5 min of (mean hops + 1) messages.
+        //  - a join: the join lookup (hops + 1 answer); the joiner and its predecessor (whose first
+        //    successor changes) each restart the period at 1 s and take R + 1 = 6 rounds
+        //    (1, 2, 4, 8, 16, then 30 s) of 2 messages before they are back to the stable rate,
+        //    and the new list is pushed down at most L + 1 predecessors: 2 * 6 * 2 + 5 = 29.
+        var cfg = Config;
+        double stableBound = 2 * 60 / (0.9 * cfg.StabilizeIntervalMax.TotalSeconds);
+        int rounds = (int)Math.Ceiling(Math.Log2(cfg.StabilizeIntervalMax / cfg.StabilizeIntervalMin)) + 1;
+        double joinStabilizeBound = 2 * rounds * 2 + cfg.SuccessorListLength + 1;
+        var cases = from n in Sizes(2000).Where(n => n >= 4) from seed in PropertyRunner.Seeds select (n, seed);
+        PropertyRunner.Check(cases, c =>
+        {
+            const int late = 10;
+            var spacing = TimeSpan.FromSeconds(0.25);
+            var net = new MembershipNetwork(c.n + late, c.seed);
+            net.At(Instant.Zero, () => net.StartFirst(0));
+            for (int i = 1; i < c.n; i++) { int j = i; net.At(Instant.Zero + spacing * i, () => net.StartJoin(j)); }
+            net.RunUntil(S(c.n * spacing.TotalSeconds));
+            Assert.NotNull(net.RunUntilConverged(net.Now + TimeSpan.FromMinutes(10)));
+            net.RunUntil(net.Now + TimeSpan.FromMinutes(4)); // every period back at its maximum
+
+            var window = TimeSpan.FromMinutes(10);
+            var before = (long[])net.MessagesByCategory.Clone();
+            net.RunUntil(net.Now + window);
+            var stable = Delta(net.MessagesByCategory, before);
+            double minutes = window.TotalMinutes;
+            double stabilizePerNodeMinute = stable[(int)MembershipNetwork.Category.Stabilize] / (c.n * minutes);
+            double lookupPerNodeMinute = stable[(int)MembershipNetwork.Category.Lookup] / (c.n * minutes);
+            double selfCheckBound = (MeanHopsBound(c.n) + 1) / (0.9 * cfg.SelfCheckInterval.TotalMinutes);
+
+            before = (long[])net.MessagesByCategory.Clone();
+            var start = net.Now;
+            for (int k = 0; k < late; k++) { int j = c.n + k; net.At(start + TimeSpan.FromMinutes(k) + TimeSpan.FromSeconds(1), () => net.StartJoin(j)); }
+            net.RunUntil(start + window);
+            var joining = Delta(net.MessagesByCategory, before);
+            // The background of window B: the stable rate of window A, for the nodes alive on average.
+            double nodeMinutes = c.n * minutes + Enumerable.Range(0, late).Sum(k => minutes - k - 1 / 60.0);
+            double background = stable[(int)MembershipNetwork.Category.Stabilize] / (c.n * minutes) * nodeMinutes;
+            double stabilizePerJoin = (joining[(int)MembershipNetwork.Category.Stabilize] - background) / late;
+            double joinLookupPerJoin = joining[(int)MembershipNetwork.Category.JoinLookup] / (double)late;
+
+            output.WriteLine($"messages n={c.n} seed={c.seed}: stable {stabilizePerNodeMinute:F2} stabilization + {lookupPerNodeMinute:F2} lookup messages per node-minute (bounds {stableBound:F2}, {selfCheckBound:F2}); per join {joinLookupPerJoin:F1} join-lookup + {stabilizePerJoin:F1} stabilization messages (bounds {MeanHopsBound(c.n) + 1:F1}, {joinStabilizeBound})");
+            Assert.True(stabilizePerNodeMinute <= stableBound, $"{stabilizePerNodeMinute:F2} stabilization messages per node-minute > {stableBound:F2}");
+            Assert.True(lookupPerNodeMinute <= selfCheckBound, $"{lookupPerNodeMinute:F2} lookup messages per node-minute > {selfCheckBound:F2}");
+            Assert.Equal(0, stable[(int)MembershipNetwork.Category.JoinLookup] + stable[(int)MembershipNetwork.Category.Leave]);
+            Assert.True(joinLookupPerJoin <= MeanHopsBound(c.n) + 1, $"{joinLookupPerJoin:F1} join-lookup messages per join");
+            Assert.True(stabilizePerJoin <= joinStabilizeBound, $"{stabilizePerJoin:F1} stabilization messages per join > {joinStabilizeBound}");
+            return true;
+        }, maxTest: 4);
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_run_and_another_seed_another()
+    {
+        var cases = from n in Gen.Choose(2, 400) from seed in PropertyRunner.Seeds select (n, seed);
+        PropertyRunner.Check(cases, c =>
+        {
+            (ulong Trace, long Messages, string Rings) Run(ulong seed)
+            {
+                var net = JoinConcurrently(c.n, seed, TimeSpan.FromSeconds(5));
+                net.RunUntil(S(120));
+                var rings = string.Join(";", Enumerable.Range(0, c.n).Select(i => string.Join(",", net.Machine(i).Successors)));
+                return (net.TraceHash, net.MessagesTotal, rings);
+            }
+            var a = Run(c.seed);
+            Assert.Equal(a, Run(c.seed));
+            Assert.NotEqual(a.Trace, Run(c.seed + 1).Trace);
+            return true;
+        }, maxTest: 5);
+    }
+
+    private static long[] Delta(long[] after, long[] before) => after.Zip(before, (x, y) => x - y).ToArray();
 }

@@ -119,11 +119,4 @@ public class FloodPacketTests
             return true;
         });
     }
-
-    private static byte[] With(byte[] b, int index, byte value)
-    {
-        var c = (byte[])b.Clone();
-        c[index] = value;
-        return c;
-    }
 }

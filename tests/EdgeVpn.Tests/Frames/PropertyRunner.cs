@@ -20,6 +20,14 @@ internal static class PropertyRunner
     public static Gen<byte[]> Bytes(int lengthMax) =>
         Gen.Choose(0, lengthMax).SelectMany(n => Gen.ArrayOf(Gen.Choose(0, 255).Select(b => (byte)b), n));
 
+    /// <summary>A copy of b with one byte replaced (for malformed-input cases).</summary>
+    public static byte[] With(byte[] b, int index, byte value)
+    {
+        var c = (byte[])b.Clone();
+        c[index] = value;
+        return c;
+    }
+
     public static byte[] Hex(string hex)
     {
         hex = hex.Replace(" ", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal);

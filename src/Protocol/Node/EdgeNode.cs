@@ -12,6 +12,7 @@ using EdgeVpn.Protocol.Flood;
 using EdgeVpn.Protocol.Flows;
 using EdgeVpn.Protocol.Frames;
 using EdgeVpn.Protocol.Links;
+using EdgeVpn.Protocol.Membership;
 using EdgeVpn.Protocol.Ring;
 using EdgeVpn.Protocol.Topology;
 
@@ -27,6 +28,9 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
     private readonly NeighbourTable _neighbours;
     private readonly BoundedFlood _flood;
     private readonly FlowLearner _flows;
+    private readonly RingMembership? _membership;   // lookup membership only
+    private IReadOnlyList<NodeId> _ringSuccessors = [];
+    private int _sizeEstimate = 1;
     private OutputQueue<NodeOutput> _outputs;
     private int _connected;
     private bool _stable;
@@ -40,11 +44,11 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
     // (a signal, a keep-alive) reaches one or two of the four. The accessors that hand a machine
     // out (Links, Topology, Neighbours, Flows) mark all of them, since a caller may change it.
     [Flags]
-    private enum Machines : byte { None = 0, Links = 1, Topology = 2, Flood = 4, Flows = 8, All = 15 }
+    private enum Machines : byte { None = 0, Links = 1, Topology = 2, Flood = 4, Flows = 8, Membership = 16, All = 31 }
     private Machines _toDrain = Machines.All;
     private Machines _toPoll = Machines.All;
     private Machines _toCheck = Machines.All;   // Flood stands for the flood and the neighbour table it reads
-    private Instant? _linksAt, _topologyAt, _floodAt, _flowsAt;
+    private Instant? _linksAt, _topologyAt, _floodAt, _flowsAt, _membershipAt;
 
     public EdgeNode(NodeId id, EdgeNodeConfig config, DeterministicRandom random, string fingerprint)
     {
@@ -55,7 +59,12 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
         _neighbours = new NeighbourTable(id);
         _flood = new BoundedFlood(_neighbours, new FloodConfig { HopsMax = config.FloodHopsMax });
         _flows = new FlowLearner(config.Flows);
+        if (config.Topology.Membership == MembershipMode.Lookup)
+            _membership = new RingMembership(id, config.Membership, random.Fork("membership"));
     }
+
+    /// <summary>The lookup-membership machine (null with presence membership).</summary>
+    public RingMembership? Membership { get { Touch(Machines.All); return _membership; } }
 
     public NodeId Id { get; }
     public SymphonyTopology Topology { get { Touch(Machines.All); return _topology; } }
@@ -76,7 +85,11 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
         get
         {
             // Cached: the simulator asks after every event, and most events (keep-alives) change nothing.
-            if (!_stableKnown) { _stable = !_links.HasPendingSetups && _topology.IsSatisfied; _stableKnown = true; }
+            if (!_stableKnown)
+            {
+                _stable = !_links.HasPendingSetups && _topology.IsSatisfied && (_membership is null || _membership.Phase == MembershipPhase.Member);
+                _stableKnown = true;
+            }
             return _stable;
         }
     }
@@ -112,6 +125,17 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
                 _flows.Handle(now, new FlowInput.FromLocal(l.Frame));
                 break;
             case NodeInput.Leave: Leave(now); break;
+            case NodeInput.Bootstrap b when _membership is not null:
+                Touch(Machines.Membership);
+                _membership.Handle(now, b.Member is { } member ? new MembershipInput.Join(member) : new MembershipInput.JoinAsFirst());
+                break;
+            case NodeInput.Membership m when _membership is not null:
+                Touch(Machines.Membership);
+                _membership.Handle(now, new MembershipInput.Received(m.From, m.Message));
+                break;
+            case NodeInput.Bootstrap or NodeInput.Membership:
+                Observe(new NodeEvent.Dropped("membership input to a node with presence membership"));
+                break;
         }
         if (input is not NodeInput.KeepAlive) _stableKnown = false;
         Pump(now);
@@ -124,6 +148,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
         _topology.HandleTimeout(now);
         _flows.HandleTimeout(now);
         _flood.HandleTimeout(now);
+        _membership?.HandleTimeout(now);
         _stableKnown = false;
         Pump(now);
     }
@@ -136,9 +161,10 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
             if ((_toPoll & Machines.Topology) != 0) _topologyAt = _topology.PollTimeout();
             if ((_toPoll & Machines.Flood) != 0) _floodAt = _flood.PollTimeout();
             if ((_toPoll & Machines.Flows) != 0) _flowsAt = _flows.PollTimeout();
+            if ((_toPoll & Machines.Membership) != 0) _membershipAt = _membership?.PollTimeout();
             _toPoll = Machines.None;
         }
-        return Instant.Earliest(Instant.Earliest(_linksAt, _topologyAt), Instant.Earliest(_flowsAt, _floodAt));
+        return Instant.Earliest(Instant.Earliest(Instant.Earliest(_linksAt, _topologyAt), Instant.Earliest(_flowsAt, _floodAt)), _membershipAt);
     }
 
     public bool TryPollOutput(out NodeOutput output) => _outputs.TryDequeue(out output);
@@ -155,6 +181,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
                 throw new InvariantViolation($"neighbour table has {_neighbours.Count} entries but {_connected} links are connected");
         }
         if ((_toCheck & Machines.Flows) != 0) _flows.CheckInvariants();
+        if ((_toCheck & Machines.Membership) != 0) _membership?.CheckInvariants();
         _toCheck = Machines.None;
     }
 
@@ -194,6 +221,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
     {
         Touch(Machines.Topology | Machines.Links);
         _topology.Handle(now, new TopologyInput.Leave());
+        if (_membership is not null) { Touch(Machines.Membership); _membership.Handle(now, new MembershipInput.Leave()); }
         foreach (var s in _links.Snapshot()) _links.HandleClose(now, s.Peer);
     }
 
@@ -227,6 +255,12 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
                 while (_flows.TryPollOutput(out var wo)) { moved = true; RouteFlow(now, wo); }
                 _toDrain &= ~Machines.Flows;
             }
+            if ((_toDrain & Machines.Membership) != 0)
+            {
+                if (_membership is not null)
+                    while (_membership.TryPollOutput(out var mo)) { moved = true; RouteMembership(now, mo); }
+                _toDrain &= ~Machines.Membership;
+            }
         } while (moved);
     }
 
@@ -242,6 +276,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
             case LinkOutput.Connected c:
                 Touch(Machines.Flood | Machines.Topology | Machines.Flows);
                 if (_neighbours.Add(c.Peer, c.Link)) _connected++;
+                if (_membership is not null) { Touch(Machines.Membership); _membership.Handle(now, new MembershipInput.NeighbourUp(c.Peer)); }
                 _topology.HandleLinkConnected(now, c.Peer, c.Kind, c.Initiator);
                 _flows.HandleDirectLink(now, c.Peer, c.Link);
                 Observe(new NodeEvent.LinkUp(c.Link, c.Peer, c.Kind, c.Initiator));
@@ -249,6 +284,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
             case LinkOutput.Removed r:
                 Touch(Machines.Flood | Machines.Topology | Machines.Flows);
                 if (_neighbours.Remove(r.Peer)) _connected--;
+                if (_membership is not null) { Touch(Machines.Membership); _membership.Handle(now, new MembershipInput.NeighbourDown(r.Peer)); }
                 _flows.HandleLinkRemoved(now, r.Link);
                 _topology.HandleLinkGone(now, r.Peer);
                 Observe(new NodeEvent.LinkDown(r.Link, r.Peer, r.Reason));
@@ -268,6 +304,37 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
         {
             case TopologyOutput.OpenLink open: Touch(Machines.Links); _links.HandleOpen(now, open.Peer, open.Kind); break;
             case TopologyOutput.CloseLink close: Touch(Machines.Links); _links.HandleClose(now, close.Peer); break;
+            case TopologyOutput.ResolveTarget r when _membership is not null:
+                Touch(Machines.Membership);
+                _membership.Handle(now, new MembershipInput.Lookup(r.Key, r.Cookie));
+                break;
+            case TopologyOutput.ResolveTarget r: ToTopology(now, new TopologyInput.TargetFailed(r.Cookie)); break;
+        }
+    }
+
+    private void ToTopology(Instant now, TopologyInput input)
+    {
+        Touch(Machines.Topology);
+        _topology.Handle(now, input);
+    }
+
+    private void RouteMembership(Instant now, MembershipOutput o)
+    {
+        switch (o)
+        {
+            case MembershipOutput.Send s: _outputs.Enqueue(new NodeOutput.SendMembership(s.To, s.Message, s.ViaSignaling)); break;
+            case MembershipOutput.SuccessorsChanged c:
+                _ringSuccessors = c.Successors;
+                ToTopology(now, new TopologyInput.RingChanged(_ringSuccessors, _sizeEstimate));
+                break;
+            case MembershipOutput.SizeEstimate e:
+                _sizeEstimate = e.N;
+                ToTopology(now, new TopologyInput.RingChanged(_ringSuccessors, _sizeEstimate));
+                break;
+            case MembershipOutput.LookupResolved r: ToTopology(now, new TopologyInput.TargetResolved(r.Cookie, r.Owner)); break;
+            case MembershipOutput.LookupFailed f: ToTopology(now, new TopologyInput.TargetFailed(f.Cookie)); break;
+            case MembershipOutput.Joined: break;
+            case MembershipOutput.JoinFailed f: Observe(new NodeEvent.JoinFailed(f.Reason)); break;
         }
     }
 

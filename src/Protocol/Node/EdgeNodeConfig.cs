@@ -1,6 +1,7 @@
 // Configuration of one EdgeNode: the parameters of each machine it composes.
 using EdgeVpn.Protocol.Flows;
 using EdgeVpn.Protocol.Links;
+using EdgeVpn.Protocol.Membership;
 using EdgeVpn.Protocol.Topology;
 
 namespace EdgeVpn.Protocol.Node;
@@ -10,6 +11,8 @@ public sealed record EdgeNodeConfig
     public TopologyConfig Topology { get; init; } = new();
     public LinkConfig Links { get; init; } = new();
     public FlowConfig Flows { get; init; } = new();
+    /// <summary>Used when Topology.Membership is Lookup.</summary>
+    public MembershipConfig Membership { get; init; } = new();
     public int FloodHopsMax { get; init; } = 64;
     /// <summary>Report installed and removed flows as observations (off in large simulations: they cost strings).</summary>
     public bool ObserveFlows { get; init; }

@@ -22,6 +22,10 @@ public abstract record NodeInput
     public sealed record LocalFrame(byte[] Frame) : NodeInput;
     /// <summary>Leave the overlay gracefully: refuse new links and close all.</summary>
     public sealed record Leave : NodeInput;
+    /// <summary>Lookup membership: join through this member (from the signaling server), or start the ring when null.</summary>
+    public sealed record Bootstrap(NodeId? Member) : NodeInput;
+    /// <summary>Lookup membership: a membership message from a peer (over a link or relayed by the signaling server).</summary>
+    public sealed record Membership(NodeId From, Protocol.Membership.MembershipMessage Message) : NodeInput;
 }
 
 public abstract record NodeOutput
@@ -33,6 +37,8 @@ public abstract record NodeOutput
     public sealed record SendKeepAlive(LinkId Link, NodeId Peer) : NodeOutput;
     public sealed record SendOnLink(LinkId Link, NodeId Peer, byte[] Frame) : NodeOutput;
     public sealed record DeliverLocal(byte[] Frame) : NodeOutput;
+    /// <summary>Lookup membership: carry this message to a peer, over its link or through the signaling server.</summary>
+    public sealed record SendMembership(NodeId To, Protocol.Membership.MembershipMessage Message, bool ViaSignaling) : NodeOutput;
     /// <summary>An observation for checkers, logs and status (no action needed).</summary>
     public sealed record Observed(NodeEvent Event) : NodeOutput;
 }
@@ -44,6 +50,8 @@ public abstract record NodeEvent
     public sealed record LinkFailed(NodeId Peer, LinkFailure Reason, LinkRefusal Refusal) : NodeEvent;
     /// <summary>A bounded flood delivered its inner frame here.</summary>
     public sealed record FloodDelivered(NodeId Root, int Hops) : NodeEvent;
+    /// <summary>Lookup membership: joining through the bootstrap failed; the host should give another member.</summary>
+    public sealed record JoinFailed(string Reason) : NodeEvent;
     public sealed record FlowInstalled(string Description) : NodeEvent;
     public sealed record FlowRemoved(string Description) : NodeEvent;
     public sealed record Dropped(string Reason) : NodeEvent;

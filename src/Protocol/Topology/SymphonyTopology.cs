@@ -24,6 +24,8 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
         public NodeId Target;
         public bool HasTarget;
         public byte Tries;
+        public bool Resolving;   // lookup membership: a ResolveTarget is out for this slot
+        public ulong Cookie;
     }
 
     private struct TrafficEntry
@@ -61,6 +63,10 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
     // every link event and rebuilding (and sorting) the set each time was a visible cost.
     private bool _wantedStale = true;
     private bool _leaving;
+    private readonly bool _lookup;           // MembershipMode.Lookup
+    private NodeId[] _ringSuccessors = [];   // lookup mode: from RingMembership
+    private int _sizeEstimate;               // lookup mode: n as estimated from id spacing
+    private ulong _cookies;
     // False once CheckInvariants has validated the current state; every entry that can change
     // state (Handle, HandleTimeout) sets it. The simulator checks after every event, and most
     // events never reach this machine: re-walking an untouched state would find the same answer.
@@ -73,7 +79,11 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
         _config = config;
         _links = links;
         _random = random;
+        _lookup = config.Membership == MembershipMode.Lookup;
     }
+
+    /// <summary>The overlay size the topology works with: the view's size, or the lookup estimate.</summary>
+    public int SizeEstimate => _lookup ? _sizeEstimate : _view.Count;
 
     public MembershipView View => _view;
     public ReadOnlySpan<NodeId> Successors => _successors;
@@ -108,6 +118,20 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
                 break;
             case TopologyInput.Traffic t:
                 NoteTraffic(now, t.Peer, t.Bytes);
+                break;
+            case TopologyInput.RingChanged r:
+                _ringSuccessors = [.. r.Successors.Where(s => s != _self)];
+                _sizeEstimate = Math.Max(1, r.SizeEstimate);
+                _firstViewAt ??= now;
+                _successors = ComputeSuccessors();
+                _wantedStale = true;
+                break;
+            case TopologyInput.TargetResolved t:
+                OnTargetResolved(now, t.Cookie, t.Owner);
+                break;
+            case TopologyInput.TargetFailed f:
+                for (int i = 0; i < _slots.Length; i++)
+                    if (_slots[i].Resolving && _slots[i].Cookie == f.Cookie) _slots[i].Resolving = false;
                 break;
             case TopologyInput.Leave:
                 _leaving = true;
@@ -176,7 +200,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
             foreach (var slot in _slots)
             {
                 if (slot.HasTarget) { if (_links.StateOf(slot.Target) != LinkState.Connected) return false; }
-                else if (slot.Tries < _config.LongLinkDrawTriesMax) return false;
+                else if (slot.Resolving || slot.Tries < _config.LongLinkDrawTriesMax) return false;
             }
             return true;
         }
@@ -187,7 +211,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
         if (_leaving) return LinkRefusal.NotAccepting;
         if (kind == LinkKind.LongDistance)
         {
-            int k = Math.Max(1, _config.LongLinksFor(_view.Count));
+            int k = Math.Max(1, _config.LongLinksFor(SizeEstimate));
             if (_links.CountIncoming(LinkKind.LongDistance) >= 2 * k) return LinkRefusal.TooManyIncomingLong;
         }
         if (_links.CountIncoming() >= _config.IncomingMax) return LinkRefusal.TooManyIncoming;
@@ -203,7 +227,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
         // only O(k) checks here, since this runs after every simulated event.
         foreach (var slot in _slots)
             if (slot.HasTarget && slot.Target == _self) throw new InvariantViolation("self drawn as a long-link target");
-        if (_slots.Length > Math.Max(0, _config.LongLinksFor(_view.Count))) throw new InvariantViolation("more long-link slots than LongLinksFor(n)");
+        if (_slots.Length > Math.Max(0, _config.LongLinksFor(SizeEstimate))) throw new InvariantViolation("more long-link slots than LongLinksFor(n)");
         if (_initiated is { } list)
             for (int i = 1; i < list.Count; i++)
                 if (list[i - 1].Peer >= list[i].Peer) throw new InvariantViolation("initiated links not sorted");
@@ -299,6 +323,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
 
     private NodeId[] ComputeSuccessors()
     {
+        if (_lookup) return _ringSuccessors.Length <= _config.SuccessorsMin ? _ringSuccessors : _ringSuccessors[.._config.SuccessorsMin];
         int others = _view.Contains(_self) ? _view.Count - 1 : _view.Count;
         int count = Math.Min(_config.SuccessorsMin, others);
         if (count <= 0) return [];
@@ -310,7 +335,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
 
     private void RedrawIfNeeded(Instant now)
     {
-        int n = _view.Count;
+        int n = SizeEstimate;
         int k = _config.LongLinksFor(n);
         if (_drawnForN == 0 && k > 0 && (_firstViewAt is not { } first || now - first < _config.LongLinkDelay))
         {
@@ -340,6 +365,18 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
     private void DrawSlot(int i, Instant now)
     {
         ref var slot = ref _slots[i];
+        if (_lookup)
+        {
+            // The owner of the drawn point is found by a lookup over the overlay; the answer comes
+            // back as TargetResolved (OnTargetResolved checks it like a local draw would).
+            if (slot.Resolving || slot.Tries >= _config.LongLinkDrawTriesMax) return;
+            slot.Tries++;
+            double x = LongLinkDraw.Fraction(_config.Sampler, Math.Max(2, SizeEstimate), _random);
+            slot.Resolving = true;
+            slot.Cookie = ++_cookies;
+            _outputs.Enqueue(new TopologyOutput.ResolveTarget(_self.Add(NodeId.OffsetOfFraction(x)).Value, slot.Cookie));
+            return;
+        }
         while (slot.Tries < _config.LongLinkDrawTriesMax)
         {
             slot.Tries++;
@@ -347,6 +384,22 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
             if (LongLinkDraw.Target(_view, _self, x) is not { } target) continue;
             if (IsSuccessorOrTarget(target) || _links.IsExcluded(target, now)) continue;
             slot.Target = target;
+            slot.HasTarget = true;
+            _wantedStale = true;
+            return;
+        }
+    }
+
+    private void OnTargetResolved(Instant now, ulong cookie, NodeId owner)
+    {
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            ref var slot = ref _slots[i];
+            if (!slot.Resolving || slot.Cookie != cookie) continue;
+            slot.Resolving = false;
+            // Same rules as a local draw: not self, not a successor or another slot's target, not excluded.
+            if (owner == _self || IsSuccessorOrTarget(owner) || _links.IsExcluded(owner, now)) return;
+            slot.Target = owner;
             slot.HasTarget = true;
             _wantedStale = true;
             return;

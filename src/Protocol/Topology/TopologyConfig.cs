@@ -10,10 +10,16 @@ public enum LongLinkSampler : byte
     EdgeVpnLog10,
 }
 
+public enum MembershipMode : byte { Presence, Lookup }
+
 public sealed record TopologyConfig
 {
     /// <summary>Successor links each node keeps (EdgeVPN: 2).</summary>
     public int SuccessorsMin { get; init; } = 2;
+    /// <summary>Where the topology learns the ring: presence views (every member, EdgeVPN's XMPP
+    /// roster) or lookups (Symphony: successors and the size estimate from RingMembership, long-link
+    /// targets resolved by lookups).</summary>
+    public MembershipMode Membership { get; init; } = MembershipMode.Presence;
     /// <summary>Long links per node; null means floor(log2 n) as in EdgeVPN.</summary>
     public int? LongLinksMax { get; init; }
     public LongLinkSampler Sampler { get; init; } = LongLinkSampler.Harmonic;

@@ -13,6 +13,11 @@ public abstract record TopologyInput
     public sealed record LinkFailed(NodeId Peer, LinkFailure Reason, LinkRefusal Refusal) : TopologyInput;
     /// <summary>Local traffic towards a remote node (the root of the MAC it goes to).</summary>
     public sealed record Traffic(NodeId Peer, long Bytes) : TopologyInput;
+    /// <summary>Lookup membership: the current successor list (clockwise) and overlay size estimate.</summary>
+    public sealed record RingChanged(IReadOnlyList<NodeId> Successors, int SizeEstimate) : TopologyInput;
+    /// <summary>Lookup membership: the owner of a point asked for by ResolveTarget (cookie echoes it).</summary>
+    public sealed record TargetResolved(ulong Cookie, NodeId Owner) : TopologyInput;
+    public sealed record TargetFailed(ulong Cookie) : TopologyInput;
     /// <summary>Stop wanting any link (graceful leave).</summary>
     public sealed record Leave : TopologyInput;
 }
@@ -21,4 +26,6 @@ public abstract record TopologyOutput
 {
     public sealed record OpenLink(NodeId Peer, LinkKind Kind) : TopologyOutput;
     public sealed record CloseLink(NodeId Peer) : TopologyOutput;
+    /// <summary>Lookup membership: find the owner of this point (a long-link draw); answered by TargetResolved/TargetFailed.</summary>
+    public sealed record ResolveTarget(UInt128 Key, ulong Cookie) : TopologyOutput;
 }

@@ -16,7 +16,7 @@ public sealed class CommonOptions
     public readonly Option<bool> Json = new("--json") { Description = "Print one JSON object on stdout and nothing else" };
     public readonly Option<FileInfo?> ExportGraph = new("--export-graph") { Description = "Write the converged overlay as GraphML (networkx, Gephi)" };
     public readonly Option<string> NatMix = new("--nat-mix") { Description = "Share of nodes behind each NAT preset (none, full-cone, restricted-cone, port-restricted, symmetric), e.g. none=0.3,port-restricted=0.5,symmetric=0.2; link setups follow the RFC 4787 prediction that nat-matrix checks at packet level", DefaultValueFactory = _ => "none=1" };
-    public readonly Option<string> Membership = new("--membership") { Description = "How members learn about each other: presence (EdgeVPN's XMPP roster to every member; O(n^2) presence stanzas, reported as presenceStanzas). Symphony's lookup-based membership exists as a protocol machine (src/Protocol/Membership) and is not wired into the simulator yet", DefaultValueFactory = _ => "presence" };
+    public readonly Option<string> Membership = new("--membership") { Description = "How members learn about each other: presence (EdgeVPN's XMPP roster to every member; O(n^2) presence stanzas, reported as presenceStanzas). or lookup (Symphony: join through any member named by the signaling server, successors found by greedy lookup and stabilization, n estimated from id spacing, long-link targets found by lookups; no roster)", DefaultValueFactory = _ => "presence" };
     public readonly Option<bool> NoTurn = new("--no-turn") { Description = "No TURN server: links between NATs that need a relay fail" };
     public readonly Option<FileInfo?> Trace = new("--trace") { Description = "Write every simulated event, one per line (large: use on small runs)" };
 
@@ -29,7 +29,7 @@ public sealed class CommonOptions
         Sampler.AcceptOnlyFromAmong("harmonic", "edgevpn");
         Range(JoinWindow, 0, 86400);
         Range(CheckEvery, 1, 1_000_000);
-        Membership.AcceptOnlyFromAmong("presence");
+        Membership.AcceptOnlyFromAmong("presence", "lookup");
         NatMix.Validators.Add(r =>
         {
             if (r.Tokens.Count > 0 && Net.NatMix.Parse(r.Tokens[^1].Value) is { Ok: false } bad) r.AddError($"--nat-mix: {bad.Error}");
@@ -66,6 +66,7 @@ public sealed class CommonOptions
             SuccessorsMin = r.GetValue(Successors),
             LongLinksMax = r.GetValue(LongLinks),
             Sampler = r.GetValue(Sampler) == "edgevpn" ? LongLinkSampler.EdgeVpnLog10 : LongLinkSampler.Harmonic,
+            Membership = r.GetValue(Membership) == "lookup" ? MembershipMode.Lookup : MembershipMode.Presence,
         },
     };
 }

@@ -83,7 +83,7 @@ public static class ExperimentCommands
               .Add("presenceDeliveries", c.PresenceDeliveries).Add("presenceStanzas", c.PresenceStanzas)
               .Add("presenceStanzasPerNode", c.Nodes == 0 ? 0 : Math.Round((double)c.PresenceStanzas / c.Nodes, 1))
               .Add("rosterEntriesPerNode", Math.Round(c.RosterEntriesPerNode, 1)).Add("linkFailures", c.LinkFailures)
-              .Add("relayedSetups", c.RelayedSetups).Add("natFailedSetups", c.NatFailedSetups)
+              .Add("relayedSetups", c.RelayedSetups).Add("membershipMessages", c.MembershipMessages).Add("membershipViaSignaling", c.MembershipViaSignaling).Add("natFailedSetups", c.NatFailedSetups)
               .Add("protocolErrors", c.ProtocolErrors).Add("ringViolations", c.RingViolations);
         if (!c.Converged) report.Problems.Add("the overlay did not converge before the deadline");
         if (c.RingViolations != 0) report.Problems.Add($"{c.RingViolations} ring violations: {string.Join("; ", c.RingViolationSamples)}");

@@ -30,6 +30,8 @@ public enum EventKind : byte
     RosterDrop,
     /// <summary>A scripted step of an experiment (faults, healing), run at its virtual time.</summary>
     Script,
+    /// <summary>Lookup membership: a membership message arrives (over a link or via the signaling server).</summary>
+    Membership,
 }
 
 /// <summary>One scheduled happening. Node is the receiving node's index; Payload depends on Kind.</summary>

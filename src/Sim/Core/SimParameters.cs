@@ -70,6 +70,7 @@ public sealed record SimParameters
         yield return ("successorsMin", Topology.SuccessorsMin.ToString(c));
         yield return ("longLinksMax", Topology.LongLinksMax?.ToString(c) ?? "floor(log2 n)");
         yield return ("sampler", Topology.Sampler.ToString());
+        yield return ("membership", Topology.Membership == MembershipMode.Lookup ? "lookup" : "presence");
         yield return ("floodHopsMax", FloodHopsMax.ToString(c));
         yield return ("invariantCheckEvery", InvariantCheckEvery.ToString(c));
         yield return ("longLinkDelaySeconds", Topology.LongLinkDelay.TotalSeconds.ToString(c));

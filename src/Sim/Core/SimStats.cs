@@ -35,9 +35,14 @@ public sealed class SimStats
     public long NatFailedSetups;
     /// <summary>NAT mapping expiries/rebindings injected (ExpireNatMappings).</summary>
     public long NatExpiries;
+    /// <summary>Lookup membership messages, and how many of them the signaling server relayed.</summary>
+    public long MembershipMessages;
+    public long MembershipViaSignaling;
+    /// <summary>Lookup membership: joins retried through another member after JoinFailed.</summary>
+    public long JoinRetries;
     public long Crashes;
     public long Restarts;
 
-    /// <summary>Messages between nodes: signaling, frames on links and keep-alives (presence is counted apart).</summary>
-    public long Messages => SignalMessages + LinkFrames + KeepAlives;
+    /// <summary>Messages between nodes: link signaling, frames on links, keep-alives and lookup-membership messages (presence is counted apart).</summary>
+    public long Messages => SignalMessages + LinkFrames + KeepAlives + MembershipMessages;
 }

@@ -47,6 +47,13 @@ public sealed class Simulation
     private readonly DeterministicRandom _faultRandom;
     private bool _signalingDown;
     private bool _publishWhenUp;   // a roster change happened while the signaling server was down
+    private readonly bool _lookup;             // Topology.Membership == Lookup
+    private readonly DeterministicRandom _bootstrapRandom;
+    private bool _ringOk;                      // lookup mode: the last periodic ring check passed...
+    private long _linkChangesAtRingCheck = -1; // ...and no link changed since
+    private bool _ringChecksScheduled;
+    private static readonly TimeSpan RingCheckPeriod = TimeSpan.FromSeconds(5);
+    private const long JoinRetryDelayNs = 1_000_000_000;
     private readonly byte[]? _natOf;          // node -> index into Parameters.NatMix.Entries (null: all public)
     private readonly IcePath[]? _natOutcome;  // [natA * entries + natB] -> what ICE achieves between them
 
@@ -78,6 +85,8 @@ public sealed class Simulation
         _latency = new LatencyModel(parameters.Nodes, master.Fork("latency"), parameters.BaseLatency, parameters.SpanLatency);
         _nodeSeeds = master.Fork("nodes");
         _faultRandom = master.Fork("faults");
+        _lookup = parameters.Topology.Membership == Protocol.Topology.MembershipMode.Lookup;
+        _bootstrapRandom = master.Fork("bootstrap");
         if (!parameters.NatMix.IsAllPublic)
         {
             var mix = parameters.NatMix.Entries;
@@ -128,7 +137,8 @@ public sealed class Simulation
     /// <remarks>Also waits for links a crashed node left half open: until the surviving end notices,
     /// it believes in a link that carries nothing.</remarks>
     public bool IsConverged => _joinsPending == 0 && !_publishScheduled && !_publishWhenUp && _presenceInFlight == 0
-        && _unstable == 0 && _teardownsInFlight == 0 && _fabric.HalfOpen == 0 && _fabric.SilencedCount == 0;
+        && _unstable == 0 && _teardownsInFlight == 0 && _fabric.HalfOpen == 0 && _fabric.SilencedCount == 0
+        && (!_lookup || _ringOk && Stats.LinksUp + Stats.LinksDown == _linkChangesAtRingCheck);
 
     /// <summary>The signaling server is down: messages between nodes are lost and roster changes wait.
     /// Setting it back to false republishes the roster (clients reconnect and get it).</summary>
@@ -271,7 +281,9 @@ public sealed class Simulation
                 Depart(e.Node);
                 return;
             case EventKind.Crash: CrashNow(e.Node); return;
-            case EventKind.Restart: RestartNow(e.Node); return;
+            case EventKind.Restart:
+                if (e.Link == 1) Rebootstrap(e.Node); else RestartNow(e.Node);
+                return;
             case EventKind.RosterDrop:
                 if (_nodes[e.Node] is { Crashed: true } crashed && (ulong)crashed.Incarnation == e.Link && _roster.Remove(e.Node))
                 {
@@ -281,6 +293,9 @@ public sealed class Simulation
                 return;
             case EventKind.Script:
                 ((Action)e.Payload!)();
+                return;
+            case EventKind.Membership:
+                Deliver(e.Node, new NodeInput.Membership(_nodes[e.From].Id, (Protocol.Membership.MembershipMessage)e.Payload!));
                 return;
         }
     }
@@ -293,6 +308,15 @@ public sealed class Simulation
         n.Joined = true;
         n.Alive = true;
         n.Stable = true;
+        if (_lookup)
+        {
+            // Symphony's join: the signaling server names any online member to join through.
+            NodeId? bootstrap = _roster.Count == 0 ? null : _nodes[_roster[_bootstrapRandom.NextInt(_roster.Count)]].Id;
+            _roster.Add(index);
+            ScheduleRingChecks();
+            Deliver(index, new NodeInput.Bootstrap(bootstrap));
+            return;
+        }
         Stats.PresenceStanzas += 2L * _roster.Count;
         _roster.Add(index);
         SchedulePublish();
@@ -305,7 +329,7 @@ public sealed class Simulation
         if (!n.Alive) return;
         Deliver(index, new NodeInput.Leave());
         n.Alive = false;
-        if (_roster.Remove(index)) Stats.PresenceStanzas += _roster.Count;
+        if (_roster.Remove(index) && !_lookup) Stats.PresenceStanzas += _roster.Count;
         if (!n.Stable) { n.Stable = true; _unstable--; }
         SchedulePublish();
     }
@@ -324,6 +348,16 @@ public sealed class Simulation
         Push(_nowNs + Parameters.CrashDetection.Ticks * 100, new SimEvent(EventKind.RosterDrop, index, -1, (ulong)n.Incarnation, null));
     }
 
+    /// <summary>Lookup mode: joins again through another member named by the signaling server.</summary>
+    private void Rebootstrap(int index)
+    {
+        var n = _nodes[index];
+        if (!n.Alive || _roster.Count < 2) return;
+        int pick;
+        do pick = _roster[_bootstrapRandom.NextInt(_roster.Count)]; while (pick == index);
+        Deliver(index, new NodeInput.Bootstrap(_nodes[pick].Id));
+    }
+
     private void RestartNow(int index)
     {
         var n = _nodes[index];
@@ -336,14 +370,39 @@ public sealed class Simulation
         n.Stable = true;
         n.NextWakeNs = long.MaxValue;
         // A new session: the roster comes to it and its presence goes to every other member.
+        if (_lookup)
+        {
+            _roster.Remove(index);
+            NodeId? bootstrap = _roster.Count == 0 ? null : _nodes[_roster[_bootstrapRandom.NextInt(_roster.Count)]].Id;
+            _roster.Add(index);
+            Deliver(index, new NodeInput.Bootstrap(bootstrap));
+            return;
+        }
         if (!_roster.Contains(index)) { Stats.PresenceStanzas += 2L * _roster.Count; _roster.Add(index); }
         else Stats.PresenceStanzas += 2L * (_roster.Count - 1);
         SchedulePublish();
         AfterInput(n);
     }
 
+    /// <summary>Lookup mode has no roster views to wait for: convergence includes a ring check,
+    /// run every RingCheckPeriod (O(n log n), so not after every event).</summary>
+    private void ScheduleRingChecks()
+    {
+        if (_ringChecksScheduled) return;
+        _ringChecksScheduled = true;
+        void Check()
+        {
+            Checkers.RingChecker.Check(this, Parameters.Topology.SuccessorsMin, out int violations);
+            _ringOk = violations == 0;
+            _linkChangesAtRingCheck = Stats.LinksUp + Stats.LinksDown;
+            At(Now + RingCheckPeriod, Check);
+        }
+        At(Now + RingCheckPeriod, Check);
+    }
+
     private void SchedulePublish()
     {
+        if (_lookup) return; // no presence views: members find each other by lookups
         if (_publishScheduled) return;
         _publishScheduled = true;
         long period = Parameters.PresenceInterval.Ticks * 100;
@@ -489,8 +548,34 @@ public sealed class Simulation
                 else Stats.Drops++;
                 return;
             }
+            case NodeOutput.SendMembership m:
+            {
+                if (!_indexOf.TryGetValue(m.To, out int to)) { Stats.Drops++; return; }
+                Stats.MembershipMessages++;
+                long delay;
+                if (m.ViaSignaling)
+                {
+                    Stats.MembershipViaSignaling++;
+                    if (_signalingDown) { Stats.SignalsLost++; return; }
+                    delay = _latency.ToServerNs(i) + _latency.ToServerNs(to);
+                }
+                else
+                {
+                    if (Datagrams(i, to) == 0) return; // over the link: loss and partitions apply
+                    delay = PathNs(i, to);
+                }
+                Push(_nowNs + delay, new SimEvent(EventKind.Membership, to, i, 0, m.Message));
+                return;
+            }
             case NodeOutput.DeliverLocal d:
                 LocalDelivery?.Invoke(i, d.Frame);
+                return;
+            case NodeOutput.Observed { Event: NodeEvent.JoinFailed } jf:
+                // The member it joined through could not place it (e.g. still joining itself):
+                // the signaling server names another one a moment later.
+                Stats.JoinRetries++;
+                Observer?.Invoke(i, jf.Event);
+                Push(_nowNs + JoinRetryDelayNs, new SimEvent(EventKind.Restart, i, -1, 1, null));
                 return;
             case NodeOutput.Observed o:
                 Count(o.Event);

@@ -29,6 +29,9 @@ public sealed record ConvergeResult
     public required long LinkFailures { get; init; }
     /// <summary>Link setups relayed through TURN, and setups the NATs made impossible (no TURN server).</summary>
     public required long RelayedSetups { get; init; }
+    /// <summary>Lookup membership: join, lookup and stabilization messages (and those relayed by the signaling server).</summary>
+    public required long MembershipMessages { get; init; }
+    public required long MembershipViaSignaling { get; init; }
     public required long NatFailedSetups { get; init; }
     public required long ProtocolErrors { get; init; }
     public required int RingViolations { get; init; }
@@ -89,6 +92,8 @@ public static class ConvergeExperiment
             RosterEntriesPerNode = live == 0 ? 0 : rosterEntries / live,
             LinkFailures = sim.Stats.LinkFailures,
             RelayedSetups = sim.Stats.RelayedSetups,
+            MembershipMessages = sim.Stats.MembershipMessages,
+            MembershipViaSignaling = sim.Stats.MembershipViaSignaling,
             NatFailedSetups = sim.Stats.NatFailedSetups,
             ProtocolErrors = sim.Stats.ProtocolErrors,
             RingViolations = violationCount,

@@ -1,0 +1,63 @@
+// Symphony's scalable membership inside the simulator: nodes join through a member named by the
+// signaling server, find their successors by lookup and stabilization, estimate n, and draw long
+// links through lookups; no roster views, no presence stanzas.
+using EdgeVpn.Protocol.Topology;
+using EdgeVpn.Sim;
+using EdgeVpn.Sim.Experiments;
+using Xunit;
+
+namespace EdgeVpn.Tests.Sim;
+
+public class LookupMembershipSimTests
+{
+    private static SimParameters Lookup(int nodes, ulong seed) => new()
+    {
+        Nodes = nodes,
+        Seed = seed,
+        JoinWindow = TimeSpan.FromSeconds(5),
+        Topology = new TopologyConfig { Membership = MembershipMode.Lookup },
+    };
+
+    [Theory]
+    [InlineData(2, 1UL)]
+    [InlineData(40, 2UL)]
+    [InlineData(400, 3UL)]
+    public void With_lookup_membership_the_ring_closes_and_a_flood_reaches_every_node_once(int nodes, ulong seed)
+    {
+        var sim = new Simulation(Lookup(nodes, seed));
+        var c = ConvergeExperiment.Run(sim);
+        Assert.True(c.Converged);
+        Assert.Equal(0, c.RingViolations);
+        Assert.Equal(0, c.PresenceStanzas);
+        Assert.Equal(0, c.PresenceDeliveries);
+        Assert.True(c.MembershipMessages > 0);
+        var f = FloodExperiment.Run(sim);
+        Assert.Equal(nodes, f.Reached);
+        Assert.Equal(0, f.Duplicates);
+        Assert.True(f.ReplyReturned);
+    }
+
+    [Fact]
+    public void Long_links_are_drawn_through_lookups_and_the_size_estimate_is_near_n()
+    {
+        var sim = new Simulation(Lookup(500, 4));
+        var c = ConvergeExperiment.Run(sim);
+        Assert.True(c.Converged);
+        Assert.True(c.LongLinks > 500, $"only {c.LongLinks} long links");
+        var estimates = sim.Nodes.Where(n => n.Alive).Select(n => n.Node!.Topology.SizeEstimate).ToList();
+        Assert.True(estimates.Count(e => e >= 250 && e <= 1000) >= 0.9 * estimates.Count);
+    }
+
+    [Fact]
+    public void One_seed_gives_one_trace_with_lookup_membership()
+    {
+        ulong Hash(ulong seed)
+        {
+            var sim = new Simulation(Lookup(60, seed));
+            Assert.True(ConvergeExperiment.Run(sim).Converged);
+            return sim.TraceHash;
+        }
+        Assert.Equal(Hash(9), Hash(9));
+        Assert.NotEqual(Hash(9), Hash(10));
+    }
+}

@@ -38,6 +38,8 @@ public sealed record MembershipConfig
     public double EstimateOwnWeight { get; init; } = 0.125;
     /// <summary>SizeEstimate is reported again only when n moved by more than this fraction.</summary>
     public double EstimateReportChangeMin { get; init; } = 0.05;
+    /// <summary>A node pushes its smoothed spacing to its predecessor when it moved by more than this fraction.</summary>
+    public double EstimatePushChangeMin { get; init; } = 0.03;
 
     /// <summary>Checks the bounds; returns the first problem as "Field: reason" or null.</summary>
     public string? Validate()
@@ -57,6 +59,8 @@ public sealed record MembershipConfig
         if (PredecessorTimeout <= StabilizeIntervalMax) return "PredecessorTimeout: must exceed StabilizeIntervalMax";
         if (!(EstimateOwnWeight > 0 && EstimateOwnWeight <= 1)) return "EstimateOwnWeight: must be in (0, 1]";
         if (!(EstimateReportChangeMin >= 0)) return "EstimateReportChangeMin: must not be negative";
+        // Zero would let an estimate creeping by rounding errors push forever.
+        if (!(EstimatePushChangeMin >= 0.001)) return "EstimatePushChangeMin: must be at least 0.001";
         return null;
     }
 }

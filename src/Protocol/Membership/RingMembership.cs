@@ -26,7 +26,11 @@
 //    tail or predecessor needs no faster rounds, and resetting on them would multiply a join's
 //    cost by the L nodes whose tails it touches). A node whose list changed pushes it to its
 //    predecessor (a StabilizeReply with nonce 0), so a join reaches the L tails in L messages
-//    instead of L slow rounds.
+//    instead of L slow rounds. Likewise a node whose smoothed spacing moved by more than
+//    EstimatePushChangeMin since it last told its predecessor pushes it: the estimate filter runs
+//    along the ring at message speed instead of one hop per (backed-off) round, so after a mass
+//    join every estimate is right in seconds, not the minutes that (1-w)^rounds takes. Pushes end:
+//    each needs a further change of that size, and a change shrinks by (1-w) per hop.
 //  - Failure: NeighbourDown of the first successor, a Leaving from a successor, or
 //    StabilizeMissesMax unanswered Stabilize requests remove it (the next one moves up; an empty
 //    list falls back on the closest known node clockwise, or a ring of one). NeighbourDown of a
@@ -91,6 +95,8 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
     private ulong _successorSpacing;        // the successor's last reported spacing (0.64 fixed point)
     private double _spacing = 1.0;
     private int _reportedSize;
+    private bool _stabilizedOnce;           // a solicited StabilizeReply has come back since the join
+    private double _toldSpacing;            // the spacing last sent to the predecessor (0: none)
 
     private List<Pending>? _pending;
 
@@ -126,6 +132,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
             case MembershipInput.Join j:
                 if (_phase != MembershipPhase.Idle || j.Bootstrap == _self) return;
                 _phase = MembershipPhase.Joining;
+                _stabilizedOnce = false;
                 _bootstrap = j.Bootstrap;
                 StartLookup(now, _self.Value, 0, LookupKind.Join);
                 break;
@@ -226,7 +233,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
             case FindFailed x: OnFindFailed(now, x); break;
             case Stabilize s:
                 // A node that is not joining must not look alive to a ring that learned of it.
-                if (_phase != MembershipPhase.Idle) Send(now, from, new StabilizeReply(s.Nonce, SpacingReport(), Predecessor, _successors));
+                if (_phase != MembershipPhase.Idle) Send(now, from, new StabilizeReply(s.Nonce, TellSpacing(from), Predecessor, _successors));
                 break;
             case StabilizeReply r: OnStabilizeReply(now, from, r); break;
             case Leaving l: OnLeaving(now, from, l); break;
@@ -368,6 +375,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
         _stabilizeNonce = 0;
         _timers.Stop(Timer.StabilizeReply);
         _stabilizeMisses = 0;
+        _stabilizedOnce = true;
         ApplySuccessorState(now, m);
         _stabilizeInterval = _firstSuccessorChanged
             ? _config.StabilizeIntervalMin
@@ -380,16 +388,39 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
     private void ApplySuccessorState(Instant now, StabilizeReply m)
     {
         if (_successors.Length == 0) return;
-        _successorSpacing = m.Spacing;
+        // "No estimate" (a joiner without its successor's report yet) keeps the last one: the
+        // previous successor's report describes the same stretch of ring.
+        if (m.Spacing != 0) _successorSpacing = m.Spacing;
         NodeId first = _successors[0];
         if (m.Predecessor is { } p && p != _self && NodeId.IsInOpen(p, _self, first))
             Offer(now, p);
         else if (m.Successors.Length > 0)
         {
-            var list = Sanitize(m.Successors, first);
+            // Only up to self: past it the list has wrapped around a small ring, and what follows
+            // would sort in before the first successor, dead nodes included.
+            int upToSelf = Array.IndexOf(m.Successors, _self);
+            var list = Sanitize(upToSelf < 0 ? m.Successors : m.Successors[..upToSelf], first);
             if (!SameList(list, _successors)) SetSuccessors(now, list);
         }
         UpdateEstimate();
+        PushSpacingIfMoved(now);
+    }
+
+    /// <summary>The spacing report for a StabilizeReply to `to`, remembered when `to` is the predecessor.</summary>
+    private ulong TellSpacing(NodeId to)
+    {
+        ulong report = SpacingReport();
+        if (report != 0 && _hasPredecessor && to == _predecessor) _toldSpacing = _spacing;
+        return report;
+    }
+
+    private void PushSpacingIfMoved(Instant now)
+    {
+        if (!_hasPredecessor || SpacingReport() == 0) return;
+        if (_toldSpacing > 0 && Math.Abs(_spacing - _toldSpacing) <= _config.EstimatePushChangeMin * _toldSpacing) return;
+        // Spacing only: no list, no predecessor. A list here would re-teach a tail the receiver
+        // just purged (two survivors of a small ring re-infected each other with a dead member).
+        Send(now, _predecessor, new StabilizeReply(0, TellSpacing(_predecessor), null, []));
     }
 
     private void OnLeaving(Instant now, NodeId from, Leaving m)
@@ -486,7 +517,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
             else ScheduleStabilize(now);
         }
         if (_hasPredecessor && list.Length > 0 && _predecessor != list[0])
-            Send(now, _predecessor, new StabilizeReply(0, SpacingReport(), Predecessor, list));
+            Send(now, _predecessor, new StabilizeReply(0, TellSpacing(_predecessor), Predecessor, list));
         UpdateEstimate();
     }
 
@@ -578,7 +609,13 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
         }
     }
 
-    private ulong SpacingReport() => _phase == MembershipPhase.Member ? SizeEstimator.ToWire(_spacing) : 0;
+    // A member reports once its estimate has a successor's report in it, is exact (a list shorter
+    // than L is the whole ring), or its first stabilize round is done (a successor with no report
+    // of its own must not keep a stretch of ring silent, each node on raw ±45% spacings). A
+    // joiner's raw spacing alone would send a correction wave a dozen nodes back with every join.
+    private ulong SpacingReport() =>
+        _phase == MembershipPhase.Member && (_successorSpacing != 0 || _successors.Length < _config.SuccessorListLength || _stabilizedOnce)
+            ? SizeEstimator.ToWire(_spacing) : 0;
 
     // ---- lookups ----
 

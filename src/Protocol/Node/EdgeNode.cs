@@ -66,6 +66,9 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
     /// <summary>The lookup-membership machine (null with presence membership).</summary>
     public RingMembership? Membership { get { Touch(Machines.All); return _membership; } }
 
+    /// <summary>Read-only: the membership phase (null with presence membership).</summary>
+    public MembershipPhase? MembershipPhaseNow => _membership?.Phase;
+
     public NodeId Id { get; }
     public SymphonyTopology Topology { get { Touch(Machines.All); return _topology; } }
     public LinkManager Links { get { Touch(Machines.All); return _links; } }

@@ -6,7 +6,10 @@
 //  - asks the link lifecycle (via OpenLink/CloseLink outputs) to open missing links and to close
 //    links it initiated that nothing wants any more, once they are out of their protection window;
 //  - never touches links a peer initiated (their initiator trims them);
-//  - re-draws all long links when n changed by RedrawRatio since the last draw; a slot whose target
+//  - re-draws all long links when n changed by RedrawRatio since the last draw; with lookup
+//    membership the number of slots, too, is fixed at the draw (k for the n drawn for): an
+//    estimate wandering ±25% across a power of two would otherwise add and drop a link at a time,
+//    and across a million nodes some node is always doing so; a slot whose target
 //    refuses or fails is re-drawn, at most LongLinkDrawTriesMax times per draw;
 //  - admits incoming requests (ILinkAdmission): refuses a long link when it already holds
 //    2k incoming long links, and any link beyond IncomingMax.
@@ -227,7 +230,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
         // only O(k) checks here, since this runs after every simulated event.
         foreach (var slot in _slots)
             if (slot.HasTarget && slot.Target == _self) throw new InvariantViolation("self drawn as a long-link target");
-        if (_slots.Length > Math.Max(0, _config.LongLinksFor(SizeEstimate))) throw new InvariantViolation("more long-link slots than LongLinksFor(n)");
+        if (_slots.Length > Math.Max(0, _config.LongLinksFor(_lookup ? _drawnForN : SizeEstimate))) throw new InvariantViolation("more long-link slots than LongLinksFor(n)");
         if (_initiated is { } list)
             for (int i = 1; i < list.Count; i++)
                 if (list[i - 1].Peer >= list[i].Peer) throw new InvariantViolation("initiated links not sorted");
@@ -353,7 +356,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
             _drawnForN = n;
             _drawnAt = now;
         }
-        else if (k != _slots.Length)
+        else if (!_lookup && k != _slots.Length)
         {
             var resized = new LongSlot[k];
             Array.Copy(_slots, resized, Math.Min(k, _slots.Length));

@@ -311,7 +311,7 @@ public sealed class Simulation
         if (_lookup)
         {
             // Symphony's join: the signaling server names any online member to join through.
-            NodeId? bootstrap = _roster.Count == 0 ? null : _nodes[_roster[_bootstrapRandom.NextInt(_roster.Count)]].Id;
+            NodeId? bootstrap = PickBootstrap(index, selfInRoster: false);
             _roster.Add(index);
             ScheduleRingChecks();
             Deliver(index, new NodeInput.Bootstrap(bootstrap));
@@ -353,9 +353,28 @@ public sealed class Simulation
     {
         var n = _nodes[index];
         if (!n.Alive || _roster.Count < 2) return;
-        int pick;
-        do pick = _roster[_bootstrapRandom.NextInt(_roster.Count)]; while (pick == index);
-        Deliver(index, new NodeInput.Bootstrap(_nodes[pick].Id));
+        Deliver(index, new NodeInput.Bootstrap(PickBootstrap(index, selfInRoster: true)));
+    }
+
+    /// <summary>The member the signaling server names to join through: a random online node that
+    /// has finished its own join (a node announces itself as a member once it is one, so a joiner
+    /// is not sent to another joiner that cannot answer yet); any online node when a few draws
+    /// find none. Null when no other node is online.</summary>
+    private NodeId? PickBootstrap(int self, bool selfInRoster)
+    {
+        const int DrawsMax = 16;
+        int count = _roster.Count - (selfInRoster ? 1 : 0);
+        if (count <= 0) return null;
+        int fallback = -1;
+        for (int draw = 0; draw < DrawsMax; draw++)
+        {
+            int pick = _roster[_bootstrapRandom.NextInt(_roster.Count)];
+            if (pick == self) continue;
+            if (_nodes[pick].Node?.MembershipPhaseNow == Protocol.Membership.MembershipPhase.Member) return _nodes[pick].Id;
+            if (fallback < 0) fallback = pick;
+        }
+        if (fallback < 0) do fallback = _roster[_bootstrapRandom.NextInt(_roster.Count)]; while (fallback == self);
+        return _nodes[fallback].Id;
     }
 
     private void RestartNow(int index)
@@ -373,7 +392,7 @@ public sealed class Simulation
         if (_lookup)
         {
             _roster.Remove(index);
-            NodeId? bootstrap = _roster.Count == 0 ? null : _nodes[_roster[_bootstrapRandom.NextInt(_roster.Count)]].Id;
+            NodeId? bootstrap = PickBootstrap(index, selfInRoster: false);
             _roster.Add(index);
             Deliver(index, new NodeInput.Bootstrap(bootstrap));
             return;

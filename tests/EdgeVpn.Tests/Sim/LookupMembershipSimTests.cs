@@ -60,4 +60,24 @@ public class LookupMembershipSimTests
         Assert.Equal(Hash(9), Hash(9));
         Assert.NotEqual(Hash(9), Hash(10));
     }
+
+    [Fact]
+    public void Joiners_are_sent_to_members_and_convergence_time_does_not_grow_with_n()
+    {
+        (ConvergeResult Result, long JoinRetries) Run(int nodes)
+        {
+            var sim = new Simulation(Lookup(nodes, 11));
+            return (ConvergeExperiment.Run(sim), sim.Stats.JoinRetries);
+        }
+        var small = Run(300);
+        var large = Run(3000);
+        Assert.True(small.Result.Converged && large.Result.Converged);
+        // A joiner sent to another joiner fails and retries: before joins went to members only,
+        // 10,000 nodes retried 18,141 times.
+        Assert.True(large.JoinRetries <= 3000 / 20, $"{large.JoinRetries} join retries for 3000 nodes");
+        // Before the estimate pushes and slot counts fixed at the draw, convergence took virtual
+        // time proportional to n (155 s at 10k, 525 s at 30k).
+        Assert.True(large.Result.ConvergeSeconds <= small.Result.ConvergeSeconds + 20,
+            $"converged in {small.Result.ConvergeSeconds} s at 300 nodes but {large.Result.ConvergeSeconds} s at 3000");
+    }
 }

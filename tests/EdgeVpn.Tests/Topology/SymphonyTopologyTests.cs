@@ -206,3 +206,37 @@ public class SymphonyTopologyDelayTests
         Assert.Equal(8, later.Count(o => o is TopologyOutput.OpenLink { Kind: LinkKind.LongDistance }));
     }
 }
+
+public class SymphonyTopologyLookupTests
+{
+    private static readonly Instant T0 = Instant.FromSeconds(1);
+
+    private static int Resolves(SymphonyTopology t)
+    {
+        int count = 0;
+        while (t.TryPollOutput(out var o)) if (o is TopologyOutput.ResolveTarget) count++;
+        return count;
+    }
+
+    [Fact]
+    public void With_lookup_membership_the_long_link_count_follows_the_n_of_the_last_draw_not_every_wander_of_the_estimate()
+    {
+        var r = new DeterministicRandom(5);
+        var self = new NodeId(r.NextUInt128());
+        var successors = new[] { new NodeId(r.NextUInt128()), new NodeId(r.NextUInt128()) };
+        var config = new TopologyConfig { Membership = MembershipMode.Lookup, LongLinkDelay = TimeSpan.Zero, RedrawHoldoff = TimeSpan.Zero };
+        var t = new SymphonyTopology(self, config, new FakeLinkTable(), new DeterministicRandom(6));
+
+        t.Handle(T0, new TopologyInput.RingChanged(successors, 1000));
+        Assert.Equal(9, Resolves(t)); // floor(log2 1000)
+        // 1100 would ask for 10 links, but it is within RedrawRatio of the drawn 1000: no change.
+        t.Handle(T0 + TimeSpan.FromSeconds(1), new TopologyInput.RingChanged(successors, 1100));
+        t.Handle(T0 + TimeSpan.FromSeconds(2), new TopologyInput.RingChanged(successors, 900));
+        Assert.Equal(0, Resolves(t));
+        t.CheckInvariants();
+        // Twice the drawn n: a full re-draw with floor(log2 2100) = 11 slots.
+        t.Handle(T0 + TimeSpan.FromSeconds(3), new TopologyInput.RingChanged(successors, 2100));
+        Assert.Equal(11, Resolves(t));
+        t.CheckInvariants();
+    }
+}

@@ -7,6 +7,11 @@ using EdgeVpn.Sim.Net;
 
 namespace EdgeVpn.Sim;
 
+/// <summary>How link setup is simulated: Modeled (the outcome and latency computed from the NAT
+/// prediction) or Ice (the real ICE agent per link end, datagram by datagram, through the virtual
+/// NATs and STUN/TURN servers).</summary>
+public enum LinkModel : byte { Modeled, Ice }
+
 public sealed record SimParameters
 {
     public int Nodes { get; init; } = 1000;
@@ -41,6 +46,11 @@ public sealed record SimParameters
     public NatMix NatMix { get; init; } = NatMix.AllPublic;
     /// <summary>A TURN server is available for pairs of NATs that need a relay.</summary>
     public bool TurnServer { get; init; } = true;
+    /// <summary>Modeled link setups (the default) or the real ICE agents at packet level (IceLinkLayer).</summary>
+    public LinkModel LinkModel { get; init; } = LinkModel.Modeled;
+
+    /// <summary>--links ice simulates every STUN/TURN/check datagram of every link end: beyond this it costs too much.</summary>
+    public const int IceNodesMax = 100_000;
 
     public const int NodesMax = 50_000_000;
 
@@ -54,6 +64,8 @@ public sealed record SimParameters
         if (InvariantCheckEvery < 1 || InvariantCheckEvery > 1_000_000) return "invariant check every: must be in 1..1000000";
         if (CrashDetection <= TimeSpan.Zero || CrashDetection > TimeSpan.FromHours(1)) return "crash detection: must be in (0, 1 h]";
         if (RecentEventsPerNode < 0 || RecentEventsPerNode > 1024) return "recent events per node: must be in 0..1024";
+        if (LinkModel == LinkModel.Ice && Nodes > IceNodesMax)
+            return $"--links ice runs every link's ICE agent datagram by datagram and is limited to {IceNodesMax} nodes ({Nodes} asked); use --links modeled for larger overlays";
         return Topology.Validate();
     }
 
@@ -81,5 +93,6 @@ public sealed record SimParameters
         yield return ("crashDetectionSeconds", CrashDetection.TotalSeconds.ToString(c));
         yield return ("natMix", NatMix.ToString());
         yield return ("turnServer", TurnServer ? "yes" : "no");
+        yield return ("links", LinkModel == LinkModel.Ice ? "ice" : "modeled");
     }
 }

@@ -138,6 +138,11 @@ public sealed class Simulation : IIceLinkHost
     public IReadOnlyList<SimNode> Nodes => _nodes;
     public ulong TraceHash => _traceHash;
     public int LiveLinksInFabric => _fabric.Count;
+    /// <summary>Up links that go through the TURN server (counted on demand).</summary>
+    public int RelayedLinks => _fabric.CountRelayedUp();
+    /// <summary>--links ice: datagrams the agents and servers sent, and those a NAT or the fabric dropped.</summary>
+    public long IceDatagramsSent => _ice?.DatagramsSent ?? 0;
+    public long IceDatagramsDropped => _ice?.DatagramsDropped ?? 0;
     /// <summary>--links ice: link ends holding an ICE agent (0 in modeled mode).</summary>
     public int IceLinkEnds => _ice?.Ends ?? 0;
     public bool TryIndexOf(NodeId id, out int index) => _indexOf.TryGetValue(id, out index);

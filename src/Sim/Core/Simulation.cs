@@ -514,7 +514,7 @@ public sealed class Simulation : IIceLinkHost
                 if (!_indexOf.TryGetValue(p.Peer, out int peer)) return;
                 _fabric.Attach(p.Link.Value, i, peer);
                 if (_ice is not null) { _ice.Prepare(i, n.Incarnation, p.Link.Value, peer, p.Role); return; }
-                long gather = 2L * Parameters.GatherRoundTrips * _latency.ToServerNs(i);
+                long gather = 2L * Parameters.EffectiveGatherRoundTrips * _latency.ToServerNs(i);
                 Stats.GatherTimes.Add(gather);
                 Push(_nowNs + gather, new SimEvent(EventKind.EndpointPrepared, i, -1, p.Link.Value, null));
                 return;
@@ -541,6 +541,8 @@ public sealed class Simulation : IIceLinkHost
                     if (path == IcePath.Fails) { Stats.NatFailedSetups++; return; } // both ends time out, as ICE would fail
                     if (path == IcePath.Relayed) { Stats.RelayedSetups++; _fabric.MarkRelayed(c.Link.Value); }
                     long setup = 2L * Parameters.SetupRoundTrips * (path == IcePath.Relayed ? RelayNs(a, b) : PathNs(a, b));
+                    int controlled = c.Role == IceRole.Controlled ? i : i == a ? b : a;
+                    if (!IsPublic(controlled)) setup += Parameters.NominationWait.Ticks * 100;   // see SimParameters.NominationWait
                     if (_setupStartNs.Remove(c.Link.Value, out long started)) Stats.SetupTimes.Add(_nowNs + setup - started);
                     Push(_nowNs + setup, new SimEvent(EventKind.TransportUp, a, b, c.Link.Value, null));
                     Push(_nowNs + setup, new SimEvent(EventKind.TransportUp, b, a, c.Link.Value, null));
@@ -727,6 +729,8 @@ public sealed class Simulation : IIceLinkHost
     /// <summary>What ICE achieves between the NATs of two nodes (Direct when there are no NATs).</summary>
     private IcePath NatPathOf(int a, int b) =>
         _natOf is null ? IcePath.Direct : _natOutcome![_natOf[a] * Parameters.NatMix.Entries.Count + _natOf[b]];
+
+    private bool IsPublic(int node) => _natOf is null || Parameters.NatMix.Entries[_natOf[node]].Behaviour.Public;
 
     /// <summary>The NAT preset a node sits behind ("none" when the run has no NATs).</summary>
     public string NatOf(int node) => _natOf is null ? "none" : Parameters.NatMix.Entries[_natOf[node]].Name;

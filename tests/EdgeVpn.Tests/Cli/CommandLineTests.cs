@@ -46,6 +46,7 @@ public class CommandLineTests
     [InlineData("bench", "naive-flood", "--nodes", "50000001")]
     [InlineData("bench", "naive-flood", "--seed", "-1")]
     [InlineData("flood", "--links", "packets")]
+    [InlineData("vopr", "--seed", "1", "--links", "packets")]
     public void Out_of_range_or_malformed_numbers_give_exit_code_2_without_a_stack_trace(params string[] args)
     {
         var (exit, _, stderr) = Run(args);

@@ -700,10 +700,11 @@ public sealed class Simulation : IIceLinkHost
         double factor = Conditions.LatencyFactor;
         return factor == 1 ? ns : (long)(ns * factor);
     }
+    bool IIceLinkHost.Blocks(int from, int to) => Conditions.Blocks(from, to);
     int IIceLinkHost.Copies(int from, int to)
     {
         if (from >= 0 && to >= 0) return Datagrams(from, to);
-        // A leg to or from the server site: default loss and duplication; partitions cut only node-to-node paths.
+        // A leg to or from the server site: default loss and duplication (IceLinkLayer applies partitions to relayed datagrams).
         if (!Conditions.AnyDatagramFault) return 1;
         if (Conditions.LossRate > 0 && _faultRandom.NextDouble() < Conditions.LossRate) { Stats.DatagramsLost++; return 0; }
         if (Conditions.DuplicateRate > 0 && _faultRandom.NextDouble() < Conditions.DuplicateRate) { Stats.DatagramsDuplicated++; return 2; }

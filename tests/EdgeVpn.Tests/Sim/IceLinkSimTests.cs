@@ -140,6 +140,21 @@ public class IceLinkSimTests
     }
 
     [Fact]
+    public void A_partition_also_cuts_the_relayed_path_so_no_link_comes_up_across_it()
+    {
+        var sim = new Simulation(Ice(24, 11, "symmetric=1"));   // every link needs the TURN relay
+        Assert.True(ConvergeExperiment.Run(sim).Converged);
+        var groupOf = Enumerable.Range(0, 24).Select(i => i % 2).ToArray();
+        Assert.Contains(Overlay.Capture(sim).Edges, e => groupOf[e.Initiator] != groupOf[e.Responder]);
+        sim.Conditions.Partition(groupOf);
+        sim.RunFor(TimeSpan.FromSeconds(150));   // old links die (dead-link timeout); new setups across must fail
+        Assert.DoesNotContain(Overlay.Capture(sim).Edges, e => groupOf[e.Initiator] != groupOf[e.Responder]);
+        sim.Conditions.Heal();
+        Assert.True(sim.RunUntil(() => sim.IsConverged, sim.Now + TimeSpan.FromSeconds(600)), "did not heal");
+        Assert.Equal(24, FloodExperiment.Run(sim).Reached);
+    }
+
+    [Fact]
     public void Ice_mode_above_its_node_bound_is_refused_with_a_clear_error()
     {
         var p = new SimParameters { Nodes = SimParameters.IceNodesMax + 1, LinkModel = LinkModel.Ice };

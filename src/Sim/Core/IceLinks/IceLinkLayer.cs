@@ -8,7 +8,8 @@
 //    registered in node order after the servers; each end binds its own port on that host;
 //  - agent outputs become events, never re-entrant calls: Transmit -> an IceDatagram event one
 //    latency later (node<->node: the overlay latency with loss, duplication and partitions;
-//    node<->server: the latency to the server site, with the default loss and duplication;
+//    node<->server: the latency to the server site, with the default loss and duplication, and
+//    a partition between two nodes also drops what a TURN server relays from one to the other;
 //    server<->server, a relay talking to a relay: 1 ms);
 //    the agent's PollTimeout -> an IceWake event; gathering complete, connected, failed, consent
 //    lost -> an IceNotify event now, which the Simulation turns into EndpointPrepared,
@@ -42,6 +43,8 @@ internal interface IIceLinkHost
     long ServerNs(int node);
     /// <summary>Copies of a datagram that arrive (0 lost, 1, 2 duplicated); a negative end is a server.</summary>
     int Copies(int from, int to);
+    /// <summary>A partition cuts datagrams from one node to another (relayed ones too).</summary>
+    bool Blocks(int from, int to);
 }
 
 internal sealed class IceLinkLayer
@@ -156,7 +159,7 @@ internal sealed class IceLinkLayer
         {
             _replies.Clear();
             _site.Deliver(Now, d.Host, d.Local.ToIPEndPoint(), d.Remote.ToIPEndPoint(), d.Bytes, _replies);
-            foreach (var r in _replies) Send(-1, 0, r.From, r.To, r.Bytes);
+            foreach (var r in _replies) Send(-1, e.Link, r.From, r.To, r.Bytes, d.Origin);
             return;
         }
         if (!_byBase.TryGetValue(d.Local.Packed, out var end) || end.Closed) { DatagramsDropped++; return; }
@@ -192,7 +195,7 @@ internal sealed class IceLinkLayer
             switch (output)
             {
                 case IceOutput.Transmit t:
-                    Send(end.Node, end.Link, t.From, t.To, t.Bytes);
+                    Send(end.Node, end.Link, t.From, t.To, t.Bytes, end.Node);
                     break;
                 case IceOutput.LocalCandidatesComplete:
                     var text = IceEndpointCodec.Encode(new IceEndpoint(agent.LocalUfrag, agent.LocalPassword, agent.LocalCandidates));
@@ -230,8 +233,8 @@ internal sealed class IceLinkLayer
     private void Notify(IceLinkEnd end, IceNoticeKind kind, string? endpoint = null) =>
         _host.Schedule(_host.NowNs, new SimEvent(EventKind.IceNotify, end.Node, end.Peer, end.Link, new IceNotice(end, kind, endpoint)));
 
-    /// <summary>Routes a datagram sent by node `fromNode` (-1: a server) and schedules its arrival.</summary>
-    private void Send(int fromNode, ulong link, IPEndPoint from, IPEndPoint to, byte[] bytes)
+    /// <summary>Routes a datagram sent by node `fromNode` (-1: a server) on behalf of node `origin` and schedules its arrival.</summary>
+    private void Send(int fromNode, ulong link, IPEndPoint from, IPEndPoint to, byte[] bytes, int origin)
     {
         DatagramsSent++;
         if (!Ip4Endpoint.TryFrom(from, out var f) || !Ip4Endpoint.TryFrom(to, out var t)) { DatagramsDropped++; return; }
@@ -241,9 +244,10 @@ internal sealed class IceLinkLayer
         long latency = fromNode >= 0 && toNode >= 0 ? _host.PathNs(fromNode, toNode)
             : fromNode >= 0 || toNode >= 0 ? _host.ServerNs(fromNode >= 0 ? fromNode : toNode)
             : ServerToServerNs;   // relay to relay: both servers sit at the one site
+        if (fromNode < 0 && toNode >= 0 && origin >= 0 && origin != toNode && _host.Blocks(origin, toNode)) { DatagramsDropped++; return; }
         int copies = _host.Copies(fromNode, toNode);
         if (copies == 0) return;
-        var datagram = new LinkDatagram(route.Host, route.LocalDestination, route.SeenSource, bytes);
+        var datagram = new LinkDatagram(route.Host, route.LocalDestination, route.SeenSource, bytes, origin);
         for (int c = 0; c < copies; c++)
         {
             if (++InFlight > DatagramsInFlightMax)

@@ -18,6 +18,7 @@ public sealed class CommonOptions
     public readonly Option<string> NatMix = new("--nat-mix") { Description = "Share of nodes behind each NAT preset (none, full-cone, restricted-cone, port-restricted, symmetric), e.g. none=0.3,port-restricted=0.5,symmetric=0.2; link setups follow the RFC 4787 prediction that nat-matrix checks at packet level", DefaultValueFactory = _ => "none=1" };
     public readonly Option<string> Membership = new("--membership") { Description = "How members learn about each other: presence (EdgeVPN's XMPP roster to every member; O(n^2) presence stanzas, reported as presenceStanzas). or lookup (Symphony: join through any member named by the signaling server, successors found by greedy lookup and stabilization, n estimated from id spacing, long-link targets found by lookups; no roster)", DefaultValueFactory = _ => "presence" };
     public readonly Option<bool> NoTurn = new("--no-turn") { Description = "No TURN server: links between NATs that need a relay fail" };
+    public readonly Option<string> Links = new("--links") { Description = $"How link setups are simulated: modeled (outcome from the RFC 4787 prediction of the two NATs; setup after fixed round trips, plus the agent's 2 s nomination wait when the controlled end is behind a NAT, as calibrated from ice; any size) or ice (every link end runs the real ICE agent; its STUN, TURN, check and consent datagrams cross the virtual NAT boxes to virtual STUN/TURN servers; links come up when both agents connected, relayed if the selected pair is; frames then travel as in modeled mode; at most {SimParameters.IceNodesMax} nodes)", DefaultValueFactory = _ => "modeled" };
     public readonly Option<FileInfo?> Trace = new("--trace") { Description = "Write every simulated event, one per line (large: use on small runs)" };
 
     public CommonOptions(int defaultNodes)
@@ -30,6 +31,7 @@ public sealed class CommonOptions
         Range(JoinWindow, 0, 86400);
         Range(CheckEvery, 1, 1_000_000);
         Membership.AcceptOnlyFromAmong("presence", "lookup");
+        Links.AcceptOnlyFromAmong("modeled", "ice");
         NatMix.Validators.Add(r =>
         {
             if (r.Tokens.Count > 0 && Net.NatMix.Parse(r.Tokens[^1].Value) is { Ok: false } bad) r.AddError($"--nat-mix: {bad.Error}");
@@ -50,7 +52,7 @@ public sealed class CommonOptions
     public void AddTo(Command c)
     {
         c.Add(Nodes); c.Add(Seed); c.Add(LongLinks); c.Add(Successors); c.Add(Sampler);
-        c.Add(JoinWindow); c.Add(CheckEvery); c.Add(Membership); c.Add(NatMix); c.Add(NoTurn); c.Add(Json); c.Add(ExportGraph); c.Add(Trace);
+        c.Add(JoinWindow); c.Add(CheckEvery); c.Add(Membership); c.Add(NatMix); c.Add(NoTurn); c.Add(Links); c.Add(Json); c.Add(ExportGraph); c.Add(Trace);
     }
 
     public SimParameters ToParameters(ParseResult r) => new()
@@ -61,6 +63,7 @@ public sealed class CommonOptions
         InvariantCheckEvery = r.GetValue(CheckEvery),
         NatMix = Net.NatMix.Parse(r.GetValue(NatMix)).Value,
         TurnServer = !r.GetValue(NoTurn),
+        LinkModel = r.GetValue(Links) == "ice" ? LinkModel.Ice : LinkModel.Modeled,
         Topology = new TopologyConfig
         {
             SuccessorsMin = r.GetValue(Successors),

@@ -13,7 +13,7 @@ public static class ExperimentCommands
         var c = new Command("converge", "Nodes join over the join window; run until the overlay is stable. Reports time to converge, links per node and messages.");
         o.AddTo(c);
         c.SetAction(r => RunHost.Run(o.ToParameters(r), r.GetValue(o.Json), r.GetValue(o.ExportGraph), r.GetValue(o.Trace), "converge",
-            (sim, report) => AddConverge(ConvergeExperiment.Run(sim), report)));
+            (sim, report) => AddConverge(sim, ConvergeExperiment.Run(sim), report)));
         return c;
     }
 
@@ -26,7 +26,7 @@ public static class ExperimentCommands
             (sim, report) =>
             {
                 var converge = ConvergeExperiment.Run(sim);
-                if (!converge.Converged) return AddConverge(converge, report);
+                if (!converge.Converged) return AddConverge(sim, converge, report);
                 var f = FloodExperiment.Run(sim);
                 report.Add("nodes", f.Nodes).Add("reached", f.Reached).Add("duplicates", f.Duplicates)
                       .Add("maxHops", f.MaxHops).Add("meanHops", Math.Round(f.MeanHops, 3)).Add("messages", f.Messages)
@@ -34,7 +34,9 @@ public static class ExperimentCommands
                       .Add("convergeSeconds", Math.Round(converge.ConvergeSeconds, 3))
                       .Add("linksPerNode", Math.Round(converge.LinksPerNodeMean, 2))
                       .Add("ringViolations", converge.RingViolations)
-                      .Add("drops", sim.Stats.Drops);
+                      .Add("drops", sim.Stats.Drops)
+                      .Add("relayedLinks", sim.RelayedLinks).Add("relayedSetups", converge.RelayedSetups).Add("natFailedSetups", converge.NatFailedSetups);
+                AddLinkTiming(sim, report);
                 report.Add("linkChangesDuringFlood", f.LinkChangesDuringFlood);
                 if (f.Reached != f.Nodes)
                 {
@@ -62,7 +64,7 @@ public static class ExperimentCommands
             (sim, report) =>
             {
                 var converge = ConvergeExperiment.Run(sim);
-                if (!converge.Converged) return AddConverge(converge, report);
+                if (!converge.Converged) return AddConverge(sim, converge, report);
                 var route = RouteExperiment.Run(sim, Overlay.Capture(sim), r.GetValue(pairs));
                 report.Add("nodes", converge.Nodes).Add("pairs", route.Pairs).Add("meanHops", Math.Round(route.MeanHops, 3))
                       .Add("medianHops", route.MedianHops).Add("p99Hops", route.P99Hops).Add("maxHops", route.MaxHops)
@@ -74,7 +76,21 @@ public static class ExperimentCommands
         return c;
     }
 
-    private static bool AddConverge(ConvergeResult c, Report report)
+    /// <summary>Link timing (both link models) and, with --links ice, the datagrams and the outcomes against the NAT prediction.</summary>
+    private static void AddLinkTiming(Simulation sim, Report report)
+    {
+        var st = sim.Stats;
+        report.Add("medianGatherMs", Ms(st.GatherTimes.MedianMs)).Add("medianSetupMs", Ms(st.SetupTimes.MedianMs))
+              .Add("p90SetupMs", Ms(st.SetupTimes.PercentileMs(0.9))).Add("meanSetupMs", Ms(st.SetupTimes.MeanMs));
+        if (sim.Parameters.LinkModel != LinkModel.Ice) return;
+        report.Add("iceDatagrams", sim.IceDatagramsSent).Add("iceDatagramsDropped", sim.IceDatagramsDropped);
+        long agree = st.IceOutcomes[0] + st.IceOutcomes[4] + st.IceOutcomes[8], total = st.IceOutcomes.Sum();
+        report.Add("iceOutcomesAsPredicted", agree).Add("iceOutcomesOtherwise", total - agree);
+    }
+
+    private static double Ms(double v) => double.IsNaN(v) ? -1 : Math.Round(v, 1);
+
+    private static bool AddConverge(Simulation sim, ConvergeResult c, Report report)
     {
         report.Add("nodes", c.Nodes).Add("converged", c.Converged).Add("convergeSeconds", Math.Round(c.ConvergeSeconds, 3))
               .Add("settleSeconds", Math.Round(c.SettleSeconds, 3)).Add("linksPerNode", Math.Round(c.LinksPerNodeMean, 2))
@@ -85,6 +101,8 @@ public static class ExperimentCommands
               .Add("rosterEntriesPerNode", Math.Round(c.RosterEntriesPerNode, 1)).Add("linkFailures", c.LinkFailures)
               .Add("relayedSetups", c.RelayedSetups).Add("membershipMessages", c.MembershipMessages).Add("membershipViaSignaling", c.MembershipViaSignaling).Add("natFailedSetups", c.NatFailedSetups)
               .Add("protocolErrors", c.ProtocolErrors).Add("ringViolations", c.RingViolations);
+        report.Add("relayedLinks", sim.RelayedLinks);
+        AddLinkTiming(sim, report);
         if (!c.Converged) report.Problems.Add("the overlay did not converge before the deadline");
         if (c.RingViolations != 0) report.Problems.Add($"{c.RingViolations} ring violations: {string.Join("; ", c.RingViolationSamples)}");
         return c.Converged && c.RingViolations == 0;

@@ -17,12 +17,14 @@ public static class VoprCommand
         var seed = new Option<ulong?>("--seed", "-s") { Description = "Run the one scenario drawn from this seed (prints SEED= and every parameter first)" };
         var seeds = new Option<string?>("--seeds") { Description = "Run every seed in an inclusive range A..B, e.g. 1..500" };
         var c = new Command("vopr", "Swarm testing: each seed draws an overlay size and a fault mix (churn, crashes, loss, duplication, partitions, latency spikes, signaling outages), runs a fault phase, heals, and requires convergence within a bound; checks ring correctness, exactly-once flooding, no flow loops or black holes, no dangling link setup and bounded per-node memory. Exit 1 on any violation.");
-        c.Add(seed); c.Add(seeds);
-        c.SetAction(r => Run(r.GetValue(seed), r.GetValue(seeds)));
+        var links = new Option<string>("--links") { Description = "Link setups: modeled (from the NAT prediction) or ice (every link end runs the real ICE agent through the virtual NATs and STUN/TURN servers; about 40x slower); the scenarios drawn from each seed are the same", DefaultValueFactory = _ => "modeled" };
+        links.AcceptOnlyFromAmong("modeled", "ice");
+        c.Add(seed); c.Add(seeds); c.Add(links);
+        c.SetAction(r => Run(r.GetValue(seed), r.GetValue(seeds), r.GetValue(links) == "ice" ? LinkModel.Ice : LinkModel.Modeled));
         return c;
     }
 
-    private static int Run(ulong? seed, string? range)
+    private static int Run(ulong? seed, string? range, LinkModel links)
     {
         if (seed is not null && range is not null) throw new UsageException("give either --seed or --seeds, not both");
         var (from, to) = range is null ? (seed ?? 1, seed ?? 1) : ParseRange(range);
@@ -31,7 +33,7 @@ public static class VoprCommand
         var clock = Stopwatch.StartNew();
         for (ulong s = from; ; s++)
         {
-            var scenario = VoprScenario.Draw(s);
+            var scenario = VoprScenario.Draw(s) with { Links = links };
             var result = VoprRunner.Run(scenario);
             if (single || result.Violation is not null)
             {

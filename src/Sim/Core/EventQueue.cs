@@ -32,6 +32,12 @@ public enum EventKind : byte
     Script,
     /// <summary>Lookup membership: a membership message arrives (over a link or via the signaling server).</summary>
     Membership,
+    /// <summary>--links ice: a UDP datagram arrives at a node's host or a STUN/TURN server (Node -1).</summary>
+    IceDatagram,
+    /// <summary>--links ice: a link end's ICE agent wants its timer handled.</summary>
+    IceWake,
+    /// <summary>--links ice: an agent finished gathering, connected, failed or lost consent; the node hears of it.</summary>
+    IceNotify,
 }
 
 /// <summary>One scheduled happening. Node is the receiving node's index; Payload depends on Kind.</summary>

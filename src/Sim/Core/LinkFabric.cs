@@ -99,6 +99,15 @@ internal sealed class LinkFabric
         return (s.Flags & End.Silenced) != 0 ? LinkPath.Silenced : (s.Flags & End.Relayed) != 0 ? LinkPath.Relayed : LinkPath.Direct;
     }
 
+    /// <summary>Up links carried through the TURN server (walks the table: for reports, not per event).</summary>
+    public int CountRelayedUp()
+    {
+        int n = 0;
+        foreach (ref readonly Slot s in _slots.AsSpan())
+            if (s.Flags != 0 && IsUpAndOpen(s.Flags) && (s.Flags & End.Relayed) != 0) n++;
+        return n;
+    }
+
     /// <summary>Silences an up link (its NAT mapping is gone); false when the link is not up.</summary>
     public bool Silence(ulong link)
     {

@@ -7,6 +7,11 @@ using EdgeVpn.Sim.Net;
 
 namespace EdgeVpn.Sim;
 
+/// <summary>How link setup is simulated: Modeled (the outcome and latency computed from the NAT
+/// prediction) or Ice (the real ICE agent per link end, datagram by datagram, through the virtual
+/// NATs and STUN/TURN servers).</summary>
+public enum LinkModel : byte { Modeled, Ice }
+
 public sealed record SimParameters
 {
     public int Nodes { get; init; } = 1000;
@@ -20,8 +25,17 @@ public sealed record SimParameters
     public TimeSpan SpanLatency { get; init; } = TimeSpan.FromMilliseconds(100);
     /// <summary>Round trips a link's transport needs once both ends have each other's data (ICE check, DTLS).</summary>
     public int SetupRoundTrips { get; init; } = 3;
-    /// <summary>Round trips to the STUN server while an end gathers its candidates.</summary>
-    public int GatherRoundTrips { get; init; } = 1;
+    /// <summary>Round trips to the servers while an end gathers its candidates; null (the default) = as the
+    /// packet-level agent measures (--links ice): 2 with a TURN server (the 401 challenge, then the
+    /// authenticated Allocate; the STUN Binding runs alongside), 1 without (the STUN Binding).</summary>
+    public int? GatherRoundTrips { get; init; }
+    public int EffectiveGatherRoundTrips => GatherRoundTrips ?? (TurnServer ? 2 : 1);
+    /// <summary>Modeled links: extra setup time when the controlled (responding) end is behind a NAT. The
+    /// ICE agent's controlling side waits IceConfig.NominationWait after its first valid pair before it
+    /// nominates, because the checks toward the NATed peer's private host candidate, which outrank the
+    /// working pairs, never succeed; with a public controlled end the best pair succeeds first and is
+    /// nominated at once. Calibrated from --links ice (experiments/results/nat-matrix.md).</summary>
+    public TimeSpan NominationWait { get; init; } = new Protocol.Ice.IceConfig().NominationWait;
     /// <summary>Converge gives up (and says so) when the overlay is not stable by this virtual time.</summary>
     public TimeSpan ConvergeDeadline { get; init; } = TimeSpan.FromSeconds(600);
     public TopologyConfig Topology { get; init; } = new();
@@ -41,6 +55,11 @@ public sealed record SimParameters
     public NatMix NatMix { get; init; } = NatMix.AllPublic;
     /// <summary>A TURN server is available for pairs of NATs that need a relay.</summary>
     public bool TurnServer { get; init; } = true;
+    /// <summary>Modeled link setups (the default) or the real ICE agents at packet level (IceLinkLayer).</summary>
+    public LinkModel LinkModel { get; init; } = LinkModel.Modeled;
+
+    /// <summary>--links ice simulates every STUN/TURN/check datagram of every link end: beyond this it costs too much.</summary>
+    public const int IceNodesMax = 100_000;
 
     public const int NodesMax = 50_000_000;
 
@@ -50,10 +69,14 @@ public sealed record SimParameters
         if (JoinWindow < TimeSpan.Zero) return "join window: must not be negative";
         if (PresenceInterval <= TimeSpan.Zero) return "presence interval: must be positive";
         if (SetupRoundTrips < 0 || SetupRoundTrips > 100) return "setup round trips: must be in 0..100";
+        if (GatherRoundTrips is < 0 or > 100) return "gather round trips: must be in 0..100";
+        if (NominationWait < TimeSpan.Zero || NominationWait > TimeSpan.FromMinutes(5)) return "nomination wait: must be in [0, 5 min]";
         if (FloodHopsMax < 1 || FloodHopsMax > 255) return "flood hops max: must be in 1..255";
         if (InvariantCheckEvery < 1 || InvariantCheckEvery > 1_000_000) return "invariant check every: must be in 1..1000000";
         if (CrashDetection <= TimeSpan.Zero || CrashDetection > TimeSpan.FromHours(1)) return "crash detection: must be in (0, 1 h]";
         if (RecentEventsPerNode < 0 || RecentEventsPerNode > 1024) return "recent events per node: must be in 0..1024";
+        if (LinkModel == LinkModel.Ice && Nodes > IceNodesMax)
+            return $"--links ice runs every link's ICE agent datagram by datagram and is limited to {IceNodesMax} nodes ({Nodes} asked); use --links modeled for larger overlays";
         return Topology.Validate();
     }
 
@@ -67,6 +90,8 @@ public sealed record SimParameters
         yield return ("baseLatencyMs", BaseLatency.TotalMilliseconds.ToString(c));
         yield return ("spanLatencyMs", SpanLatency.TotalMilliseconds.ToString(c));
         yield return ("setupRoundTrips", SetupRoundTrips.ToString(c));
+        yield return ("gatherRoundTrips", EffectiveGatherRoundTrips.ToString(c));
+        yield return ("nominationWaitSeconds", NominationWait.TotalSeconds.ToString(c));
         yield return ("successorsMin", Topology.SuccessorsMin.ToString(c));
         yield return ("longLinksMax", Topology.LongLinksMax?.ToString(c) ?? "floor(log2 n)");
         yield return ("sampler", Topology.Sampler.ToString());
@@ -81,5 +106,6 @@ public sealed record SimParameters
         yield return ("crashDetectionSeconds", CrashDetection.TotalSeconds.ToString(c));
         yield return ("natMix", NatMix.ToString());
         yield return ("turnServer", TurnServer ? "yes" : "no");
+        yield return ("links", LinkModel == LinkModel.Ice ? "ice" : "modeled");
     }
 }

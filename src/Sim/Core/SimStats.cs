@@ -40,6 +40,13 @@ public sealed class SimStats
     public long MembershipViaSignaling;
     /// <summary>Lookup membership: joins retried through another member after JoinFailed.</summary>
     public long JoinRetries;
+    /// <summary>--links ice: link setups by [predicted * 3 + measured] IcePath (Direct, Relayed, Fails): the
+    /// prediction for the two nodes' NATs against what the agents achieved (counted once per link).</summary>
+    public readonly long[] IceOutcomes = new long[9];
+    /// <summary>From the initiator's ConnectTransport until the transport is up (both modes).</summary>
+    public readonly DurationHistogram SetupTimes = new();
+    /// <summary>From PrepareEndpoint until the end's candidates are ready (both modes).</summary>
+    public readonly DurationHistogram GatherTimes = new();
     public long Crashes;
     public long Restarts;
 

@@ -1,7 +1,9 @@
 // The discrete-event engine: virtual time jumps to the next event; every simulated node is one
 // EdgeNode driven through the sans-IO contract (Handle, then drain outputs, then re-arm its one
 // wake-up from PollTimeout). The virtual signaling service relays presence and messages with
-// latency; the link fabric models transports. Same parameters (seed included) → same sequence of
+// latency; the link fabric models transports, or, with LinkModel.Ice, the IceLinkLayer runs the real
+// ICE agent of every link end through virtual NATs and STUN/TURN servers, and the link comes up
+// when both agents connected. Same parameters (seed included) → same sequence of
 // events → same TraceHash, byte for byte; an optional trace writer prints every event.
 // Single-threaded by design; nothing here reads a clock.
 using System.Globalization;
@@ -10,6 +12,7 @@ using EdgeVpn.Protocol.Links;
 using EdgeVpn.Protocol.Node;
 using EdgeVpn.Protocol.Ring;
 using EdgeVpn.Sim.Faults;
+using EdgeVpn.Sim.IceLinks;
 using EdgeVpn.Sim.Net;
 
 namespace EdgeVpn.Sim;
@@ -20,7 +23,7 @@ public interface ISimProgress
     void Report(Instant now, long events, string phase);
 }
 
-public sealed class Simulation
+public sealed class Simulation : IIceLinkHost
 {
     private const string SimFingerprint = "sha-256 simulated";
     private const string SimEndpoint = "simulated-candidates";
@@ -56,6 +59,8 @@ public sealed class Simulation
     private const long JoinRetryDelayNs = 1_000_000_000;
     private readonly byte[]? _natOf;          // node -> index into Parameters.NatMix.Entries (null: all public)
     private readonly IcePath[]? _natOutcome;  // [natA * entries + natB] -> what ICE achieves between them
+    private readonly IceLinkLayer? _ice;      // LinkModel.Ice: the packet-level link ends
+    private readonly Dictionary<ulong, long> _setupStartNs = new(); // link -> its initiator's ConnectTransport (for SetupTimes)
 
     public SimParameters Parameters { get; }
     public SimStats Stats { get; } = new();
@@ -98,6 +103,8 @@ public sealed class Simulation
                 for (int b = 0; b < mix.Count; b++)
                     _natOutcome[a * mix.Count + b] = NatPrediction.Predict(mix[a].Behaviour, mix[b].Behaviour, parameters.TurnServer);
         }
+        if (parameters.LinkModel == LinkModel.Ice)
+            _ice = new IceLinkLayer(parameters, i => parameters.NatMix.Entries[_natOf is null ? 0 : _natOf[i]].Behaviour, master.Fork("ice"), this);
         if (parameters.RecentEventsPerNode > 0) Recent = new RecentEvents(parameters.Nodes, parameters.RecentEventsPerNode);
         _nodeConfig = new EdgeNodeConfig
         {
@@ -131,6 +138,13 @@ public sealed class Simulation
     public IReadOnlyList<SimNode> Nodes => _nodes;
     public ulong TraceHash => _traceHash;
     public int LiveLinksInFabric => _fabric.Count;
+    /// <summary>Up links that go through the TURN server (counted on demand).</summary>
+    public int RelayedLinks => _fabric.CountRelayedUp();
+    /// <summary>--links ice: datagrams the agents and servers sent, and those a NAT or the fabric dropped.</summary>
+    public long IceDatagramsSent => _ice?.DatagramsSent ?? 0;
+    public long IceDatagramsDropped => _ice?.DatagramsDropped ?? 0;
+    /// <summary>--links ice: link ends holding an ICE agent (0 in modeled mode).</summary>
+    public int IceLinkEnds => _ice?.Ends ?? 0;
     public bool TryIndexOf(NodeId id, out int index) => _indexOf.TryGetValue(id, out index);
 
     /// <summary>All nodes joined, the last roster delivered, and every node has all the links it wants.</summary>
@@ -205,6 +219,13 @@ public sealed class Simulation
     {
         var n = _nodes[node];
         if (!n.Alive || n.Node is null || _natOf is null || Parameters.NatMix.Entries[_natOf[node]].Behaviour.Public) return 0;
+        if (_ice is not null)
+        {
+            // At packet level the box really forgets its mappings; consent freshness decides which links die.
+            _ice.ExpireNat(node);
+            Stats.NatExpiries++;
+            return 0;
+        }
         int silenced = 0;
         foreach (var link in n.Node.Links.Snapshot())
             if (_fabric.Silence(link.Link.Value)) silenced++;
@@ -258,6 +279,7 @@ public sealed class Simulation
                 // The transport is gone at this end too: free the fabric's slot (it used to stay,
                 // half closed, for the rest of the run: one leaked slot per link ever torn down).
                 _fabric.Close(e.Link, e.Node);
+                _ice?.Close(e.Node, e.Link);
                 Deliver(e.Node, new NodeInput.TransportDown(new LinkId(e.Link)));
                 return;
             case EventKind.LinkFrame:
@@ -297,6 +319,9 @@ public sealed class Simulation
             case EventKind.Membership:
                 Deliver(e.Node, new NodeInput.Membership(_nodes[e.From].Id, (Protocol.Membership.MembershipMessage)e.Payload!));
                 return;
+            case EventKind.IceDatagram: _ice!.OnDatagram(e); return;
+            case EventKind.IceWake: _ice!.OnWake(e); return;
+            case EventKind.IceNotify: OnIceNotice((IceNotice)e.Payload!); return;
         }
     }
 
@@ -340,6 +365,7 @@ public sealed class Simulation
         if (!n.Alive) return;
         Stats.Crashes++;
         foreach (var link in n.Node!.Links.Snapshot()) _fabric.Abandon(link.Link.Value, index);
+        _ice?.Crash(index);
         n.Alive = false;
         n.Crashed = true;
         n.Node = null;
@@ -506,12 +532,25 @@ public sealed class Simulation
             {
                 if (!_indexOf.TryGetValue(p.Peer, out int peer)) return;
                 _fabric.Attach(p.Link.Value, i, peer);
-                long gather = 2L * Parameters.GatherRoundTrips * _latency.ToServerNs(i);
+                if (_ice is not null) { _ice.Prepare(i, n.Incarnation, p.Link.Value, peer, p.Role); return; }
+                long gather = 2L * Parameters.EffectiveGatherRoundTrips * _latency.ToServerNs(i);
+                Stats.GatherTimes.Add(gather);
                 Push(_nowNs + gather, new SimEvent(EventKind.EndpointPrepared, i, -1, p.Link.Value, null));
                 return;
             }
             case NodeOutput.ConnectTransport c:
             {
+                if (c.Role == IceRole.Controlling) _setupStartNs[c.Link.Value] = _nowNs;
+                if (_ice is not null)
+                {
+                    if (!_ice.Connect(i, c.Link.Value, c.RemoteEndpoint, out string? error) && error is not null)
+                    {
+                        // A malformed endpoint from signaling: the agent never learns the peer; the setup times out.
+                        Stats.ProtocolErrors++;
+                        Observer?.Invoke(i, new NodeEvent.Error(new ProtocolError("IceLinkLayer", "Connecting", "ConnectTransport", error)));
+                    }
+                    return;
+                }
                 if (_fabric.Connect(c.Link.Value, i, out int a, out int b))
                 {
                     // ICE needs datagrams both ways: through a partition the checks fail and the
@@ -521,6 +560,9 @@ public sealed class Simulation
                     if (path == IcePath.Fails) { Stats.NatFailedSetups++; return; } // both ends time out, as ICE would fail
                     if (path == IcePath.Relayed) { Stats.RelayedSetups++; _fabric.MarkRelayed(c.Link.Value); }
                     long setup = 2L * Parameters.SetupRoundTrips * (path == IcePath.Relayed ? RelayNs(a, b) : PathNs(a, b));
+                    int controlled = c.Role == IceRole.Controlled ? i : i == a ? b : a;
+                    if (!IsPublic(controlled)) setup += Parameters.NominationWait.Ticks * 100;   // see SimParameters.NominationWait
+                    if (_setupStartNs.Remove(c.Link.Value, out long started)) Stats.SetupTimes.Add(_nowNs + setup - started);
                     Push(_nowNs + setup, new SimEvent(EventKind.TransportUp, a, b, c.Link.Value, null));
                     Push(_nowNs + setup, new SimEvent(EventKind.TransportUp, b, a, c.Link.Value, null));
                 }
@@ -528,6 +570,8 @@ public sealed class Simulation
             }
             case NodeOutput.CloseTransport c:
             {
+                _setupStartNs.Remove(c.Link.Value);
+                if (_ice?.Close(i, c.Link.Value) is { } closed) RecordIceFailure(closed);
                 int other = _fabric.Close(c.Link.Value, i);
                 if (other >= 0)
                 {
@@ -604,6 +648,88 @@ public sealed class Simulation
         }
     }
 
+    // ---- the packet-level link model (LinkModel.Ice) ----
+
+    private void OnIceNotice(IceNotice notice)
+    {
+        var end = notice.End;
+        if (end.Closed) return;   // closed (or its node crashed) since the agent spoke
+        int i = end.Node;
+        switch (notice.Kind)
+        {
+            case IceNoticeKind.EndpointReady:
+                Stats.GatherTimes.Add(_nowNs - end.PreparedAtNs);
+                Deliver(i, new NodeInput.EndpointPrepared(new LinkId(end.Link), notice.Endpoint!));
+                return;
+            case IceNoticeKind.Connected:
+            {
+                if (end.Connected) return;
+                end.Connected = true;
+                if (!_fabric.Connect(end.Link, i, out int a, out int b)) return;   // the other agent has not connected yet
+                _ice!.TryGetEnd(a, end.Link, out var ea);
+                _ice.TryGetEnd(b, end.Link, out var eb);
+                bool relayed = ea?.Relayed == true || eb?.Relayed == true;
+                if (relayed) { Stats.RelayedSetups++; _fabric.MarkRelayed(end.Link); }
+                RecordIceOutcome(a, b, relayed ? IcePath.Relayed : IcePath.Direct);
+                if (ea is not null) ea.OutcomeRecorded = true;
+                if (eb is not null) eb.OutcomeRecorded = true;
+                if (_setupStartNs.Remove(end.Link, out long started)) Stats.SetupTimes.Add(_nowNs - started);
+                Push(_nowNs, new SimEvent(EventKind.TransportUp, a, b, end.Link, null));
+                Push(_nowNs, new SimEvent(EventKind.TransportUp, b, a, end.Link, null));
+                return;
+            }
+            case IceNoticeKind.Failed:
+                // As in the modeled failure path: nothing comes up and the link manager's setup timeout gives up.
+                RecordIceFailure(end);
+                return;
+            case IceNoticeKind.ConsentLost:
+            {
+                // This end's transport is gone: close it here, tell the other end as a teardown does, and the node.
+                _ice!.Close(i, end.Link);
+                int other = _fabric.Close(end.Link, i);
+                if (other >= 0)
+                {
+                    _teardownsInFlight++;
+                    Push(_nowNs + PathNs(i, other), new SimEvent(EventKind.TransportDown, other, i, end.Link, null));
+                }
+                Deliver(i, new NodeInput.TransportDown(new LinkId(end.Link)));
+                return;
+            }
+        }
+    }
+
+    /// <summary>A controlling end that had the peer's candidates gave up (failed or closed) before the link came up.</summary>
+    private void RecordIceFailure(IceLinkEnd end)
+    {
+        if (end.Role != IceRole.Controlling || end.ConnectAtNs < 0 || end.OutcomeRecorded || end.Connected && _fabric.IsUpAndOpen(end.Link)) return;
+        end.OutcomeRecorded = true;
+        Stats.NatFailedSetups++;
+        RecordIceOutcome(end.Node, end.Peer, IcePath.Fails);
+    }
+
+    private void RecordIceOutcome(int a, int b, IcePath measured) =>
+        Stats.IceOutcomes[(int)NatPathOf(a, b) * 3 + (int)measured]++;
+
+    long IIceLinkHost.NowNs => _nowNs;
+    void IIceLinkHost.Schedule(long atNs, in SimEvent e) => Push(atNs, e);
+    long IIceLinkHost.PathNs(int a, int b) => PathNs(a, b);
+    long IIceLinkHost.ServerNs(int node)
+    {
+        long ns = _latency.ToServerNs(node);
+        double factor = Conditions.LatencyFactor;
+        return factor == 1 ? ns : (long)(ns * factor);
+    }
+    bool IIceLinkHost.Blocks(int from, int to) => Conditions.Blocks(from, to);
+    int IIceLinkHost.Copies(int from, int to)
+    {
+        if (from >= 0 && to >= 0) return Datagrams(from, to);
+        // A leg to or from the server site: default loss and duplication (IceLinkLayer applies partitions to relayed datagrams).
+        if (!Conditions.AnyDatagramFault) return 1;
+        if (Conditions.LossRate > 0 && _faultRandom.NextDouble() < Conditions.LossRate) { Stats.DatagramsLost++; return 0; }
+        if (Conditions.DuplicateRate > 0 && _faultRandom.NextDouble() < Conditions.DuplicateRate) { Stats.DatagramsDuplicated++; return 2; }
+        return 1;
+    }
+
     /// <summary>One-way latency between two nodes, spikes included.</summary>
     private long PathNs(int a, int b)
     {
@@ -623,6 +749,8 @@ public sealed class Simulation
     /// <summary>What ICE achieves between the NATs of two nodes (Direct when there are no NATs).</summary>
     private IcePath NatPathOf(int a, int b) =>
         _natOf is null ? IcePath.Direct : _natOutcome![_natOf[a] * Parameters.NatMix.Entries.Count + _natOf[b]];
+
+    private bool IsPublic(int node) => _natOf is null || Parameters.NatMix.Entries[_natOf[node]].Behaviour.Public;
 
     /// <summary>The NAT preset a node sits behind ("none" when the run has no NATs).</summary>
     public string NatOf(int node) => _natOf is null ? "none" : Parameters.NatMix.Entries[_natOf[node]].Name;

@@ -45,12 +45,34 @@ public class CommandLineTests
     [InlineData("bench", "naive-flood", "--nodes", "many")]
     [InlineData("bench", "naive-flood", "--nodes", "50000001")]
     [InlineData("bench", "naive-flood", "--seed", "-1")]
+    [InlineData("flood", "--links", "packets")]
+    [InlineData("vopr", "--seed", "1", "--links", "packets")]
     public void Out_of_range_or_malformed_numbers_give_exit_code_2_without_a_stack_trace(params string[] args)
     {
         var (exit, _, stderr) = Run(args);
         Assert.Equal(2, exit);
         Assert.StartsWith("edgevpn-sim:", stderr);
         Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [Fact]
+    public void Ice_links_above_their_node_bound_are_refused_in_one_line_naming_the_option()
+    {
+        var (exit, stdout, stderr) = Run("converge", "--links", "ice", "--nodes", "100001");
+        Assert.Equal(2, exit);
+        Assert.Equal("", stdout);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.Contains("--links ice", stderr);
+    }
+
+    [Fact]
+    public void Help_describes_both_link_models()
+    {
+        var (exit, stdout, _) = Run("flood", "--help");
+        Assert.Equal(0, exit);
+        Assert.Contains("--links", stdout);
+        Assert.Contains("modeled", stdout);
+        Assert.Contains("ice", stdout);
     }
 
     [Fact]

@@ -88,4 +88,17 @@ public class VoprTests
         Assert.True(r.Violation is null, string.Join("\n", VoprReport.Outcome(r)));
         Assert.True(r.NatExpiries > 0);
     }
+
+    [Fact]
+    public void Drawn_scenarios_run_clean_with_ice_links_and_say_so_in_their_header()
+    {
+        // Seed 3: NAT mix, churn, loss, NAT expiries; seed 8: a small overlay. Same scenarios as modeled.
+        foreach (ulong seed in new ulong[] { 3, 8 })
+        {
+            var sc = VoprScenario.Draw(seed) with { Links = EdgeVpn.Sim.LinkModel.Ice };
+            Assert.Contains("  links=ice", VoprReport.Header(sc));
+            var r = VoprRunner.Run(sc);
+            Assert.True(r.Violation is null, string.Join("\n", VoprReport.Outcome(r)));
+        }
+    }
 }

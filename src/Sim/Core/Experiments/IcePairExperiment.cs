@@ -36,8 +36,7 @@ public sealed record IcePairTrial(bool Connected, IcePathKind? Path, double Setu
 
 public static class IcePairExperiment
 {
-    private const string TurnUser = "edgevpn", TurnPassword = "simulated-secret";
-    private const int HostPort = 5000, ServerPort = 3478;
+    private const int HostPort = 5000;
 
     private abstract record Pending;
     private sealed record DatagramArrival(int Host, IPEndPoint Local, IPEndPoint Remote, byte[] Bytes) : Pending;
@@ -48,18 +47,7 @@ public static class IcePairExperiment
         var o = options ?? new IcePairOptions();
         var random = new DeterministicRandom(seed);
         var fabric = new UdpFabric(random.Fork("fabric"));
-        int stunHost = fabric.AddPublicHost();
-        var stunEp = new IPEndPoint(Ip4.ToIPAddress(fabric.AddressOf(stunHost)), ServerPort);
-        var stun = new VirtualStunServer(stunEp);
-        int turnHost = -1;
-        VirtualTurnServer? turn = null;
-        if (o.TurnServer)
-        {
-            turnHost = fabric.AddPublicHost();
-            var turnAddress = Ip4.ToIPAddress(fabric.AddressOf(turnHost));
-            turn = new VirtualTurnServer(new IPEndPoint(turnAddress, ServerPort), turnAddress,
-                new Dictionary<string, string> { [TurnUser] = TurnPassword }, random.Fork("turn"));
-        }
+        var site = new IceServerSite(fabric, o.TurnServer ? 1 : 0, random);
         int[] hosts = [fabric.AddHost(a), fabric.AddHost(b)];
         var latencies = random.Fork("latency");
         long serverNs = Draw(latencies, o.ServerLatencyMin, o.ServerLatencyMax);
@@ -69,13 +57,11 @@ public static class IcePairExperiment
         var agents = new IceAgent[2];
         for (int i = 0; i < 2; i++)
         {
-            agents[i] = new IceAgent(new IceConfig
+            agents[i] = new IceAgent(site.Configure(new IceConfig
             {
                 Role = i == 0 ? Protocol.Links.IceRole.Controlling : Protocol.Links.IceRole.Controlled,
-                StunServers = [stunEp],
-                Turn = turn is null ? null : new IceTurnServer(turn.Listen, TurnUser, TurnPassword),
                 ConnectTimeout = o.TrialTimeout,
-            }, random.Fork(i == 0 ? "agent-a" : "agent-b"));
+            }), random.Fork(i == 0 ? "agent-a" : "agent-b"));
         }
 
         var queue = new PriorityQueue<Pending, (long, long)>();
@@ -96,7 +82,7 @@ public static class IcePairExperiment
             if (++datagrams > o.DatagramsMax) { failure ??= $"more than {o.DatagramsMax} datagrams"; return; }
             var route = fabric.Route(new Instant(now), from, to);
             if (route is not FabricRoute.Delivery d) { dropped++; return; }
-            bool serverInvolved = d.HostId == stunHost || d.HostId == turnHost || senderHost == stunHost || senderHost == turnHost;
+            bool serverInvolved = site.IsServerHost(d.HostId) || site.IsServerHost(senderHost);
             long at = now + (serverInvolved ? serverNs : LatencyTo(d.HostId));
             Schedule(at, new DatagramArrival(d.HostId, d.LocalDestination, d.SeenSource, bytes));
         }
@@ -148,13 +134,10 @@ public static class IcePairExperiment
                     agents[s.Agent].Handle(new Instant(now), s.Input);
                     Drain(s.Agent);
                     break;
-                case DatagramArrival d when d.Host == stunHost:
-                    if (stun.Handle(new SimDatagram(d.Remote, d.Local, d.Bytes)) is { } reply) Send(stunHost, reply.From, reply.To, reply.Bytes);
-                    break;
-                case DatagramArrival d when d.Host == turnHost:
+                case DatagramArrival d when site.IsServerHost(d.Host):
                     serverOutput.Clear();
-                    turn!.Handle(new Instant(now), new SimDatagram(d.Remote, d.Local, d.Bytes), serverOutput);
-                    foreach (var r in serverOutput.ToArray()) Send(turnHost, r.From, r.To, r.Bytes);
+                    site.Deliver(new Instant(now), d.Host, d.Local, d.Remote, d.Bytes, serverOutput);
+                    foreach (var r in serverOutput.ToArray()) Send(d.Host, r.From, r.To, r.Bytes);
                     break;
                 case DatagramArrival d:
                     int agent = d.Host == hosts[0] ? 0 : 1;

@@ -31,6 +31,6 @@ public static class VoprReport
             yield return $"  last events of node #{node} ({id}):";
             foreach (var e in events) yield return $"    {e}";
         }
-        yield return string.Create(c, $"  replay: edgevpn-sim vopr --seed {r.Scenario.Seed}");
+        yield return string.Create(c, $"  replay: edgevpn-sim vopr --seed {r.Scenario.Seed}{(r.Scenario.Links == LinkModel.Ice ? " --links ice" : "")}");
     }
 }

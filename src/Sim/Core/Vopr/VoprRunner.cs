@@ -59,6 +59,7 @@ public static class VoprRunner
             JoinWindow = TimeSpan.FromSeconds(sc.JoinWindowSeconds),
             RecentEventsPerNode = RecentEventsPerNode,
             NatMix = Net.NatMix.Parse(sc.NatMix).Value,
+            LinkModel = sc.Links,
         };
         var sim = new Simulation(parameters);
         var config = new EdgeNodeConfig { Topology = parameters.Topology, Links = parameters.Links, FloodHopsMax = parameters.FloodHopsMax };

@@ -38,6 +38,9 @@ public sealed record VoprScenario
     public required IReadOnlyList<double> NatExpirySeconds { get; init; }
     /// <summary>After healing, the overlay must converge within this many virtual seconds.</summary>
     public required double HealBoundSeconds { get; init; }
+    /// <summary>How link setups are simulated (chosen on the command line, not drawn: `vopr --links ice`
+    /// runs the same drawn scenarios with the real ICE agents at packet level).</summary>
+    public LinkModel Links { get; init; } = LinkModel.Modeled;
 
     public static VoprScenario Draw(ulong seed)
     {
@@ -120,5 +123,6 @@ public sealed record VoprScenario
         yield return ("natMix", NatMix);
         yield return ("natExpiries", NatExpirySeconds.Count == 0 ? "none" : string.Join(" ", NatExpirySeconds.Select(s => s.ToString(c) + "s")));
         yield return ("healBoundSeconds", HealBoundSeconds.ToString(c));
+        yield return ("links", Links == LinkModel.Ice ? "ice" : "modeled");
     }
 }

@@ -165,4 +165,18 @@ public sealed class ProsodyIntegrationTests(ProsodyServer prosody) : IClassFixtu
         Assert.Contains("not-authorized", refused.Reason);
         Assert.DoesNotContain("not-bobs-password", string.Join("\n", wrongPassword.Seen));
     }
+
+    [ProsodyFact]
+    public async Task A_client_reconnects_after_the_server_is_killed_and_restarted()
+    {
+        Start();
+        await using var alice = new Probe(Config("alice", "alice-pw-1", AliceNode) with { Resource = "restart" }, new TlsTrust.CaFile(prosody.CertificatePath));
+        await alice.WaitFor<XmppOutput.Online>(_ => true, "alice online");
+        prosody.Restart();
+        var offline = await alice.WaitFor<XmppOutput.Offline>(_ => true, "alice noticing the server's death");
+        Assert.NotNull(offline.RetryAt);
+        // Online events of the same address are equal records: count them rather than search.
+        await alice.WaitFor<XmppOutput.Online>(_ => alice.Seen.OfType<XmppOutput.Online>().Count() == 2, "alice online again");
+        Assert.Equal(XmppState.Online, alice.Client.State);
+    }
 }

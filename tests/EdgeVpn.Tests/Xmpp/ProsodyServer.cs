@@ -120,6 +120,28 @@ public sealed class ProsodyServer : IDisposable
         ready.Task.GetAwaiter().GetResult();
     }
 
+    /// <summary>Kills the server by its PID and starts it again on the same port and data.</summary>
+    public void Restart()
+    {
+        lock (_gate)
+        {
+            StopServer();
+            StartServer();
+        }
+    }
+
+    private void StopServer()
+    {
+        if (_process is not { } p) return;
+        try
+        {
+            if (!p.HasExited) { p.Kill(entireProcessTree: true); p.WaitForExit(StartBound); }
+        }
+        catch (InvalidOperationException) { }
+        p.Dispose();
+        _process = null;
+    }
+
     public string Output()
     {
         var sb = new StringBuilder();
@@ -152,15 +174,7 @@ public sealed class ProsodyServer : IDisposable
 
     public void Dispose()
     {
-        if (_process is { } p)
-        {
-            try
-            {
-                if (!p.HasExited) { p.Kill(entireProcessTree: true); p.WaitForExit(StartBound); }
-            }
-            catch (InvalidOperationException) { }
-            p.Dispose();
-        }
+        StopServer();
         try { if (Directory.Exists(Dir)) Directory.Delete(Dir, recursive: true); }
         catch (IOException) { }
     }

@@ -47,7 +47,11 @@ public abstract record XmppOutput
     /// <summary>RetryAt is null when the session gives up (a Stopped follows).</summary>
     public sealed record Offline(string Reason, Instant? RetryAt) : XmppOutput;
     /// <summary>The whole roster, sorted by address, after the fetch and after every push.</summary>
-    public sealed record Roster(IReadOnlyList<RosterItem> Items) : XmppOutput;
+    public sealed record Roster(IReadOnlyList<RosterItem> Items) : XmppOutput
+    {
+        public override string ToString() =>
+            $"Roster {{ {string.Join(", ", Items.Select(i => $"{i.Jid} [{string.Join(",", i.Groups)}]"))} }}";
+    }
     /// <summary>A group member's presence: available with its node id, or gone.</summary>
     public sealed record PeerPresence(Jid From, NodeId? Node, string? OverlayId, bool Available) : XmppOutput;
     public sealed record Signal(Jid From, string Json) : XmppOutput;

@@ -186,6 +186,8 @@ public sealed partial class XmppSession
     private void SendSignal(XmppInput.SendSignal send)
     {
         if (State != XmppState.Online) { Log(XmppLogLevel.Warning, $"signal to {send.To} dropped: not online ({State})"); return; }
+        // The address may have been built by hand rather than parsed: check it before it goes out.
+        if (!Jid.Parse(send.To.ToString()).Ok) { Log(XmppLogLevel.Error, $"signal to {XmppStanzas.Printable(send.To.ToString())} not sent: bad address"); return; }
         if (XmppStanzas.CheckJson(send.Json, _config.SignalBytesMax, _config.SignalJsonDepthMax) is { } bad)
         {
             Log(XmppLogLevel.Error, $"signal to {send.To} not sent: {bad}");

@@ -385,4 +385,40 @@ public class XmppSessionTests
             return true;
         }, maxTest: 200);
     }
+
+    [Fact]
+    public void Random_bytes_at_any_point_of_the_negotiation_never_throw_and_keep_the_invariants()
+    {
+        const string Specials = "<>/='\"&;: x";
+        Check(Seeds, seed =>
+        {
+            var rng = new DeterministicRandom(seed);
+            var h = new SessionHarness();
+            int answerBeforeFuzz = rng.NextInt(8), seen = 0;
+            byte[] junk = new byte[rng.NextInt(200)];
+            for (int i = 0; i < junk.Length; i++) junk[i] = rng.NextInt(3) == 0 ? (byte)Specials[rng.NextInt(Specials.Length)] : (byte)rng.NextInt(256);
+            h.Server.Override = e =>
+            {
+                if (seen++ != answerBeforeFuzz) return false;
+                h.Server.Push(rng.NextInt(2) == 0 ? Encoding.Latin1.GetString(junk) : XmppStanzas.InStream(XmlGen.Element(rng, 0)));
+                return true;
+            };
+            h.Input(new XmppInput.Start());
+            h.Session.CheckInvariants();
+            if (h.Session.PollTimeout() is not null) h.Advance();
+            h.Session.CheckInvariants();
+            return true;
+        }, maxTest: 300);
+    }
+
+    [Fact]
+    public void A_signal_to_a_hand_built_bad_address_is_refused_with_a_reason()
+    {
+        var h = new SessionHarness();
+        h.StartAndGoOnline();
+        int before = h.Server.Received.Count;
+        h.Input(new XmppInput.SendSignal(new Jid("a b", "example.org", "\u0001"), "{}"));
+        Assert.Equal(before, h.Server.Received.Count);
+        Assert.Contains(h.Logs, l => l.Contains("bad address", StringComparison.Ordinal));
+    }
 }

@@ -5,7 +5,8 @@
 # all test assemblies, read from the TRX files). Exits 0 only when the build succeeded, the
 # test run completed and no test failed. EDGEVPN_TEST_FILTER, when set, is passed to
 # `dotnet test --filter`. Needs only the .NET SDK (python3 is used to read TRX when present,
-# otherwise awk). Uses whatever NuGet source the machine is configured with.
+# otherwise awk). Uses whatever NuGet source the machine is configured with. As root with
+# apt-get, installs Debian's prosody when missing (for the XMPP integration tests).
 set -uo pipefail
 
 script_dir="${BASH_SOURCE[0]%/*}"
@@ -22,6 +23,17 @@ export DOTNET_NOLOGO=1
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 export DOTNET_CLI_UI_LANGUAGE=en
+
+# The XMPP integration tests start a real Prosody (Debian package 'prosody'). Install it when it
+# is missing and this runs as root with apt-get; otherwise those tests are skipped with the reason.
+if ! command -v prosody >/dev/null 2>&1 && [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  echo "==> installing prosody (Debian) for the XMPP integration tests"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! { apt-get install -y -q prosody >/dev/null 2>&1 \
+         || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q prosody >/dev/null 2>&1; }; }; then
+    echo "warning: could not install prosody; the XMPP integration tests will be skipped" >&2
+  fi
+fi
 
 results_dir="$repo_root/artifacts/test-results"
 rm -rf "$results_dir"

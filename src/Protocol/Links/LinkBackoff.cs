@@ -69,13 +69,8 @@ internal struct LinkBackoff
     }
 
     /// <summary>min(base * 2^(failures-1), max) without overflow.</summary>
-    public static TimeSpan Delay(int failures, LinkConfig config)
-    {
-        long ticks = config.BackoffBase.Ticks;
-        long max = config.BackoffMax.Ticks;
-        for (int k = 1; k < failures && ticks > 0 && ticks < max; k++) ticks = ticks > max / 2 ? max : ticks * 2;
-        return TimeSpan.FromTicks(Math.Min(ticks, max));
-    }
+    public static TimeSpan Delay(int failures, LinkConfig config) =>
+        Backoff.Exponential(failures, config.BackoffBase, config.BackoffMax);
 
     public void CheckInvariants(int peersMax)
     {

@@ -10,15 +10,7 @@ namespace EdgeVpn.Tests.Cli;
 [Collection("console")]
 public class CommandLineTests
 {
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try { return (CliApp.RunAsync(args).GetAwaiter().GetResult(), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    private static (int Exit, string Out, string Err) Run(params string[] args) => ConsoleCapture.Run(CliApp.RunAsync, args);
 
     [Fact]
     public void An_unknown_option_gives_one_line_and_exit_code_2()

@@ -1,0 +1,17 @@
+// Runs a command-line entry point in-process with Console.Out and Console.Error captured.
+// Shared by the edgevpn-sim and edgevpn CLI tests (both in the "console" collection, because
+// the writers are process-wide).
+namespace EdgeVpn.Tests.Cli;
+
+internal static class ConsoleCapture
+{
+    public static (int Exit, string Out, string Err) Run(Func<string[], Task<int>> main, string[] args)
+    {
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Console.SetOut(o);
+        Console.SetError(e);
+        try { return (main(args).GetAwaiter().GetResult(), o.ToString(), e.ToString()); }
+        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+    }
+}

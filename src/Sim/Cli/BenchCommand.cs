@@ -18,11 +18,13 @@ public static class BenchCommand
         var seed = new Option<ulong>("--seed", "-s") { Description = "Master seed for every size", DefaultValueFactory = _ => 1UL };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else" };
         var check = new Option<int>("--check-invariants") { Description = "Invariant checks after 1 event in N (1 = every event)", DefaultValueFactory = _ => 1 };
+        var membership = new Option<string>("--membership") { Description = "presence or lookup (see flood --help); lookup is the one that scales", DefaultValueFactory = _ => "lookup" };
+        membership.AcceptOnlyFromAmong("presence", "lookup");
         CommonOptions.Range(check, 1, 1_000_000);
         var c = new Command("bench", "Scaling benchmark of flood (converge + broadcast): wall time, events per second and peak memory per size, each size in its own process.");
-        c.Add(sizes); c.Add(seed); c.Add(json); c.Add(check);
+        c.Add(sizes); c.Add(seed); c.Add(json); c.Add(check); c.Add(membership);
         c.Add(NaiveFloodBenchCommand.Create());
-        c.SetAction(r => Run(ParseSizes(r.GetValue(sizes)!), r.GetValue(seed), r.GetValue(json), r.GetValue(check)));
+        c.SetAction(r => Run(ParseSizes(r.GetValue(sizes)!), r.GetValue(seed), r.GetValue(json), r.GetValue(check), r.GetValue(membership)!));
         return c;
     }
 
@@ -37,13 +39,13 @@ public static class BenchCommand
         return result;
     }
 
-    private static int Run(int[] sizes, ulong seed, bool json, int checkEvery)
+    private static int Run(int[] sizes, ulong seed, bool json, int checkEvery, string membership)
     {
         var runs = new List<Dictionary<string, object?>>();
         bool allOk = true;
         foreach (int n in sizes)
         {
-            string args = $"flood --nodes {n} --seed {seed} --check-invariants {checkEvery} --json";
+            string args = $"flood --nodes {n} --seed {seed} --membership {membership} --check-invariants {checkEvery} --json";
             if (!json) Console.Error.WriteLine($"bench: {args} ...");
             var (exit, output) = RunChild(args);
             var row = new Dictionary<string, object?> { ["nodes"] = n, ["exitCode"] = exit };
@@ -63,13 +65,13 @@ public static class BenchCommand
 
         if (json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?> { ["command"] = "bench", ["workload"] = "flood", ["seed"] = seed, ["invariantCheckEvery"] = checkEvery, ["runs"] = runs }));
+            Console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?> { ["command"] = "bench", ["workload"] = "flood", ["seed"] = seed, ["membership"] = membership, ["invariantCheckEvery"] = checkEvery, ["runs"] = runs }));
         }
         else
         {
-            var table = new Table().AddColumns("nodes", "reached", "duplicates", "events", "wall s", "events/s", "peak MB", "exit");
+            var table = new Table().AddColumns("nodes", "reached", "dups", "conv s", "events", "wall s", "ev/s", "peak MB", "exit");
             foreach (var row in runs)
-                table.AddRow(new[] { "nodes", "reached", "duplicates", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "exitCode" }
+                table.AddRow(new[] { "nodes", "reached", "duplicates", "convergeSeconds", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "exitCode" }
                     .Select(k => Markup.Escape(row.TryGetValue(k, out var v) ? Convert.ToString(v, CultureInfo.InvariantCulture) ?? "-" : "-")).ToArray());
             AnsiConsole.Write(table);
         }

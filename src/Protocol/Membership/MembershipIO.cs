@@ -14,6 +14,9 @@ public abstract record MembershipInput
     public sealed record Join(NodeId Bootstrap) : MembershipInput;
     /// <summary>Start a new ring of one (the first member).</summary>
     public sealed record JoinAsFirst : MembershipInput;
+    /// <summary>A random member named by the signaling server, asked for with IntroducerWanted: the
+    /// next self-check goes through it.</summary>
+    public sealed record Introducer(NodeId Member) : MembershipInput;
     /// <summary>An overlay link to peer is up: lookups may be routed over it.</summary>
     public sealed record NeighbourUp(NodeId Peer) : MembershipInput;
     /// <summary>The overlay link to peer is gone; if peer is a successor it is presumed dead.</summary>
@@ -44,4 +47,6 @@ public abstract record MembershipOutput
     public sealed record Joined(NodeId Successor) : MembershipOutput;
     /// <summary>The join lookup failed LookupRetriesMax + 1 times; the host may Join again through another member.</summary>
     public sealed record JoinFailed(string Reason) : MembershipOutput;
+    /// <summary>The self-check wants a random member from the signaling server (answer with Introducer).</summary>
+    public sealed record IntroducerWanted : MembershipOutput;
 }

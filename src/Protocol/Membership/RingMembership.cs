@@ -42,10 +42,14 @@
 //    (predecessor, self)) and as successor (when closer than the L-th), pointers only move closer.
 //  - State per node: the successor list, the predecessor, the neighbour ids, a few scalars and
 //    the pending lookups (none when idle): a few hundred bytes beyond the lists.
-//  - Self-check: every SelfCheckInterval a lookup of self + 1 goes out through the farthest
-//    neighbour, and the node that answers is introduced to this one. On a single ring it finds the
-//    first successor; when concurrent joins left two loops that each look consistent (stabilization
-//    cannot see that), it finds a node of the other loop and the two merge.
+//  - Self-check: every SelfCheckInterval a lookup of self + 1 goes out through a random member
+//    the signaling server names (IntroducerWanted, answered by Introducer), and the node that
+//    answers is introduced to this one. On a single ring it finds the first successor; when
+//    concurrent joins or a partition left two loops that each look consistent (stabilization cannot
+//    see that), it finds a node of the other loop and the two merge. A random member of the whole
+//    overlay is what finds the other loop after a partition: by then no link crosses between the
+//    loops. When no introducer came since the last check (signaling down), the check goes through
+//    the farthest neighbour instead.
 //  - Leave: Leaving to predecessor and first successor; pending lookups fail; then inert.
 using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Ring;
@@ -95,6 +99,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
     private ulong _successorSpacing;        // the successor's last reported spacing (0.64 fixed point)
     private double _spacing = 1.0;
     private int _reportedSize;
+    private bool _introducerWanted;         // IntroducerWanted is out and not answered yet
     private bool _stabilizedOnce;           // a solicited StabilizeReply has come back since the join
     private double _toldSpacing;            // the spacing last sent to the predecessor (0: none)
 
@@ -133,6 +138,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
                 if (_phase != MembershipPhase.Idle || j.Bootstrap == _self) return;
                 _phase = MembershipPhase.Joining;
                 _stabilizedOnce = false;
+                _introducerWanted = false;
                 _bootstrap = j.Bootstrap;
                 StartLookup(now, _self.Value, 0, LookupKind.Join);
                 break;
@@ -142,6 +148,11 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
                 ArmSelfCheck(now);
                 _outputs.Enqueue(new MembershipOutput.Joined(_self));
                 UpdateEstimate();
+                break;
+            case MembershipInput.Introducer i:
+                if (_phase != MembershipPhase.Member || !_introducerWanted || i.Member == _self) return;
+                _introducerWanted = false;
+                SendSelfCheck(now, i.Member);
                 break;
             case MembershipInput.NeighbourUp u:
                 if (u.Peer == _self) return;
@@ -647,21 +658,35 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
         Attempt(now, _pending.Count - 1);
     }
 
-    /// <summary>Looks up self + 1 starting at the farthest neighbour: on one ring the answer is the
-    /// first successor; on a ring split in two loops it is a node of the other loop, which this
-    /// node then adopts and which learns this node (Introduce). One attempt, never reported.</summary>
+    /// <summary>Asks the signaling server for a random member to look up self + 1 through (see
+    /// the contract); when the previous request went unanswered, checks through the farthest
+    /// neighbour now.</summary>
     private void SelfCheck(Instant now)
     {
         _timers.Set(Timer.SelfCheck, now + _random.Jitter(_config.SelfCheckInterval, _config.JitterSpread));
-        if (_phase != MembershipPhase.Member || _successors.Length == 0 || PendingLookups >= _config.PendingLookupsMax) return;
-        NodeId? via = null;
-        UInt128 farthest = 0;
-        for (int i = 0; i < _neighbourCount; i++)
+        // A ring of one checks too: it is what a node cut off by a partition believes it is.
+        if (_phase != MembershipPhase.Member) return;
+        if (_introducerWanted && _successors.Length > 0)
         {
-            UInt128 d = NodeId.ClockwiseDistance(_self, _neighbours[i]);
-            if (d > farthest && _neighbours[i] != _successors[0]) { farthest = d; via = _neighbours[i]; }
+            NodeId? via = null;
+            UInt128 farthest = 0;
+            for (int i = 0; i < _neighbourCount; i++)
+            {
+                UInt128 d = NodeId.ClockwiseDistance(_self, _neighbours[i]);
+                if (d > farthest && _neighbours[i] != _successors[0]) { farthest = d; via = _neighbours[i]; }
+            }
+            if (via is { } v) SendSelfCheck(now, v);
         }
-        if (via is not { } v) return;
+        _introducerWanted = true;
+        _outputs.Enqueue(new MembershipOutput.IntroducerWanted());
+    }
+
+    /// <summary>One lookup of self + 1 through `via` that introduces this node to the answerer; one
+    /// attempt, never reported: on one ring it finds the first successor, across two loops a node
+    /// of the other.</summary>
+    private void SendSelfCheck(Instant now, NodeId via)
+    {
+        if (PendingLookups >= _config.PendingLookupsMax) return;
         ulong id;
         do id = _random.NextUInt64(); while (id == 0 || IndexOfPending(id) >= 0);
         (_pending ??= []).Add(new Pending
@@ -670,7 +695,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
             Attempts = (byte)_config.LookupRetriesMax, Deadline = now + _random.Jitter(_config.LookupTimeout, _config.JitterSpread),
         });
         RefreshLookupTimer();
-        Send(now, v, new FindSuccessor(id, _self, unchecked(_self.Value + 1), 1, ForJoin: false, Introduce: true));
+        Send(now, via, new FindSuccessor(id, _self, unchecked(_self.Value + 1), 1, ForJoin: false, Introduce: true));
     }
 
     /// <summary>Sends (or resends) pending lookup i and arms its deadline.</summary>

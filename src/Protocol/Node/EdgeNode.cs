@@ -130,7 +130,10 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
             case NodeInput.Leave: Leave(now); break;
             case NodeInput.Bootstrap b when _membership is not null:
                 Touch(Machines.Membership);
-                _membership.Handle(now, b.Member is { } member ? new MembershipInput.Join(member) : new MembershipInput.JoinAsFirst());
+                // To a member, a member named by the signaling server is the introducer it asked for.
+                _membership.Handle(now, b.Member is not { } member ? new MembershipInput.JoinAsFirst()
+                    : _membership.Phase == MembershipPhase.Member ? new MembershipInput.Introducer(member)
+                    : new MembershipInput.Join(member));
                 break;
             case NodeInput.Membership m when _membership is not null:
                 Touch(Machines.Membership);
@@ -338,6 +341,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
             case MembershipOutput.LookupFailed f: ToTopology(now, new TopologyInput.TargetFailed(f.Cookie)); break;
             case MembershipOutput.Joined: break;
             case MembershipOutput.JoinFailed f: Observe(new NodeEvent.JoinFailed(f.Reason)); break;
+            case MembershipOutput.IntroducerWanted: Observe(new NodeEvent.IntroducerWanted()); break;
         }
     }
 

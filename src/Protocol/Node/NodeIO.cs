@@ -22,7 +22,8 @@ public abstract record NodeInput
     public sealed record LocalFrame(byte[] Frame) : NodeInput;
     /// <summary>Leave the overlay gracefully: refuse new links and close all.</summary>
     public sealed record Leave : NodeInput;
-    /// <summary>Lookup membership: join through this member (from the signaling server), or start the ring when null.</summary>
+    /// <summary>Lookup membership: join through this member (from the signaling server), or start the
+    /// ring when null; to a node already a member, the introducer its self-check asked for.</summary>
     public sealed record Bootstrap(NodeId? Member) : NodeInput;
     /// <summary>Lookup membership: a membership message from a peer (over a link or relayed by the signaling server).</summary>
     public sealed record Membership(NodeId From, Protocol.Membership.MembershipMessage Message) : NodeInput;
@@ -52,6 +53,8 @@ public abstract record NodeEvent
     public sealed record FloodDelivered(NodeId Root, int Hops) : NodeEvent;
     /// <summary>Lookup membership: joining through the bootstrap failed; the host should give another member.</summary>
     public sealed record JoinFailed(string Reason) : NodeEvent;
+    /// <summary>Lookup membership: the self-check wants a random online member (answer with Bootstrap).</summary>
+    public sealed record IntroducerWanted : NodeEvent;
     public sealed record FlowInstalled(string Description) : NodeEvent;
     public sealed record FlowRemoved(string Description) : NodeEvent;
     public sealed record Dropped(string Reason) : NodeEvent;

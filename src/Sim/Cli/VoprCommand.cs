@@ -4,6 +4,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using EdgeVpn.Protocol.Topology;
 using EdgeVpn.Sim.Vopr;
 
 namespace EdgeVpn.Sim.Cli;
@@ -19,12 +20,15 @@ public static class VoprCommand
         var c = new Command("vopr", "Swarm testing: each seed draws an overlay size and a fault mix (churn, crashes, loss, duplication, partitions, latency spikes, signaling outages), runs a fault phase, heals, and requires convergence within a bound; checks ring correctness, exactly-once flooding, no flow loops or black holes, no dangling link setup and bounded per-node memory. Exit 1 on any violation.");
         var links = new Option<string>("--links") { Description = "Link setups: modeled (from the NAT prediction) or ice (every link end runs the real ICE agent through the virtual NATs and STUN/TURN servers; about 40x slower); the scenarios drawn from each seed are the same", DefaultValueFactory = _ => "modeled" };
         links.AcceptOnlyFromAmong("modeled", "ice");
-        c.Add(seed); c.Add(seeds); c.Add(links);
-        c.SetAction(r => Run(r.GetValue(seed), r.GetValue(seeds), r.GetValue(links) == "ice" ? LinkModel.Ice : LinkModel.Modeled));
+        var membership = new Option<string>("--membership") { Description = "How members find each other: presence (EdgeVPN's roster to every member) or lookup (Symphony: join through a member, greedy lookups, stabilization, estimated n); the scenarios drawn from each seed are the same", DefaultValueFactory = _ => "presence" };
+        membership.AcceptOnlyFromAmong("presence", "lookup");
+        c.Add(seed); c.Add(seeds); c.Add(links); c.Add(membership);
+        c.SetAction(r => Run(r.GetValue(seed), r.GetValue(seeds), r.GetValue(links) == "ice" ? LinkModel.Ice : LinkModel.Modeled,
+            r.GetValue(membership) == "lookup" ? MembershipMode.Lookup : MembershipMode.Presence));
         return c;
     }
 
-    private static int Run(ulong? seed, string? range, LinkModel links)
+    private static int Run(ulong? seed, string? range, LinkModel links, MembershipMode membership)
     {
         if (seed is not null && range is not null) throw new UsageException("give either --seed or --seeds, not both");
         var (from, to) = range is null ? (seed ?? 1, seed ?? 1) : ParseRange(range);
@@ -33,7 +37,7 @@ public static class VoprCommand
         var clock = Stopwatch.StartNew();
         for (ulong s = from; ; s++)
         {
-            var scenario = VoprScenario.Draw(s) with { Links = links };
+            var scenario = VoprScenario.Draw(s) with { Links = links, Membership = membership };
             var result = VoprRunner.Run(scenario);
             if (single || result.Violation is not null)
             {

@@ -640,6 +640,11 @@ public sealed class Simulation : IIceLinkHost
                 Observer?.Invoke(i, jf.Event);
                 Push(_nowNs + JoinRetryDelayNs, new SimEvent(EventKind.Restart, i, -1, 1, null));
                 return;
+            case NodeOutput.Observed { Event: NodeEvent.IntroducerWanted }:
+                // The signaling server answers with a random online member one round trip later
+                // (lost while the server is down: the node then checks through a neighbour).
+                if (!_signalingDown) Push(_nowNs + 2 * _latency.ToServerNs(i), new SimEvent(EventKind.Restart, i, -1, 1, null));
+                return;
             case NodeOutput.Observed o:
                 Count(o.Event);
                 Recent?.Reported(i, _nowNs, o.Event);

@@ -101,4 +101,33 @@ public class VoprTests
             Assert.True(r.Violation is null, string.Join("\n", VoprReport.Outcome(r)));
         }
     }
+
+    private static VoprScenario WithLookup(ulong seed) =>
+        VoprScenario.Draw(seed) with { Membership = EdgeVpn.Protocol.Topology.MembershipMode.Lookup };
+
+    [Fact]
+    public void Seeds_1_to_30_run_clean_with_lookup_membership_and_say_so_in_their_header()
+    {
+        Assert.Contains("  membership=lookup", VoprReport.Header(WithLookup(1)));
+        var failures = new List<string>();
+        for (ulong seed = 1; seed <= 30; seed++)
+            if (VoprRunner.Run(WithLookup(seed)) is { Violation: not null } r) failures.Add(string.Join("\n", VoprReport.Outcome(r)));
+        Assert.True(failures.Count == 0, string.Join("\n\n", failures));
+    }
+
+    // Lookup membership, found by `vopr --membership lookup`: seeds 27, 32, 36 (partitions) left two
+    // loops that each looked consistent, with no link across once the partition healed; the
+    // self-check went through the farthest neighbour, inside its own loop (fixed: it goes through a
+    // random member the signaling server names). Seed 33: a node whose link setups all failed
+    // during a signaling outage believed itself a ring of one, and a ring of one never checked.
+    [Theory]
+    [InlineData(27UL)]
+    [InlineData(32UL)]
+    [InlineData(33UL)]
+    [InlineData(36UL)]
+    public void With_lookup_membership_loops_left_by_a_partition_merge_again(ulong seed)
+    {
+        var r = VoprRunner.Run(WithLookup(seed));
+        Assert.True(r.Violation is null, string.Join("\n", VoprReport.Outcome(r)));
+    }
 }

@@ -14,6 +14,7 @@
 // the run and is reported with the checker, the virtual time and the nodes involved.
 using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Links;
+using EdgeVpn.Protocol.Topology;
 using EdgeVpn.Protocol.Node;
 using EdgeVpn.Sim.Checkers;
 using EdgeVpn.Sim.Experiments;
@@ -60,6 +61,7 @@ public static class VoprRunner
             RecentEventsPerNode = RecentEventsPerNode,
             NatMix = Net.NatMix.Parse(sc.NatMix).Value,
             LinkModel = sc.Links,
+            Topology = new TopologyConfig { Membership = sc.Membership },
         };
         var sim = new Simulation(parameters);
         var config = new EdgeNodeConfig { Topology = parameters.Topology, Links = parameters.Links, FloodHopsMax = parameters.FloodHopsMax };
@@ -257,8 +259,16 @@ public static class VoprRunner
     private static VoprViolation NotConverged(Simulation sim, string checker, string what)
     {
         var unstable = sim.Nodes.Where(n => n.Alive && n.Node is { IsStable: false }).Select(n => n.Index).ToList();
-        string detail = $"{what}: {unstable.Count} unstable nodes, {sim.HalfOpenLinks} half-open links, {sim.SilencedLinks} silenced links, {sim.LiveLinksInFabric} links in the fabric";
+        var ring = RingChecker.Check(sim, sim.Parameters.Topology.SuccessorsMin, out int ringViolations);
+        string detail = $"{what}: {unstable.Count} unstable nodes, {ringViolations} ring violations, {sim.HalfOpenLinks} half-open links, {sim.SilencedLinks} silenced links, {sim.LiveLinksInFabric} links in the fabric";
         if (unstable.Count > 0 && sim.Nodes[unstable[0]].Node is { } first) detail += "; first: " + DescribeWants(sim, unstable[0], first);
+        else if (ring.Count > 0)
+        {
+            var v = ring[0];
+            detail += $"; first: #{v.Node} {sim.Nodes[v.Node].Id.Short} has no link to its ring successor {v.Rank} #{v.MissingSuccessor} {sim.Nodes[v.MissingSuccessor].Id.Short}";
+            if (sim.Nodes[v.Node].Node is { } node) detail += "; " + DescribeWants(sim, v.Node, node);
+            return new VoprViolation(checker, sim.Now, detail, unstable.Count > 0 ? unstable : [v.Node, v.MissingSuccessor]);
+        }
         return new VoprViolation(checker, sim.Now, detail, unstable);
     }
 

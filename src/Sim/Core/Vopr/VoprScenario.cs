@@ -4,6 +4,7 @@
 // can be read back by a person and replayed from its seed alone.
 using System.Globalization;
 using EdgeVpn.Protocol.Core;
+using EdgeVpn.Protocol.Topology;
 
 namespace EdgeVpn.Sim.Vopr;
 
@@ -41,6 +42,9 @@ public sealed record VoprScenario
     /// <summary>How link setups are simulated (chosen on the command line, not drawn: `vopr --links ice`
     /// runs the same drawn scenarios with the real ICE agents at packet level).</summary>
     public LinkModel Links { get; init; } = LinkModel.Modeled;
+    /// <summary>How members find each other (chosen on the command line like Links: `vopr --membership
+    /// lookup` runs the same drawn scenarios on Symphony's join/lookup/stabilization membership).</summary>
+    public MembershipMode Membership { get; init; } = MembershipMode.Presence;
 
     public static VoprScenario Draw(ulong seed)
     {
@@ -124,5 +128,6 @@ public sealed record VoprScenario
         yield return ("natExpiries", NatExpirySeconds.Count == 0 ? "none" : string.Join(" ", NatExpirySeconds.Select(s => s.ToString(c) + "s")));
         yield return ("healBoundSeconds", HealBoundSeconds.ToString(c));
         yield return ("links", Links == LinkModel.Ice ? "ice" : "modeled");
+        yield return ("membership", Membership == MembershipMode.Lookup ? "lookup" : "presence");
     }
 }

@@ -15,9 +15,7 @@
 //   - TrySendFrame may be called from any thread once Connected.
 // Dispose sends close_notify when connected, aborts a running handshake, and joins the thread.
 using System.Buffers;
-using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Tls;
-using Org.BouncyCastle.Tls.Crypto.Impl.BC;
 
 namespace EdgeVpn.RealNode.Dtls;
 
@@ -109,11 +107,7 @@ public sealed class DtlsLink : IDisposable
         DtlsTransport dtls;
         try
         {
-            var crypto = new BcTlsCrypto(new SecureRandom());
-            dtls = Role == DtlsRole.Client
-                ? new DtlsClientProtocol().Connect(new EdgeDtlsClient(crypto, _policy), _adapter)
-                // No HelloVerifyRequest cookie: ICE connectivity checks already proved the peer's address.
-                : new DtlsServerProtocol { VerifyRequests = false }.Accept(new EdgeDtlsServer(crypto, _policy), _adapter);
+            dtls = DtlsHandshake.Run(Role, _policy, _adapter);
             _adapter.Flush();  // the server's last flight (ChangeCipherSpec, Finished)
             var keys = FrameKeys.FromExporter(_policy.ExportedKeys ?? throw new TlsFatalAlert(AlertDescription.internal_error), Role == DtlsRole.Client);
             lock (_gate)

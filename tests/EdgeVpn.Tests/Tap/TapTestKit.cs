@@ -13,6 +13,16 @@ public sealed class TapFactAttribute : Xunit.FactAttribute
     {
         if (TapTestKit.Unavailable is { } why) Skip = why;
     }
+
+    /// <summary>Also skip when python3 is missing (the test runs small python3 programs in namespaces).</summary>
+    public bool NeedsPython3
+    {
+        get => false;
+        init
+        {
+            if (value && Skip is null && TapTestKit.Run("python3", "--version").ExitCode != 0) Skip = "python3 is not installed";
+        }
+    }
 }
 
 internal static class TapTestKit

@@ -1,14 +1,17 @@
-// edgevpn-bench: `edgevpn-bench records [--frame-bytes N] [--frames N] [--rounds N] [--json]`
-// measures frame protection throughput (see RecordBench). Exit 2 on bad arguments.
+// edgevpn-bench records [--frame-bytes N] [--frames N] [--rounds N] [--json]
+//   frame protection throughput, BouncyCastle record layer vs AesGcm records (see RecordBench)
+// edgevpn-bench link [--frame-bytes N] [--frames N] [--json]
+//   frames through two DtlsLinks over an in-memory pipe (see LinkBench)
+// Exit 2 on bad arguments.
 using System.Globalization;
 using System.Text.Json;
 using EdgeVpn.Bench;
 
 int frameBytes = 1400, frames = 100_000, rounds = 5;
 bool json = false;
-if (args.Length == 0 || args[0] != "records")
+if (args.Length == 0 || args[0] is not ("records" or "link"))
 {
-    Console.Error.WriteLine("usage: edgevpn-bench records [--frame-bytes N] [--frames N] [--rounds N] [--json]");
+    Console.Error.WriteLine("usage: edgevpn-bench records|link [--frame-bytes N] [--frames N] [--rounds N] [--json]");
     return 2;
 }
 for (int i = 1; i < args.Length; i++)
@@ -27,6 +30,14 @@ for (int i = 1; i < args.Length; i++)
         Console.Error.WriteLine($"edgevpn-bench: bad argument near '{args[i]}' (--frame-bytes 1..1400, --frames and --rounds positive integers)");
         return 2;
     }
+}
+
+if (args[0] == "link")
+{
+    var link = LinkBench.Run(frameBytes, frames);
+    Console.WriteLine(json ? JsonSerializer.Serialize(link)
+        : $"two DtlsLinks over an in-memory pipe, {link.FrameBytes}-byte frames: {link.FramesDelivered} of {link.FramesSent} delivered in {link.Seconds:F2} s = {link.DeliveredMBps:F1} MB/s, {link.FramesDropped} dropped by the full pipe queue");
+    return 0;
 }
 
 var (bc, aes) = RecordBench.Run(frameBytes, frames, rounds);

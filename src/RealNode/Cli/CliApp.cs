@@ -1,10 +1,12 @@
-// The `edgevpn` command tree. Only what works is implemented; the rest of the planned commands
-// (issue 4) are listed in --help and answer "not yet implemented" with exit code 4, so a script
-// can tell "missing" from "failed".
-//   edgevpn node --config FILE     run a node                       (not yet implemented)
-//   edgevpn config init [--output] write a commented example config (not yet implemented)
-//   edgevpn status                 links, state, path, RTT, bytes   (not yet implemented)
-// Exit codes: 0 success, 2 bad input, 3 internal error, 4 not yet implemented.
+// The `edgevpn` command tree.
+//   edgevpn node --config FILE           run a node (XMPP signaling; links through the bound
+//                                        transport: "unbound" until ICE/DTLS land, see NodeCommand)
+//   edgevpn config init [--out FILE]     write the commented example configuration
+//   edgevpn status [--socket P | --config FILE] [--json]
+//                                        a running node's links: state, path, RTT, bytes
+// Exit codes: 0 success, 2 bad input (usage, config, no node to talk to), 3 internal error,
+// 4 not yet implemented (kept for scripts; no command answers it today).
+// No command prints a stack trace or a credential.
 using System.CommandLine;
 
 namespace EdgeVpn.RealNode.Cli;
@@ -18,20 +20,23 @@ public static class CliApp
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var root = new RootCommand("edgevpn: a self-organizing peer-to-peer layer-2 VPN node (EdgeVPN/IPOP re-created). "
-            + "Commands marked (not yet implemented) are planned and answer with exit code 4.");
+        var root = new RootCommand("edgevpn: a self-organizing peer-to-peer layer-2 VPN node (EdgeVPN/IPOP re-created).");
 
-        var configOption = new Option<FileInfo>("--config") { Description = "The node's JSON configuration file", Required = true };
-        var node = new Command("node", "Run a node: XMPP signaling, ICE/DTLS links, tap device (not yet implemented)") { configOption };
-        node.SetAction(_ => NotImplemented("node"));
+        var configOption = new Option<FileInfo>("--config") { Description = "The node's JSON configuration file (see `edgevpn config init`)", Required = true };
+        var node = new Command("node", "Run a node: XMPP signaling and the overlay's machines; Ctrl-C leaves gracefully") { configOption };
+        node.SetAction((parse, ct) => NodeCommand.RunAsync(parse.GetValue(configOption)!, ct));
 
-        var outputOption = new Option<FileInfo?>("--output") { Description = "Where to write the example (default: stdout)" };
-        var init = new Command("init", "Write a commented example configuration (not yet implemented)") { outputOption };
-        init.SetAction(_ => NotImplemented("config init"));
+        var outOption = new Option<FileInfo?>("--out", "--output") { Description = "Where to write the example (default: standard output)" };
+        var forceOption = new Option<bool>("--force") { Description = "Overwrite an existing file" };
+        var init = new Command("init", "Write a commented example configuration (JSON with comments)") { outOption, forceOption };
+        init.SetAction(parse => ConfigInitCommand.Run(parse.GetValue(outOption), parse.GetValue(forceOption)));
         var config = new Command("config", "Configuration files") { init };
 
-        var status = new Command("status", "Show a running node's links: state, path (host/srflx/relay), RTT, bytes (not yet implemented)");
-        status.SetAction(_ => NotImplemented("status"));
+        var socketOption = new Option<string?>("--socket") { Description = "The node's control socket (default: from --config, or the only socket in the default directory)" };
+        var statusConfigOption = new Option<FileInfo?>("--config") { Description = "Read the control socket path from this configuration" };
+        var jsonOption = new Option<bool>("--json") { Description = "Print the status as JSON" };
+        var status = new Command("status", "Show a running node's links: state, path (host/srflx/relay), RTT, bytes") { socketOption, statusConfigOption, jsonOption };
+        status.SetAction((parse, _) => StatusCommand.RunAsync(parse.GetValue(socketOption), parse.GetValue(statusConfigOption), parse.GetValue(jsonOption)));
 
         root.Add(node);
         root.Add(config);
@@ -52,11 +57,5 @@ public static class CliApp
             await Console.Error.WriteLineAsync($"edgevpn: internal error: {e.GetType().Name}: {e.Message}");
             return ExitInternalError;
         }
-    }
-
-    private static int NotImplemented(string command)
-    {
-        Console.Error.WriteLine($"edgevpn {command}: not yet implemented (planned in issue 4; the XMPP client exists, the node does not yet)");
-        return ExitNotImplemented;
     }
 }

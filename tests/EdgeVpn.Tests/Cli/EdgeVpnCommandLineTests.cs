@@ -1,5 +1,6 @@
-// The `edgevpn` command line as a user meets it today: --help lists the planned commands, the
-// ones not built yet say so with exit code 4, and bad usage gives one line and exit code 2.
+// The `edgevpn` command line as a user meets it: --help lists the commands, config init writes
+// an example that parses back, a bad config names its fields (exit 2, no stack trace), status
+// without a node says so, and bad usage gives one line and exit code 2.
 using EdgeVpn.RealNode.Cli;
 using Xunit;
 
@@ -19,16 +20,55 @@ public class EdgeVpnCommandLineTests
         Assert.Contains("init", Run("config", "--help").Out);
     }
 
-    [Theory]
-    [InlineData("node", "--config", "x.json")]
-    [InlineData("config", "init")]
-    [InlineData("status")]
-    public void Commands_not_built_yet_say_so_with_exit_code_4(params string[] args)
+    [Fact]
+    public void Config_init_prints_the_example_that_parses_back()
     {
-        var (exit, stdout, stderr) = Run(args);
-        Assert.Equal(CliApp.ExitNotImplemented, exit);
-        Assert.Equal("", stdout);
-        Assert.Contains("not yet implemented", stderr);
+        var (exit, stdout, _) = Run("config", "init");
+        Assert.Equal(0, exit);
+        Assert.True(RealNode.Config.NodeConfigParser.Parse(stdout, _ => null).Ok);
+    }
+
+    [Fact]
+    public void Config_init_writes_a_file_and_refuses_to_overwrite_it_without_force()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"edgevpn-init-{Environment.ProcessId}-{Guid.NewGuid():N}.json");
+        try
+        {
+            Assert.Equal(0, Run("config", "init", "--out", path).Exit);
+            Assert.True(RealNode.Config.NodeConfigParser.ParseFile(path, _ => null).Ok);
+            var (exit, _, stderr) = Run("config", "init", "--out", path);
+            Assert.Equal(CliApp.ExitBadInput, exit);
+            Assert.Contains("--force", stderr);
+            Assert.Equal(0, Run("config", "init", "--out", path, "--force").Exit);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void A_bad_config_names_each_field_and_exits_2_without_a_stack_trace()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"edgevpn-bad-{Environment.ProcessId}-{Guid.NewGuid():N}.json");
+        try
+        {
+            File.WriteAllText(path, RealNode.Config.ConfigExample.Text.Replace("\"Port\": 5222", "\"Port\": 0", StringComparison.Ordinal)
+                .Replace("\"Password\": \"change-me\"", "\"Password\": \"change-me\", \"Pasword\": 1", StringComparison.Ordinal));
+            var (exit, stdout, stderr) = Run("node", "--config", path);
+            Assert.Equal(CliApp.ExitBadInput, exit);
+            Assert.Equal("", stdout);
+            Assert.Contains("Signaling.Port: must be in 1..65535", stderr);
+            Assert.Contains("Signaling.Pasword: unknown field", stderr);
+            Assert.DoesNotContain("   at ", stderr);
+            Assert.DoesNotContain("change-me", stderr);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void Status_without_a_running_node_says_so_and_exits_2()
+    {
+        var (exit, _, stderr) = Run("status", "--socket", "/nonexistent/edgevpn.sock");
+        Assert.Equal(CliApp.ExitBadInput, exit);
+        Assert.Contains("no control socket at /nonexistent/edgevpn.sock", stderr);
     }
 
     [Fact]

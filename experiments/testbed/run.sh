@@ -1,0 +1,407 @@
+#!/usr/bin/env bash
+# EdgeVpn NAT testbed on one Linux machine (root): network namespaces, NAT routers, Prosody and
+# coturn in a "public" namespace, and edgevpn nodes behind the NATs. Recipes follow
+# shared/testbed/TESTBED.md (verified on Debian 12); this script keeps its own state.
+#
+#   run.sh deps                      install the Debian packages it needs (apt-get)
+#   run.sh up   --nat A,B            build namespaces and the two NAT routers, then stop
+#   run.sh down                      tear down everything recorded in the state directory
+#   run.sh pair --nat A,B [--json]   up + Prosody + coturn + two nodes; report; down
+#   run.sh selftest                  build and tear down every preset, check nothing is left
+#
+# NAT presets (A for host 1, B for host 2):
+#   none             the host sits on the public bridge with a public address (no NAT)
+#   port-restricted  MASQUERADE: endpoint-independent mapping, address+port-dependent filtering
+#   symmetric        MASQUERADE --random-fully: a new port per destination (needs TURN)
+#   full-cone        MASQUERADE plus DNAT of everything arriving on the WAN to the host
+# Every router also drops NEW inbound connections to itself (TESTBED.md: otherwise a peer's
+# first probe creates a conntrack entry that collides with the later SNAT mapping).
+#
+# Addresses: public bridge 203.0.113.1 and .2 (Prosody, coturn), router i WAN 203.0.113.1i,
+# host i LAN 10.0.i.2 behind 10.0.i.1 (or 203.0.113.2i with "none").
+# Names: every namespace is "${TESTBED_TAG}-<name>" (default tag "evtb"), so runs with other
+# tags and other testbeds on the machine do not collide. State (configs, logs, PIDs, the list
+# of namespaces made) lives in $TESTBED_STATE (default /tmp/edgevpn-testbed-$TESTBED_TAG).
+# Teardown kills only the PIDs this script recorded and deletes only the namespaces it recorded,
+# and runs on every exit of `pair` and `selftest` and on a failed `up` (trap).
+#
+# `pair` is wired as far as the node allows today: the node cannot open real links yet (ICE,
+# DTLS and the tap are not bound into `edgevpn node`), so it runs the infrastructure, starts two
+# nodes that log in over XMPP and see each other, lets them negotiate a link through the server,
+# and prints {"connected": false, "reason": "<the node's own transport error>"} truthfully.
+set -euo pipefail
+
+TESTBED_TAG="${TESTBED_TAG:-evtb}"
+STATE="${TESTBED_STATE:-/tmp/edgevpn-testbed-$TESTBED_TAG}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+PRESETS=(none port-restricted symmetric full-cone)
+WAIT_SECONDS="${TESTBED_WAIT_SECONDS:-60}"
+DOMAIN=xmpp.test
+GROUP="overlay-$TESTBED_TAG"
+
+log() { echo "testbed: $*" >&2; }
+die() { echo "testbed: error: $*" >&2; exit 1; }
+ns() { echo "$TESTBED_TAG-$1"; }
+
+need_root() { [[ "$(id -u)" -eq 0 ]] || die "must run as root (network namespaces, iptables)"; }
+
+deps() {
+  need_root
+  local missing=()
+  for pair in jq:jq ip:iproute2 iptables:iptables conntrack:conntrack prosody:prosody turnserver:coturn openssl:openssl ping:iputils-ping; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null; }
+  fi
+}
+
+check_preset() {
+  local p
+  for p in "${PRESETS[@]}"; do [[ "$1" == "$p" ]] && return 0; done
+  die "unknown NAT preset '$1' (one of: ${PRESETS[*]})"
+}
+
+# ---- state: what this run made, so teardown removes exactly that ----
+record_ns() { echo "$1" >>"$STATE/namespaces"; }
+record_pid() { echo "$1 $2" >>"$STATE/pids"; }   # pid name
+
+down() {
+  [[ -d "$STATE" ]] || return 0
+  if [[ -f "$STATE/pids" ]]; then
+    local pid name
+    while read -r pid name; do
+      [[ -n "$pid" ]] || continue
+      if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$pid" 2>/dev/null && { log "$name ($pid) ignored TERM; killing"; kill -KILL "$pid" 2>/dev/null || true; }
+      fi
+    done < <(tac "$STATE/pids")
+    rm -f "$STATE/pids"
+  fi
+  if [[ -f "$STATE/namespaces" ]]; then
+    local n
+    # Deleting a namespace removes its interfaces; veth peers in other namespaces go with them.
+    while read -r n; do
+      [[ -n "$n" ]] || continue
+      ip netns pids "$n" 2>/dev/null | while read -r stray; do kill -KILL "$stray" 2>/dev/null || true; done
+      ip netns del "$n" 2>/dev/null || true
+    done < <(tac "$STATE/namespaces")
+    rm -f "$STATE/namespaces"
+  fi
+  # Keep the last run's configs and logs for a post-mortem (no secrets beyond the testbed's own).
+  if compgen -G "$STATE/*.log" >/dev/null; then rm -rf "$STATE.last"; cp -r "$STATE" "$STATE.last" 2>/dev/null || true; fi
+  rm -rf "$STATE"
+}
+
+# ---- namespaces and NATs ----
+up() {
+  need_root
+  local natA="$1" natB="$2"
+  check_preset "$natA"; check_preset "$natB"
+  [[ ! -f "$STATE/namespaces" ]] || die "a testbed with tag '$TESTBED_TAG' is up ($STATE); run '$0 down' first"
+  mkdir -p "$STATE"
+  echo "$natA $natB" >"$STATE/nat"
+  local pub; pub="$(ns pub)"
+  ip netns add "$pub"; record_ns "$pub"
+  ip -n "$pub" link set lo up
+  ip -n "$pub" link add br0 type bridge
+  ip -n "$pub" addr add 203.0.113.1/24 dev br0
+  ip -n "$pub" addr add 203.0.113.2/24 dev br0
+  ip -n "$pub" link set br0 up
+  # A default route in pub: coturn drops a whole allocation when one relayed send finds no route.
+  ip -n "$pub" link add sink type veth peer name sink-peer
+  ip -n "$pub" link set sink up; ip -n "$pub" link set sink-peer up
+  ip -n "$pub" route add default dev sink
+  local i preset
+  for i in 1 2; do
+    [[ $i -eq 1 ]] && preset="$natA" || preset="$natB"
+    local h; h="$(ns h$i)"
+    ip netns add "$h"; record_ns "$h"
+    ip -n "$h" link set lo up
+    if [[ "$preset" == none ]]; then
+      ip link add eth0 netns "$h" type veth peer name pub-h$i netns "$pub"
+      ip -n "$pub" link set pub-h$i master br0 up
+      ip -n "$h" addr add 203.0.113.2$i/24 dev eth0
+      ip -n "$h" link set eth0 up
+      ip -n "$h" route add default via 203.0.113.1
+      echo "203.0.113.2$i" >"$STATE/h$i.addr"
+      continue
+    fi
+    local r; r="$(ns nat$i)"
+    ip netns add "$r"; record_ns "$r"
+    ip -n "$r" link set lo up
+    ip link add wan$i netns "$r" type veth peer name pub-n$i netns "$pub"
+    ip -n "$pub" link set pub-n$i master br0 up
+    ip -n "$r" addr add 203.0.113.1$i/24 dev wan$i
+    ip -n "$r" link set wan$i up
+    ip link add lan$i netns "$r" type veth peer name eth0 netns "$h"
+    ip -n "$r" addr add 10.0.$i.1/24 dev lan$i
+    ip -n "$r" link set lan$i up
+    ip -n "$h" addr add 10.0.$i.2/24 dev eth0
+    ip -n "$h" link set eth0 up
+    ip -n "$h" route add default via 10.0.$i.1
+    ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1
+    ip -n "$r" route add default via 203.0.113.1
+    case "$preset" in
+      port-restricted) ip netns exec "$r" iptables -t nat -A POSTROUTING -o wan$i -j MASQUERADE ;;
+      symmetric) ip netns exec "$r" iptables -t nat -A POSTROUTING -o wan$i -j MASQUERADE --random-fully ;;
+      full-cone)
+        ip netns exec "$r" iptables -t nat -A POSTROUTING -o wan$i -j MASQUERADE
+        ip netns exec "$r" iptables -t nat -A PREROUTING -i wan$i -j DNAT --to-destination 10.0.$i.2 ;;
+    esac
+    ip netns exec "$r" iptables -A INPUT -i wan$i -m conntrack --ctstate NEW -j DROP
+    echo "10.0.$i.2" >"$STATE/h$i.addr"
+  done
+  if [[ -n "${TESTBED_FAIL_AFTER_UP:-}" ]]; then die "failing on purpose after up (TESTBED_FAIL_AFTER_UP)"; fi
+  log "up: $natA / $natB (tag $TESTBED_TAG, state $STATE)"
+}
+
+# ---- servers ----
+start_prosody() {
+  local dir="$STATE/prosody"
+  mkdir -p "$dir/data"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$DOMAIN" \
+    -keyout "$dir/$DOMAIN.key" -out "$dir/$DOMAIN.crt" >/dev/null 2>&1
+  openssl x509 -in "$dir/$DOMAIN.crt" -noout -fingerprint -sha256 | sed 's/.*=//' >"$STATE/xmpp.sha256"
+  printf '[%s]\nnode1@%s=node1\nnode2@%s=node2\n' "$GROUP" "$DOMAIN" "$DOMAIN" >"$dir/groups.txt"
+  cat >"$dir/prosody.cfg.lua" <<EOF
+pidfile = "$dir/prosody.pid"
+data_path = "$dir/data"
+log = { info = "$dir/prosody.log" }
+run_as_root = true
+interfaces = { "203.0.113.1" }
+c2s_ports = { 5222 }
+c2s_direct_tls_ports = {}
+s2s_ports = {}
+modules_enabled = { "roster"; "saslauth"; "tls"; "disco"; "ping"; "groups" }
+modules_disabled = { "s2s" }
+c2s_require_encryption = true
+allow_unencrypted_plain_auth = false
+authentication = "internal_hashed"
+storage = "internal"
+VirtualHost "$DOMAIN"
+  groups_file = "$dir/groups.txt"
+  ssl = { certificate = "$dir/$DOMAIN.crt"; key = "$dir/$DOMAIN.key" }
+EOF
+  for u in node1 node2; do
+    prosodyctl --config "$dir/prosody.cfg.lua" register "$u" "$DOMAIN" "$u-pw-$TESTBED_TAG" >/dev/null
+  done
+  ip netns exec "$(ns pub)" prosody --config "$dir/prosody.cfg.lua" -F >"$dir/stdout.log" 2>&1 &
+  record_pid $! prosody
+  wait_for "Prosody on 203.0.113.1:5222" "ip netns exec $(ns pub) bash -c 'exec 3<>/dev/tcp/203.0.113.1/5222' 2>/dev/null"
+}
+
+start_coturn() {
+  local dir="$STATE/turn"
+  mkdir -p "$dir"
+  cat >"$dir/turnserver.conf" <<EOF
+listening-ip=203.0.113.1
+listening-ip=203.0.113.2
+listening-port=3478
+relay-ip=203.0.113.1
+min-port=49160
+max-port=49200
+realm=$DOMAIN
+lt-cred-mech
+user=turn-$TESTBED_TAG:turn-pw-$TESTBED_TAG
+fingerprint
+no-tls
+no-dtls
+no-cli
+no-multicast-peers
+userdb=$dir/turndb
+pidfile=$dir/turnserver.pid
+log-file=$dir/turn.log
+simple-log
+EOF
+  ip netns exec "$(ns pub)" turnserver -c "$dir/turnserver.conf" >"$dir/stdout.log" 2>&1 &
+  record_pid $! coturn
+  wait_for "coturn on 203.0.113.1:3478" "ip netns exec $(ns pub) ss -lun | grep -q '203.0.113.1:3478'"
+}
+
+wait_for() {   # what, command
+  local what="$1" cmd="$2"
+  for _ in $(seq 1 $((WAIT_SECONDS * 5))); do
+    if eval "$cmd"; then return 0; fi
+    sleep 0.2
+  done
+  die "$what did not come up within ${WAIT_SECONDS}s"
+}
+
+# ---- nodes ----
+EDGEVPN_DLL="$REPO/src/RealNode/bin/Release/net10.0/edgevpn.dll"
+
+build_node() {
+  if [[ ! -f "$EDGEVPN_DLL" || -n "${TESTBED_REBUILD:-}" ]]; then
+    log "building edgevpn (Release)"
+    dotnet build "$REPO/src/RealNode" -c Release -nologo -v quiet >/dev/null || die "build failed"
+  fi
+}
+
+node_config() {   # i
+  local i="$1"
+  cat >"$STATE/h$i.json" <<EOF
+// generated by experiments/testbed/run.sh
+{
+  "Overlay": { "Id": "$GROUP" },
+  "Node": { "Id": "$(printf '%032x' "$i")", "Seed": $i },
+  "Signaling": {
+    "Host": "203.0.113.1", "Port": 5222,
+    "Account": "node$i@$DOMAIN", "Password": "node$i-pw-$TESTBED_TAG",
+    "Group": "$GROUP",
+    "CertificateSha256": "$(cat "$STATE/xmpp.sha256")",
+    "ReconnectDelayMaxSeconds": 5,
+  },
+  "Ice": {
+    "Stun": [ "203.0.113.1:3478" ],
+    "Turn": [ { "Address": "203.0.113.1:3478", "User": "turn-$TESTBED_TAG", "Password": "turn-pw-$TESTBED_TAG" } ],
+  },
+  "Tap": { "Name": "edgevpn0", "Address": "10.10.0.$i/24", "Mtu": 1410 },
+  "Topology": { "LongLinkDelaySeconds": 1, "TickIntervalSeconds": 1 },
+  "Links": { "BackoffBaseSeconds": 1, "BackoffMaxSeconds": 5 },
+  "Control": { "Socket": "$STATE/h$i.sock" },
+  "Trace": { "Path": "$STATE/h$i.trace" },
+  "Log": { "Level": "info" },
+}
+EOF
+}
+
+start_node() {   # i
+  local i="$1"
+  node_config "$i"
+  ip netns exec "$(ns h$i)" dotnet "$EDGEVPN_DLL" node --config "$STATE/h$i.json" >"$STATE/h$i.log" 2>&1 &
+  record_pid $! "node$i"
+}
+
+status_json() { dotnet "$EDGEVPN_DLL" status --socket "$STATE/h$1.sock" --json 2>/dev/null || true; }
+json_field() { jq -r "$2" <<<"$1" 2>/dev/null || echo null; }
+
+pair() {
+  need_root
+  local natA="$1" natB="$2" json="$3"
+  deps
+  trap 'down' EXIT
+  build_node
+  up "$natA" "$natB"
+  start_prosody
+  start_coturn
+  start_node 1
+  start_node 2
+  local started; started=$(date +%s%N)
+  local s1="" s2="" outcome=""
+  for _ in $(seq 1 $((WAIT_SECONDS * 2))); do
+    s1="$(status_json 1)"; s2="$(status_json 2)"
+    local c1 c2 e1 e2
+    c1=$(json_field "$s1" '[.links[] | select(.state=="connected")] | length')
+    c2=$(json_field "$s2" '[.links[] | select(.state=="connected")] | length')
+    e1=$(json_field "$s1" '.lastTransportError // empty'); e2=$(json_field "$s2" '.lastTransportError // empty')
+    if [[ "$c1" =~ ^[1-9] && "$c2" =~ ^[1-9] ]]; then outcome=connected; break; fi
+    if [[ -n "$e1" && -n "$e2" ]]; then outcome=failed; break; fi
+    for i in 1 2; do
+      local pidline; pidline=$(grep " node$i\$" "$STATE/pids" | cut -d' ' -f1)
+      kill -0 "$pidline" 2>/dev/null || { tail -5 "$STATE/h$i.log" >&2; die "node $i exited"; }
+    done
+    sleep 0.5
+  done
+  local elapsedMs=$(( ($(date +%s%N) - started) / 1000000 ))
+  local m1 m2 sig1 sig2 reason path rtt connected
+  m1=$(json_field "$s1" '.members'); m2=$(json_field "$s2" '.members')
+  sig1=$(json_field "$s1" '.signaling'); sig2=$(json_field "$s2" '.signaling')
+  case "$outcome" in
+    connected)
+      connected=true
+      path=$(json_field "$s1" '[.links[] | select(.state=="connected")][0].path')
+      rtt=$(json_field "$s1" '[.links[] | select(.state=="connected")][0].rttMs')
+      reason="link up; ping through the tap is not measured yet (the tap is not bound into the node)" ;;
+    failed)
+      connected=false; path=null; rtt=null
+      reason=$(json_field "$s1" '.lastTransportError') ;;
+    *)
+      connected=false; path=null; rtt=null
+      reason="no link outcome within ${WAIT_SECONDS}s (members $m1/$m2, signaling $sig1/$sig2)" ;;
+  esac
+  local negotiated=false
+  [[ $(json_field "$s1" '.signalsReceived') =~ ^[1-9] && $(json_field "$s2" '.signalsReceived') =~ ^[1-9] ]] && negotiated=true
+  local out
+  out=$(jq -n --argjson connected "$connected" --arg path "$path" --argjson rtt "${rtt:-null}" \
+    --arg natA "$natA" --arg natB "$natB" --arg sig1 "$sig1" --arg sig2 "$sig2" \
+    --argjson m1 "${m1:-null}" --argjson m2 "${m2:-null}" --argjson negotiated "$negotiated" \
+    --argjson elapsed "$elapsedMs" --arg reason "$reason" \
+    '{connected: $connected, path: (if $path == "null" then null else $path end), setupMs: null, pingLossPct: null, rttMs: $rtt,
+      nat: [$natA, $natB], signaling: [$sig1, $sig2], members: [$m1, $m2], negotiatedOverXmpp: $negotiated,
+      waitedMs: $elapsed, reason: $reason}')
+  if [[ "$json" == 1 ]]; then echo "$out"; else jq -r 'to_entries[] | "\(.key): \(.value)"' <<<"$out"; fi
+  grep -h -i "password\|-pw-" "$STATE"/h*.log >/dev/null 2>&1 && log "warning: a node log mentions a password" || true
+}
+
+# ---- selftest: every preset builds, routes and tears down without leftovers ----
+leftovers() {
+  local left=""
+  left+=$(ip netns list | awk '{print $1}' | grep "^$TESTBED_TAG-" || true)
+  [[ -d "$STATE" ]] && left+=" state:$STATE"
+  echo "$left"
+}
+
+selftest() {
+  need_root
+  deps
+  trap 'down' EXIT
+  [[ -z "$(leftovers)" ]] || die "leftovers before the selftest: $(leftovers)"
+  local combos=("port-restricted,symmetric" "full-cone,none" "symmetric,full-cone" "none,port-restricted")
+  local combo ok=0
+  for combo in "${combos[@]}"; do
+    up "${combo%,*}" "${combo#*,}"
+    local i
+    for i in 1 2; do
+      ip netns exec "$(ns h$i)" ping -c 1 -W 2 203.0.113.1 >/dev/null || die "$combo: host $i cannot reach the public bridge"
+    done
+    for i in 1 2; do
+      local preset; preset=$(cut -d' ' -f$i "$STATE/nat")
+      [[ "$preset" == none ]] && continue
+      local rules; rules=$(ip netns exec "$(ns nat$i)" iptables -t nat -S)
+      grep -q -- "-j MASQUERADE" <<<"$rules" || die "$combo: router $i has no MASQUERADE"
+      [[ "$preset" != symmetric ]] || grep -q -- "--random-fully" <<<"$rules" || die "$combo: router $i is not symmetric"
+      [[ "$preset" != full-cone ]] || grep -q -- "-j DNAT" <<<"$rules" || die "$combo: router $i has no DNAT"
+    done
+    # The public side must not reach a NATed host's private address.
+    if [[ $(cut -d' ' -f1 "$STATE/nat") != none ]] && ip netns exec "$(ns pub)" ping -c 1 -W 1 10.0.1.2 >/dev/null 2>&1; then
+      die "$combo: the public namespace reaches a private address"
+    fi
+    down
+    [[ -z "$(leftovers)" ]] || die "$combo: left behind: $(leftovers)"
+    ok=$((ok + 1))
+  done
+  # A failure in the middle of `up` must still leave nothing behind.
+  if TESTBED_FAIL_AFTER_UP=1 "$0" up --nat symmetric,symmetric 2>/dev/null; then die "the injected failure did not fail"; fi
+  [[ -z "$(leftovers)" ]] || die "a failed up left behind: $(leftovers)"
+  echo "selftest: ok ($ok preset combinations built, routed and torn down; failed up cleaned up)"
+}
+
+# ---- command line ----
+parse_nat() {
+  [[ "$1" == *,* ]] || die "--nat wants two presets, e.g. --nat port-restricted,symmetric"
+  NAT_A="${1%,*}"; NAT_B="${1#*,}"
+}
+
+cmd="${1:-}"; shift || true
+NAT_A=port-restricted; NAT_B=port-restricted; JSON=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --nat) parse_nat "${2:-}"; shift 2 ;;
+    --json) JSON=1; shift ;;
+    *) die "unknown argument '$1'" ;;
+  esac
+done
+case "$cmd" in
+  deps) deps ;;
+  up) trap 'rc=$?; [[ $rc -eq 0 ]] || down' EXIT; up "$NAT_A" "$NAT_B" ;;
+  down) need_root; down ;;
+  pair) pair "$NAT_A" "$NAT_B" "$JSON" ;;
+  selftest) selftest ;;
+  *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; [[ -z "$cmd" || "$cmd" == help || "$cmd" == --help ]] || exit 2 ;;
+esac

@@ -1,0 +1,33 @@
+// `edgevpn config init`: writes ConfigExample.Text to standard output or a file (never over an
+// existing file unless --force). The example parses back (a test checks it).
+using EdgeVpn.RealNode.Config;
+
+namespace EdgeVpn.RealNode.Cli;
+
+internal static class ConfigInitCommand
+{
+    public static int Run(FileInfo? output, bool force)
+    {
+        if (output is null)
+        {
+            Console.Out.Write(ConfigExample.Text);
+            return CliApp.ExitOk;
+        }
+        try
+        {
+            if (output.Exists && !force)
+            {
+                Console.Error.WriteLine($"edgevpn config init: {output.FullName} exists (use --force to overwrite)");
+                return CliApp.ExitBadInput;
+            }
+            File.WriteAllText(output.FullName, ConfigExample.Text);
+            Console.Error.WriteLine($"edgevpn config init: wrote {output.FullName}; set Signaling and Ice before `edgevpn node --config {output.Name}`");
+            return CliApp.ExitOk;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"edgevpn config init: cannot write {output.FullName}: {e.Message}");
+            return CliApp.ExitBadInput;
+        }
+    }
+}

@@ -1,0 +1,83 @@
+// experiments/testbed/run.sh, run for real (root only: namespaces and iptables). selftest builds
+// every NAT preset, checks routing and the NAT rules, tears down, and checks that nothing is left,
+// also after an injected failure in the middle of `up`. pair runs the whole infrastructure with
+// two nodes and must report truthfully: a link up, or not up with the node's own reason, after
+// the two nodes saw each other over XMPP and negotiated through the server.
+// Each test uses its own tag, so its namespaces never collide with another run's.
+using System.Diagnostics;
+using System.Text.Json;
+using Xunit;
+
+namespace EdgeVpn.Tests.Testbed;
+
+public sealed class TestbedFactAttribute : FactAttribute
+{
+    public TestbedFactAttribute()
+    {
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root") Skip = "the testbed needs root on Linux (network namespaces, iptables)";
+        else if (!File.Exists("/usr/sbin/ip") && !File.Exists("/sbin/ip") && !File.Exists("/usr/bin/ip")) Skip = "iproute2 (ip) is not installed";
+    }
+}
+
+public class TestbedScriptTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromMinutes(5);
+
+    private static string Script()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EdgeVpn.sln"))) dir = dir.Parent;
+        Assert.NotNull(dir);
+        return Path.Combine(dir!.FullName, "experiments", "testbed", "run.sh");
+    }
+
+    private static (int Exit, string Out, string Err) Run(string tag, params string[] args)
+    {
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Script());
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["TESTBED_TAG"] = tag;
+        psi.Environment["TESTBED_STATE"] = Path.Combine(Path.GetTempPath(), "edgevpn-testbed-test-" + tag);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(Bound)) { p.Kill(entireProcessTree: true); throw new Xunit.Sdk.XunitException($"run.sh {string.Join(' ', args)} did not end within {Bound}"); }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static string[] Namespaces(string tag)
+    {
+        var psi = new ProcessStartInfo("ip", "netns list") { RedirectStandardOutput = true };
+        using var p = Process.Start(psi)!;
+        string text = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return text.Split('\n').Select(l => l.Split(' ')[0]).Where(n => n.StartsWith(tag + "-", StringComparison.Ordinal)).ToArray();
+    }
+
+    [TestbedFact]
+    public void Selftest_builds_every_NAT_preset_and_leaves_nothing_behind()
+    {
+        const string tag = "evts";
+        var (exit, stdout, stderr) = Run(tag, "selftest");
+        Assert.True(exit == 0, $"selftest failed ({exit}):\n{stdout}\n{stderr}");
+        Assert.Contains("selftest: ok (4 preset combinations", stdout);
+        Assert.Empty(Namespaces(tag));
+    }
+
+    [TestbedFact]
+    public void Pair_reports_truthfully_after_both_nodes_met_over_XMPP_and_tears_down()
+    {
+        const string tag = "evtp";
+        var (exit, stdout, stderr) = Run(tag, "pair", "--nat", "port-restricted,symmetric", "--json");
+        Assert.True(exit == 0, $"pair failed ({exit}):\n{stdout}\n{stderr}");
+        using var doc = JsonDocument.Parse(stdout);
+        var r = doc.RootElement;
+        Assert.Equal(["online", "online"], r.GetProperty("signaling").EnumerateArray().Select(e => e.GetString()!).ToArray());
+        Assert.Equal([2, 2], r.GetProperty("members").EnumerateArray().Select(e => e.GetInt32()).ToArray());
+        Assert.True(r.GetProperty("negotiatedOverXmpp").GetBoolean());
+        if (!r.GetProperty("connected").GetBoolean())
+            Assert.False(string.IsNullOrEmpty(r.GetProperty("reason").GetString()));
+        Assert.DoesNotContain("-pw-", stdout + stderr);
+        Assert.Empty(Namespaces(tag));
+    }
+}

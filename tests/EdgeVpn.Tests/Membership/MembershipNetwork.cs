@@ -272,6 +272,17 @@ internal sealed class MembershipNetwork
                     JoinFailures++;
                     At(Now + TimeSpan.FromSeconds(1), () => { if (_nodes[i].Alive) { JoinThroughRandomMember(i); Drain(i); } });
                     break;
+                case MembershipOutput.IntroducerWanted:
+                    // The signaling server names a random member one round trip later.
+                    At(Now + _o.SignalingDelayMax, () =>
+                    {
+                        if (!_nodes[i].Alive) return;
+                        var members = Enumerable.Range(0, Count).Where(j => j != i && _nodes[j].Alive && _nodes[j].JoinedAt is not null).ToList();
+                        if (members.Count == 0) return;
+                        _nodes[i].M.Handle(Now, new MembershipInput.Introducer(_nodes[members[_net.NextInt(members.Count)]].Id));
+                        Drain(i);
+                    });
+                    break;
                 case MembershipOutput.LookupResolved r:
                     OnResolved(i, r);
                     break;

@@ -74,6 +74,16 @@ public sealed class XmppClient : IAsyncDisposable
 
     private Instant Now => Instant.FromTimeSpan(_time.GetElapsedTime(_epoch));
 
+    /// <summary>Says goodbye to the server within WriteTimeout; gives up quietly after that.</summary>
+    private async Task StopWithGraceAsync()
+    {
+        if (_session.State == XmppState.Stopped) return;
+        _session.Handle(Now, new XmppInput.Stop("cancelled"));
+        using var grace = new CancellationTokenSource(WriteTimeout);
+        try { await PerformOutputsAsync(grace.Token); }
+        catch (OperationCanceledException) { }
+    }
+
     public async Task RunAsync(CancellationToken ct)
     {
         try
@@ -85,13 +95,17 @@ public sealed class XmppClient : IAsyncDisposable
                 if (_session.State == XmppState.Stopped) return;
                 if (ct.IsCancellationRequested)
                 {
-                    _session.Handle(Now, new XmppInput.Stop("cancelled"));
-                    using var grace = new CancellationTokenSource(WriteTimeout);
-                    await PerformOutputsAsync(grace.Token);
+                    await StopWithGraceAsync();
                     return;
                 }
                 await WaitForSomethingAsync(ct);
             }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Cancelled while waiting (e.g. on a full event channel nobody reads any more): a
+            // requested stop, not a failure.
+            await StopWithGraceAsync();
         }
         finally
         {

@@ -51,6 +51,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
     private LongSlot[] _slots = [];
     private int _drawnForN;
     private Instant _drawnAt;
+    private IReadOnlyList<NodeId>? _ringInput; // the last RingChanged list, by reference
     private bool _redrawPending;   // n changed enough, waiting for the hold-off
     private Instant? _firstViewAt; // long links wait LongLinkDelay after this
     private Instant _redrawDueAt;  // when a pending (re-)draw may happen
@@ -123,11 +124,17 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
                 NoteTraffic(now, t.Peer, t.Bytes);
                 break;
             case TopologyInput.RingChanged r:
-                _ringSuccessors = [.. r.Successors.Where(s => s != _self)];
+                // A new size estimate comes with the same list object: nothing to rebuild then
+                // (estimates change far more often than successor lists).
+                if (!ReferenceEquals(r.Successors, _ringInput))
+                {
+                    _ringInput = r.Successors;
+                    _ringSuccessors = WithoutSelf(r.Successors);
+                    _successors = ComputeSuccessors();
+                    _wantedStale = true;
+                }
                 _sizeEstimate = Math.Max(1, r.SizeEstimate);
                 _firstViewAt ??= now;
-                _successors = ComputeSuccessors();
-                _wantedStale = true;
                 break;
             case TopologyInput.TargetResolved t:
                 OnTargetResolved(now, t.Cookie, t.Owner);
@@ -333,6 +340,16 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
         var result = new NodeId[count];
         int i = _view.IndexAfter(_self);
         for (int k = 0; k < count; k++) result[k] = _view[(i + k) % _view.Count];
+        return result;
+    }
+
+    private NodeId[] WithoutSelf(IReadOnlyList<NodeId> list)
+    {
+        int count = 0;
+        for (int i = 0; i < list.Count; i++) if (list[i] != _self) count++;
+        var result = new NodeId[count];
+        count = 0;
+        for (int i = 0; i < list.Count; i++) if (list[i] != _self) result[count++] = list[i];
         return result;
     }
 

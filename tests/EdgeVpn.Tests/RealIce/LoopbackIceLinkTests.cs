@@ -1,0 +1,78 @@
+// Two IceLinks on real UDP sockets on loopback (no servers): they gather host candidates,
+// exchange endpoints as signaling text, connect directly and carry datagrams both ways through
+// IDatagramPath; junk sent to a link's socket is dropped with a logged reason and changes
+// nothing; closing one end completes the other's Received only through consent (not tested
+// here: 30 s), but closes its own at once.
+using System.Net;
+using System.Net.Sockets;
+using EdgeVpn.Protocol.Ice;
+using EdgeVpn.Protocol.Links;
+using EdgeVpn.RealNode.Ice;
+using Xunit;
+using static EdgeVpn.Tests.RealIce.IceLinkTestKit;
+
+namespace EdgeVpn.Tests.RealIce;
+
+public class LoopbackIceLinkTests
+{
+    private static IceLinkOptions Loopback(IceRole role) => new(new IceConfig { Role = role })
+    {
+        Interfaces = new HostInterfaceOptions { Addresses = [IPAddress.Loopback] },
+    };
+
+    [Fact]
+    public async Task Two_links_on_loopback_connect_directly_and_carry_datagrams_both_ways()
+    {
+        var log = new LinkLog();
+        await using var a = IceLink.Open(Loopback(IceRole.Controlling), TimeProvider.System, log.Add, "a");
+        await using var b = IceLink.Open(Loopback(IceRole.Controlled), TimeProvider.System, log.Add, "b");
+        await ExchangeAsync(a, b);
+
+        var pa = await a.Connected.WaitAsync(StepBound);
+        var pb = await b.Connected.WaitAsync(StepBound);
+        Assert.Equal(IcePathKind.Host, pa.Kind);
+        Assert.Equal(IcePathKind.Host, pb.Kind);
+        Assert.Equal(a.Bases[0], pa.Local.Address);
+        Assert.Equal(b.Bases[0], pa.Remote.Address);
+        Assert.True(a.IsUp && b.IsUp);
+
+        byte[] there = [23, 254, 253, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 42];   // shaped like a DTLS record
+        Assert.Equal(there, await RoundAsync(a, b, there));
+        byte[] back = [.. there.Reverse().Skip(1).Prepend((byte)23)];
+        Assert.Equal(back, await RoundAsync(b, a, back));
+        Assert.Null(a.RelayProblem);
+    }
+
+    [Fact]
+    public async Task Junk_on_the_socket_is_dropped_with_a_logged_reason_and_the_link_still_connects()
+    {
+        var log = new LinkLog();
+        await using var a = IceLink.Open(Loopback(IceRole.Controlling), TimeProvider.System, log.Add, "a");
+        await using var b = IceLink.Open(Loopback(IceRole.Controlled), TimeProvider.System, log.Add, "b");
+        using (var rogue = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+        {
+            rogue.SendTo(new byte[] { 0x80, 1, 2, 3 }, a.Bases[0]);                 // RTP: not ours
+            rogue.SendTo(new byte[] { 0, 1, 0, 8, 0x21, 0x12, 0xA4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 99 }, a.Bases[0]);   // STUN header, bad length
+        }
+        await ExchangeAsync(a, b);
+        await a.Connected.WaitAsync(StepBound);
+        await b.Connected.WaitAsync(StepBound);
+        Assert.True(a.GateDropped >= 1);
+        Assert.Contains(log.Lines, l => l.Contains("first byte 0x80 is Rtp", StringComparison.Ordinal));
+        Assert.Contains(log.Lines, l => l.StartsWith("a: IceAgent:", StringComparison.Ordinal));   // the malformed STUN, named by the agent
+    }
+
+    [Fact]
+    public async Task Closing_a_link_ends_its_path_and_refuses_further_sends()
+    {
+        var a = IceLink.Open(Loopback(IceRole.Controlling), TimeProvider.System);
+        await using var b = IceLink.Open(Loopback(IceRole.Controlled), TimeProvider.System);
+        await ExchangeAsync(a, b);
+        await a.Connected.WaitAsync(StepBound);
+        await a.DisposeAsync();
+        Assert.Equal("closed", await a.Closed.WaitAsync(StepBound));
+        Assert.False(a.IsUp);
+        Assert.False(a.Send([23, 1, 2]));
+        Assert.True(a.Received.Completion.IsCompleted);
+    }
+}

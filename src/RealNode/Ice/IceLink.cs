@@ -1,13 +1,17 @@
 // One end of a link on real UDP sockets: the pure IceAgent (src/Protocol/Ice) driven by one
 // loop, bound to a socket per host address (UdpBases), with STUN and TURN servers reached over
 // those sockets. It is the IDatagramPath the layer above (DTLS) uses once a pair is selected.
-// The loop (one task per link; nothing else touches the agent):
-//  - inputs come through one channel: datagrams from the socket loops (after DatagramGate),
+// The loop (one dedicated thread per link; nothing else touches the agent):
+//  - inputs come through one inbox: datagrams from the socket threads (after DatagramGate),
 //    signaling (SetRemote), application datagrams (Send), wake-ups and Close;
 //  - after every Handle/HandleTimeout the agent's outputs are drained and performed: Transmit
 //    goes out of the named socket, ApplicationData to Received, the rest completes the tasks
-//    below; then one timer (TimeProvider.CreateTimer) is re-armed at the agent's PollTimeout;
-//  - time is Instant = time since the link was opened, from the TimeProvider given.
+//    below; then the one timer is re-armed at the agent's PollTimeout;
+//  - time is Instant = time since the link was opened, from the TimeProvider given. With the
+//    system clock the timer is the loop thread's own timed wait on its inbox; with any other
+//    TimeProvider (fake time in tests) it is that provider's ITimer, which posts a wake-up.
+//    Neither the loop nor the sockets use the thread pool: a starved pool (measured under the
+//    test host: 3 threads, wake-ups late by 1-2 s) would break 50 ms pacing and consent.
 // What the owner sees: Gathered (credentials and candidates to signal, when gathering ends),
 // RelayProblem (TURN was configured but no relayed candidate came: the reason, e.g. a 401 for a
 // wrong password), Connected (the first selected pair), SelectedPair (the latest), Closed (why
@@ -44,13 +48,16 @@ public sealed class IceLink : IDatagramPath, IAsyncDisposable
     private readonly long _epoch;
     private readonly Action<string> _log;
     private readonly string _name;
-    private readonly Channel<Item> _inputs = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly object _gate = new();
+    private Queue<Item> _inbox = new();
+    private bool _inboxClosed;
     private readonly Channel<byte[]> _received;
-    private readonly ITimer _timer;
+    private readonly ITimer? _timer;
     private readonly TaskCompletionSource<IceEndpoint> _gathered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<IceSelectedPair> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<string> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Task _loop;
+    private readonly TaskCompletionSource _loopDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Thread _loop;
     private int _queuedDatagrams, _queuedSends, _wakePending, _dropLogs;
     private long _receiveDropped, _inputDropped, _gateDropped, _sendErrors;
     private volatile bool _up;
@@ -73,10 +80,11 @@ public sealed class IceLink : IDatagramPath, IAsyncDisposable
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.DropWrite,
         }, _ => Interlocked.Increment(ref _receiveDropped));
-        _timer = time.CreateTimer(_ => PostWake(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _inputs.Writer.TryWrite(new Item.ToAgent(new IceInput.LocalInterfaces(sockets.Locals)));
-        _sockets.Start(OnReceived, (local, why) => _log($"{_name}: receiving on {local} stopped: {why}"));
-        _loop = Task.Run(RunAsync);
+        if (time != TimeProvider.System) _timer = time.CreateTimer(_ => PostWake(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        Post(new Item.ToAgent(new IceInput.LocalInterfaces(sockets.Locals)));
+        _sockets.Start(OnReceived, (local, why) => _log($"{_name}: receiving on {local} stopped: {why}"), name);
+        _loop = new Thread(Run) { IsBackground = true, Name = "ice loop " + name };
+        _loop.Start();
     }
 
     /// <summary>
@@ -116,6 +124,8 @@ public sealed class IceLink : IDatagramPath, IAsyncDisposable
     public string? RelayProblem { get; private set; }
     public IReadOnlyList<IPEndPoint> Bases => _sockets.Locals;
     public IceAgentState State => _agent.State;
+    /// <summary>The agent's counters (written by the loop; a read from another thread is a snapshot, for status and diagnosis).</summary>
+    public IceStats Stats => _agent.Stats;
     /// <summary>Datagrams dropped before the agent: not STUN/ChannelData/DTLS (DatagramGate) or the input queue was full.</summary>
     public long GateDropped => Interlocked.Read(ref _gateDropped);
     public long InputDropped => Interlocked.Read(ref _inputDropped);
@@ -125,9 +135,9 @@ public sealed class IceLink : IDatagramPath, IAsyncDisposable
     public void SetRemote(IceEndpoint remote)
     {
         ArgumentNullException.ThrowIfNull(remote);
-        _inputs.Writer.TryWrite(new Item.ToAgent(new IceInput.RemoteCredentials(remote.Ufrag, remote.Password)));
-        foreach (var c in remote.Candidates) _inputs.Writer.TryWrite(new Item.ToAgent(new IceInput.RemoteCandidate(c)));
-        _inputs.Writer.TryWrite(new Item.ToAgent(new IceInput.RemoteCandidatesComplete()));
+        Post(new Item.ToAgent(new IceInput.RemoteCredentials(remote.Ufrag, remote.Password)));
+        foreach (var c in remote.Candidates) Post(new Item.ToAgent(new IceInput.RemoteCandidate(c)));
+        Post(new Item.ToAgent(new IceInput.RemoteCandidatesComplete()));
     }
 
     // --- IDatagramPath ---------------------------------------------------------------------
@@ -145,7 +155,7 @@ public sealed class IceLink : IDatagramPath, IAsyncDisposable
             Interlocked.Decrement(ref _queuedSends);
             return false;
         }
-        if (_inputs.Writer.TryWrite(new Item.AppData(datagram.ToArray()))) return true;
+        if (Post(new Item.AppData(datagram.ToArray()))) return true;
         Interlocked.Decrement(ref _queuedSends);
         return false;
     }
@@ -167,12 +177,40 @@ public sealed class IceLink : IDatagramPath, IAsyncDisposable
             LogDrop($"dropped a datagram from {remote} on {local}: {_options.InputDatagramsMax} datagrams already wait for the loop");
             return;
         }
-        if (!_inputs.Writer.TryWrite(new Item.Datagram(local, remote, bytes.ToArray()))) Interlocked.Decrement(ref _queuedDatagrams);
+        if (!Post(new Item.Datagram(local, remote, bytes.ToArray()))) Interlocked.Decrement(ref _queuedDatagrams);
     }
 
     private void PostWake()
     {
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0) _inputs.Writer.TryWrite(new Item.Wake());
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0) Post(new Item.Wake());
+    }
+
+    /// <summary>Queues an item for the loop (thread-safe); false once the loop has ended.</summary>
+    private bool Post(Item item)
+    {
+        lock (_gate)
+        {
+            if (_inboxClosed) return false;
+            _inbox.Enqueue(item);
+            if (_inbox.Count == 1) Monitor.Pulse(_gate);
+            return true;
+        }
+    }
+
+    /// <summary>Waits for items or the deadline (system time only; other providers wake through their ITimer) and takes all queued.</summary>
+    private Queue<Item> Take(TimeSpan? wait)
+    {
+        lock (_gate)
+        {
+            if (_inbox.Count == 0)
+            {
+                if (wait is { } w) { if (w > TimeSpan.Zero) Monitor.Wait(_gate, w); }
+                else Monitor.Wait(_gate);
+            }
+            var batch = _inbox;
+            _inbox = new Queue<Item>();
+            return batch;
+        }
     }
 
     private void LogDrop(string line)
@@ -186,15 +224,15 @@ public sealed class IceLink : IDatagramPath, IAsyncDisposable
 
     private Instant Now => Instant.FromTimeSpan(_time.GetElapsedTime(_epoch));
 
-    private async Task RunAsync()
+    private void Run()
     {
         string? endReason = null;
         try
         {
-            var reader = _inputs.Reader;
-            while (await reader.WaitToReadAsync())
+            TimeSpan? wait = null;
+            while (true)
             {
-                while (reader.TryRead(out var item))
+                foreach (var item in Take(wait))
                 {
                     if (item is Item.Close)
                     {
@@ -206,11 +244,11 @@ public sealed class IceLink : IDatagramPath, IAsyncDisposable
                     Handle(item);
                     if (IsFinal) break;
                 }
-                _agent.HandleTimeout(Now);   // early calls are harmless: covers a timer due while inputs queued
+                _agent.HandleTimeout(Now);   // early calls are harmless: this is also the system-time timer firing
                 Drain();
                 _agent.CheckInvariants();
                 if (IsFinal) return;
-                Rearm();
+                wait = Rearm();
             }
         }
         catch (Exception e)   // the top of the loop: whatever broke, the link ends with the reason
@@ -220,10 +258,11 @@ public sealed class IceLink : IDatagramPath, IAsyncDisposable
         }
         finally
         {
+            lock (_gate) _inboxClosed = true;
             End(endReason ?? "stopped");
-            _timer.Dispose();
-            _inputs.Writer.TryComplete();
+            _timer?.Dispose();
             _sockets.Dispose();
+            _loopDone.TrySetResult();
         }
     }
 
@@ -246,24 +285,34 @@ public sealed class IceLink : IDatagramPath, IAsyncDisposable
                 break;
             case Item.Wake:
                 Interlocked.Exchange(ref _wakePending, 0);
+                _armedAt = null;   // the one-shot timer has fired: whatever is due next must be armed again
                 _agent.HandleTimeout(Now);
                 break;
         }
         Drain();
     }
 
-    private void Rearm()
+    /// <summary>Re-arms the one timer at the agent's PollTimeout; returns how long the loop may wait (null: until an input).</summary>
+    private TimeSpan? Rearm()
     {
         var at = _agent.PollTimeout();
-        if (at == _armedAt) return;
-        _armedAt = at;
         if (at is not { } due)
         {
-            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            return;
+            _armedAt = null;
+            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            return null;
         }
+        // Rounded up to whole milliseconds: waits have millisecond resolution, and a wake-up a
+        // fraction early would find nothing due and spin.
         var delay = due - Now;
-        _timer.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        var wait = TimeSpan.FromMilliseconds(delay > TimeSpan.Zero ? Math.Ceiling(delay.TotalMilliseconds) : 0);
+        if (_timer is null) return wait;
+        if (at != _armedAt)
+        {
+            _armedAt = at;
+            _timer.Change(wait, Timeout.InfiniteTimeSpan);
+        }
+        return null;
     }
 
     /// <summary>Performs every output the agent has (the sans-IO drain rule).</summary>
@@ -336,8 +385,8 @@ public sealed class IceLink : IDatagramPath, IAsyncDisposable
     /// <summary>Closes the link: releases the TURN allocation, stops the loop, closes the sockets.</summary>
     public async ValueTask DisposeAsync()
     {
-        _inputs.Writer.TryWrite(new Item.Close());
-        try { await _loop.WaitAsync(DisposeBound); }
+        Post(new Item.Close());
+        try { await _loopDone.Task.WaitAsync(DisposeBound); }
         catch (TimeoutException) { _log($"{_name}: the loop did not stop within {DisposeBound.TotalSeconds} s"); }
         _sockets.Dispose();
     }

@@ -3,12 +3,14 @@
 // Contract:
 //  - Bind creates the sockets in the calling thread's network namespace (a socket stays in the
 //    namespace it was made in, whichever thread later uses it; the tests rely on this).
-//  - Each receive loop passes every datagram, with the base it arrived on and its sender, to the
-//    sink given to Start, from a thread-pool thread; the sink must be thread-safe and must copy
-//    the bytes (the buffer is reused for the next datagram).
+//  - Each socket has its own receive thread (blocking recvfrom, woken every ReceivePoll to
+//    notice Dispose), not the thread pool: a starved pool delays async completions by seconds
+//    (measured under the test host), which breaks 50 ms pacing and consent timing. The thread
+//    passes every datagram, with the base it arrived on and its sender, to the sink given to
+//    Start; the sink must be thread-safe and must copy the bytes (the buffer is reused).
 //  - Send never throws on network errors (unreachable, no buffer space, ...): it returns the
 //    reason, and the caller logs and counts it. UDP is best effort.
-//  - Dispose stops the loops and closes the sockets; safe to call twice.
+//  - Dispose stops the receive threads and closes the sockets; safe to call twice, from any thread.
 using System.Net;
 using System.Net.Sockets;
 
@@ -21,9 +23,13 @@ public sealed class UdpBases : IDisposable
     /// <summary>Consecutive receive errors on one socket after which its loop gives up.</summary>
     public const int ReceiveErrorsMax = 100;
 
+    /// <summary>How often a blocked receive wakes up to notice Dispose.</summary>
+    public static readonly TimeSpan ReceivePoll = TimeSpan.FromMilliseconds(250);
+
     private readonly List<(IPEndPoint Local, Socket Socket)> _sockets = [];
-    private readonly CancellationTokenSource _stop = new();
-    private readonly List<Task> _loops = [];
+    private readonly List<Thread> _threads = [];
+    private volatile bool _stopped;
+    private int _disposed;
 
     private UdpBases() { }
 
@@ -41,6 +47,7 @@ public sealed class UdpBases : IDisposable
             {
                 if (address.AddressFamily == AddressFamily.InterNetworkV6) socket.DualMode = false;
                 socket.ReceiveBufferSize = receiveBufferBytes;
+                socket.ReceiveTimeout = (int)ReceivePoll.TotalMilliseconds;
                 socket.Bind(new IPEndPoint(address, 0));
                 bases._sockets.Add(((IPEndPoint)socket.LocalEndPoint!, socket));
             }
@@ -53,39 +60,49 @@ public sealed class UdpBases : IDisposable
         return bases;
     }
 
-    /// <summary>Starts one receive loop per socket; loopEnded is told why a loop stopped early.</summary>
-    public void Start(Action<IPEndPoint, IPEndPoint, ReadOnlySpan<byte>> sink, Action<IPEndPoint, string> loopEnded)
+    /// <summary>Starts one receive thread per socket; loopEnded is told why a thread stopped early.</summary>
+    public void Start(Action<IPEndPoint, IPEndPoint, ReadOnlySpan<byte>> sink, Action<IPEndPoint, string> loopEnded, string name)
     {
         foreach (var (local, socket) in _sockets)
-            _loops.Add(Task.Run(() => ReceiveLoopAsync(local, socket, sink, loopEnded)));
+        {
+            var thread = new Thread(() => ReceiveLoop(local, socket, sink, loopEnded)) { IsBackground = true, Name = $"{name} udp {local}" };
+            _threads.Add(thread);
+            thread.Start();
+        }
     }
 
-    private async Task ReceiveLoopAsync(IPEndPoint local, Socket socket, Action<IPEndPoint, IPEndPoint, ReadOnlySpan<byte>> sink, Action<IPEndPoint, string> loopEnded)
+    private void ReceiveLoop(IPEndPoint local, Socket socket, Action<IPEndPoint, IPEndPoint, ReadOnlySpan<byte>> sink, Action<IPEndPoint, string> loopEnded)
     {
         var buffer = GC.AllocateUninitializedArray<byte>(ReceiveBufferBytes);
         EndPoint any = local.AddressFamily == AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0);
         int errors = 0;
-        while (!_stop.IsCancellationRequested)
+        while (!_stopped)
         {
-            SocketReceiveFromResult r;
+            int n;
+            EndPoint from = any;
             try
             {
-                r = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, _stop.Token);
+                n = socket.ReceiveFrom(buffer, SocketFlags.None, ref from);
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.Interrupted)
             {
-                return;
+                continue;   // the poll to notice Dispose
             }
             catch (SocketException e)
             {
+                if (_stopped) return;
                 // Linux reports ICMP errors on unconnected UDP sockets only with IP_RECVERR, so
                 // these are rare; a socket that only fails is given up rather than spun on.
                 if (++errors < ReceiveErrorsMax) continue;
                 loopEnded(local, $"{errors} receive errors in a row, last {e.SocketErrorCode}");
                 return;
             }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
             errors = 0;
-            sink(local, (IPEndPoint)r.RemoteEndPoint, buffer.AsSpan(0, r.ReceivedBytes));
+            sink(local, (IPEndPoint)from, buffer.AsSpan(0, n));
         }
     }
 
@@ -112,13 +129,12 @@ public sealed class UdpBases : IDisposable
         return $"no socket bound to {from}";
     }
 
+    /// <summary>Stops the receive threads (each within ReceivePoll) and closes the sockets.</summary>
     public void Dispose()
     {
-        if (_stop.IsCancellationRequested) return;
-        _stop.Cancel();
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        _stopped = true;
+        foreach (var t in _threads) if (t != Thread.CurrentThread) t.Join(ReceivePoll * 4);
         foreach (var (_, socket) in _sockets) socket.Dispose();
-        try { Task.WaitAll([.. _loops], TimeSpan.FromSeconds(5)); }
-        catch (AggregateException) { }
-        _stop.Dispose();
     }
 }

@@ -35,9 +35,21 @@ internal static class IceLinkTestKit
         var read = to.Received.ReadAsync(bound.Token).AsTask();
         while (true)
         {
-            Xunit.Assert.True(from.Send(datagram), "Send refused on an up path");
+            if (!from.Send(datagram))
+                throw new Xunit.Sdk.XunitException($"Send refused ({(from is IceLink l ? $"{l.State}, {(l.Closed.IsCompleted ? l.Closed.Result : "open")}" : "")}, up {from.IsUp})");
             await Task.WhenAny(read, Task.Delay(TimeSpan.FromMilliseconds(500), bound.Token));
             if (read.IsCompleted) return await read;
+        }
+    }
+
+    /// <summary>Polls a condition (every 50 ms) until it holds, failing after StepBound; a liveness bound, not a timing assertion.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, Func<string> what)
+    {
+        using var bound = new CancellationTokenSource(StepBound);
+        while (!condition())
+        {
+            if (bound.IsCancellationRequested) throw new Xunit.Sdk.XunitException($"not within {StepBound.TotalSeconds} s: {what()}");
+            await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None);
         }
     }
 }

@@ -63,6 +63,28 @@ public class LoopbackIceLinkTests
     }
 
     [Fact]
+    public async Task A_link_keeps_consent_across_many_consent_timeouts_and_still_carries_datagrams()
+    {
+        var log = new LinkLog();
+        // Consent every ~100 ms, lost after 600 ms without an answer: 40 checks cover six timeouts.
+        // (This found the loop's dependence on the thread pool: a starved pool delayed wake-ups by seconds.)
+        IceLinkOptions Short(IceRole role) => Loopback(role) with
+        {
+            Ice = Loopback(role).Ice with { ConsentInterval = TimeSpan.FromMilliseconds(100), ConsentTimeout = TimeSpan.FromMilliseconds(600) },
+        };
+        await using var a = IceLink.Open(Short(IceRole.Controlling), TimeProvider.System, log.Add, "a");
+        await using var b = IceLink.Open(Short(IceRole.Controlled), TimeProvider.System, log.Add, "b");
+        await ExchangeAsync(a, b);
+        await a.Connected.WaitAsync(StepBound);
+        await b.Connected.WaitAsync(StepBound);
+        await WaitUntilAsync(() => a.Stats.ConsentChecksSent >= 40 && b.Stats.ConsentChecksSent >= 40 || a.Closed.IsCompleted || b.Closed.IsCompleted,
+            () => "40 consent checks each");
+        Assert.True(a.IsUp && b.IsUp, $"a {a.State}, b {b.State}\n{log}");
+        byte[] late = [23, 254, 253, .. "still up after consent checks"u8];
+        Assert.Equal(late, await RoundAsync(a, b, late));
+    }
+
+    [Fact]
     public async Task Closing_a_link_ends_its_path_and_refuses_further_sends()
     {
         var a = IceLink.Open(Loopback(IceRole.Controlling), TimeProvider.System);

@@ -85,6 +85,26 @@ public class LoopbackIceLinkTests
     }
 
     [Fact]
+    public async Task Time_comes_from_the_time_provider_so_a_fake_clock_drives_the_connect_timeout()
+    {
+        // No peer ever answers; 45 s of fake time pass in a few real milliseconds, so the failure
+        // can only have come from the provider's timer and clock.
+        var fake = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        await using var a = IceLink.Open(Loopback(IceRole.Controlling), fake);
+        await a.Gathered.WaitAsync(StepBound);
+        int advancedSeconds = 0;
+        while (!a.Closed.IsCompleted && advancedSeconds < 120)
+        {
+            fake.Advance(TimeSpan.FromSeconds(1));
+            advancedSeconds++;
+            await Task.WhenAny(a.Closed, Task.Delay(TimeSpan.FromMilliseconds(5)));
+        }
+        var reason = await a.Closed.WaitAsync(StepBound);
+        Assert.Contains("no pair nominated within 45 s", reason);
+        Assert.True(advancedSeconds >= 45, $"failed after {advancedSeconds} s of fake time");
+    }
+
+    [Fact]
     public async Task Closing_a_link_ends_its_path_and_refuses_further_sends()
     {
         var a = IceLink.Open(Loopback(IceRole.Controlling), TimeProvider.System);

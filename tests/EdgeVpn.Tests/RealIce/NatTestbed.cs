@@ -49,6 +49,7 @@ public sealed partial class NatTestbed : IDisposable
     private readonly List<string> _output = [];
     private Process? _coturn;
     private bool _started;
+    private Exception? _startFailure;
 
     /// <summary>Null when the testbed can be built; else the reason to skip.</summary>
     public static string? Unavailable { get; } = Probe();
@@ -75,11 +76,21 @@ public sealed partial class NatTestbed : IDisposable
     {
         lock (_gate)
         {
+            // A failed start fails every test of the fixture with the same reason (Dispose still cleans up).
+            if (_startFailure is not null) throw new InvalidOperationException("the NAT testbed failed to start: " + _startFailure.Message, _startFailure);
             if (_started) return;
             _started = true;
-            SweepStale();
-            Build();
-            StartCoturn();
+            try
+            {
+                SweepStale();
+                Build();
+                StartCoturn();
+            }
+            catch (Exception e)
+            {
+                _startFailure = e;
+                throw;
+            }
         }
     }
 

@@ -8,8 +8,9 @@
 //          makes a conntrack entry that collides with the later SNAT mapping);
 //   h1   : 10.0.1.2 behind nat1, h2: 192.168.2.2 behind nat2.
 // Every namespace is named evice<pid>x<random>-<role>, so parallel runs and other testbeds never
-// collide, and namespaces left by a crashed run (its pid no longer alive) are swept at start.
-// coturn runs in pub from a config generated in a temporary directory (long-term credentials,
+// collide, and namespaces left by a crashed run (its pid no longer alive) are swept at start,
+// with the processes the kernel still lists in them (`ip netns pids`: an orphaned coturn).
+// coturn runs in pub from a config generated in a temporary directory named like the namespaces (long-term credentials,
 // no TLS, permission, channel and nonce lifetimes shortened so that refreshes happen during a
 // test) and is stopped by its recorded PID. Dispose kills coturn, deletes the namespaces it
 // recorded and the directory, also after a failed start. Needs root, iproute2, iptables and
@@ -58,7 +59,7 @@ public sealed partial class NatTestbed : IDisposable
     public string Pub => Id + "-pub";
     public string Host(int i) => $"{Id}-h{i}";
     public string Router(int i) => $"{Id}-nat{i}";
-    public string Dir { get; } = Path.Combine(Path.GetTempPath(), "edgevpn-coturn-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant());
+    public string Dir => Path.Combine(Path.GetTempPath(), Id);
     /// <summary>The TURN password: random per testbed, so a log line containing it is a leak, not a coincidence.</summary>
     public string TurnPassword { get; } = "pw-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(9)).ToLowerInvariant();
     public int? CoturnPid => _coturn?.Id;
@@ -228,12 +229,29 @@ public sealed partial class NatTestbed : IDisposable
         {
             var m = StaleName().Match(line);
             if (!m.Success || !int.TryParse(m.Groups[1].Value, out int pid) || pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}")) continue;
+            // Processes still in it (a coturn orphaned by the crash) are found by the kernel's own record.
+            foreach (var p in RunOutput("ip", "netns", "pids", m.Value).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                if (int.TryParse(p.Trim(), out int orphan)) TryKill(orphan);
             TryRun("ip", "netns", "del", m.Value);
+            string dir = Path.Combine(Path.GetTempPath(), m.Value[..m.Value.IndexOf('-', StringComparison.Ordinal)]);
+            try { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); }
+            catch (IOException) { }
         }
     }
 
     [GeneratedRegex("^evice([0-9]+)x[0-9a-f]{4}-[a-z0-9]+")]
     private static partial Regex StaleName();
+
+    private static void TryKill(int pid)
+    {
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            p.Kill();
+            p.WaitForExit(CommandBound);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception) { }
+    }
 
     private static void Run(params string[] command)
     {

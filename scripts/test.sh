@@ -6,7 +6,8 @@
 # test run completed and no test failed. EDGEVPN_TEST_FILTER, when set, is passed to
 # `dotnet test --filter`. Needs only the .NET SDK (python3 is used to read TRX when present,
 # otherwise awk). Uses whatever NuGet source the machine is configured with. As root with
-# apt-get, installs Debian's prosody when missing (for the XMPP integration tests).
+# apt-get, installs Debian's prosody (XMPP integration tests) and coturn, iptables and conntrack
+# (ICE integration tests on a NAT testbed) when missing.
 set -uo pipefail
 
 script_dir="${BASH_SOURCE[0]%/*}"
@@ -32,6 +33,18 @@ if ! command -v prosody >/dev/null 2>&1 && [[ "$(id -u)" -eq 0 ]] && command -v 
   if ! { apt-get install -y -q prosody >/dev/null 2>&1 \
          || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q prosody >/dev/null 2>&1; }; }; then
     echo "warning: could not install prosody; the XMPP integration tests will be skipped" >&2
+  fi
+fi
+
+# The ICE integration tests build NATs in network namespaces (iptables, conntrack) and start a
+# real coturn (Debian package 'coturn'). Installed the same way; without them those tests skip.
+if { ! command -v turnserver >/dev/null 2>&1 || ! command -v iptables >/dev/null 2>&1 || ! command -v conntrack >/dev/null 2>&1; } \
+   && [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  echo "==> installing coturn, iptables and conntrack (Debian) for the ICE integration tests"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! { apt-get install -y -q coturn iptables conntrack >/dev/null 2>&1 \
+         || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q coturn iptables conntrack >/dev/null 2>&1; }; }; then
+    echo "warning: could not install coturn/iptables/conntrack; the ICE NAT integration tests will be skipped" >&2
   fi
 fi
 

@@ -49,6 +49,9 @@ public sealed class RunHost : ISimProgress
               .Add("wallSeconds", Math.Round(wall, 3))
               .Add("eventsPerSecond", Math.Round(sim.Stats.Events / Math.Max(wall, 1e-9)))
               .Add("peakMemoryMB", PeakMemoryMB())
+              // How much of the wall time went to the garbage collector (pauses of the run thread).
+              .Add("gcPauseSeconds", Math.Round(GC.GetTotalPauseDuration().TotalSeconds, 3))
+              .Add("gcCollections", $"{GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}")
               .Add("traceHash", sim.TraceHash.ToString("x16", CultureInfo.InvariantCulture));
         if (json)
         {

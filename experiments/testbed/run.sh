@@ -25,10 +25,11 @@
 # Teardown kills only the PIDs this script recorded and deletes only the namespaces it recorded,
 # and runs on every exit of `pair` and `selftest` and on a failed `up` (trap).
 #
-# `pair` is wired as far as the node allows today: the node cannot open real links yet (ICE,
-# DTLS and the tap are not bound into `edgevpn node`), so it runs the infrastructure, starts two
-# nodes that log in over XMPP and see each other, lets them negotiate a link through the server,
-# and prints {"connected": false, "reason": "<the node's own transport error>"} truthfully.
+# `pair` starts two nodes (ICE with coturn as STUN and TURN server, DTLS, a tap each: 10.10.0.1
+# and 10.10.0.2), waits until both show a connected link, pings 10.10.0.2 from host 1 through
+# the taps, and prints {"connected", "path": "direct|relay", "setupMs" (the initiator's, from the
+# link request to DTLS up), "pingLossPct", "rttMs" (ping's average), ...} truthfully: without a
+# link within the bound it prints "connected": false and the nodes' last transport error.
 set -euo pipefail
 
 TESTBED_TAG="${TESTBED_TAG:-evtb}"
@@ -37,6 +38,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 PRESETS=(none port-restricted symmetric full-cone)
 WAIT_SECONDS="${TESTBED_WAIT_SECONDS:-60}"
+PING_COUNT="${TESTBED_PING_COUNT:-20}"
 DOMAIN=xmpp.test
 GROUP="overlay-$TESTBED_TAG"
 
@@ -281,11 +283,12 @@ start_node() {   # i
 status_json() { dotnet "$EDGEVPN_DLL" status --socket "$STATE/h$1.sock" --json 2>/dev/null || true; }
 json_field() { jq -r "$2" <<<"$1" 2>/dev/null || echo null; }
 
-pair() {
-  need_root
-  local natA="$1" natB="$2" json="$3"
-  deps
-  trap 'down' EXIT
+# Brings up namespaces, Prosody, coturn and two nodes, then waits (at most WAIT_SECONDS) until
+# both nodes show a connected link. Sets S1, S2 (status JSON), OUTCOME (connected | none) and
+# WAITED_MS (from starting the nodes). A transport error alone does not end the wait: the node
+# retries after its back-off, and the last error is the reason when the bound passes.
+run_pair() {
+  local natA="$1" natB="$2"
   build_node
   up "$natA" "$natB"
   start_prosody
@@ -293,48 +296,74 @@ pair() {
   start_node 1
   start_node 2
   local started; started=$(date +%s%N)
-  local s1="" s2="" outcome=""
-  for _ in $(seq 1 $((WAIT_SECONDS * 2))); do
-    s1="$(status_json 1)"; s2="$(status_json 2)"
-    local c1 c2 e1 e2
-    c1=$(json_field "$s1" '[.links[] | select(.state=="connected")] | length')
-    c2=$(json_field "$s2" '[.links[] | select(.state=="connected")] | length')
-    e1=$(json_field "$s1" '.lastTransportError // empty'); e2=$(json_field "$s2" '.lastTransportError // empty')
-    if [[ "$c1" =~ ^[1-9] && "$c2" =~ ^[1-9] ]]; then outcome=connected; break; fi
-    if [[ -n "$e1" && -n "$e2" ]]; then outcome=failed; break; fi
+  S1=""; S2=""; OUTCOME=none
+  for _ in $(seq 1 $((WAIT_SECONDS * 5))); do
+    S1="$(status_json 1)"; S2="$(status_json 2)"
+    local c1 c2
+    c1=$(json_field "$S1" '[.links[] | select(.state=="connected")] | length')
+    c2=$(json_field "$S2" '[.links[] | select(.state=="connected")] | length')
+    if [[ "$c1" =~ ^[1-9] && "$c2" =~ ^[1-9] ]]; then OUTCOME=connected; break; fi
     for i in 1 2; do
       local pidline; pidline=$(grep " node$i\$" "$STATE/pids" | cut -d' ' -f1)
       kill -0 "$pidline" 2>/dev/null || { tail -5 "$STATE/h$i.log" >&2; die "node $i exited"; }
     done
-    sleep 0.5
+    sleep 0.2
   done
-  local elapsedMs=$(( ($(date +%s%N) - started) / 1000000 ))
-  local m1 m2 sig1 sig2 reason path rtt connected
-  m1=$(json_field "$s1" '.members'); m2=$(json_field "$s2" '.members')
-  sig1=$(json_field "$s1" '.signaling'); sig2=$(json_field "$s2" '.signaling')
-  case "$outcome" in
-    connected)
-      connected=true
-      path=$(json_field "$s1" '[.links[] | select(.state=="connected")][0].path')
-      rtt=$(json_field "$s1" '[.links[] | select(.state=="connected")][0].rttMs')
-      reason="link up; ping through the tap is not measured yet (the tap is not bound into the node)" ;;
-    failed)
-      connected=false; path=null; rtt=null
-      reason=$(json_field "$s1" '.lastTransportError') ;;
-    *)
-      connected=false; path=null; rtt=null
-      reason="no link outcome within ${WAIT_SECONDS}s (members $m1/$m2, signaling $sig1/$sig2)" ;;
-  esac
-  local negotiated=false
-  [[ $(json_field "$s1" '.signalsReceived') =~ ^[1-9] && $(json_field "$s2" '.signalsReceived') =~ ^[1-9] ]] && negotiated=true
+  WAITED_MS=$(( ($(date +%s%N) - started) / 1000000 ))
+}
+
+# ping from host 1 to host 2's overlay address (through both taps and the link). Sets PING_LOSS
+# (percent) and PING_RTT (average ms; null when nothing came back).
+ping_overlay() {
   local out
-  out=$(jq -n --argjson connected "$connected" --arg path "$path" --argjson rtt "${rtt:-null}" \
+  out=$(ip netns exec "$(ns h1)" ping -q -n -c "$PING_COUNT" -i 0.2 -W 2 10.10.0.2 2>&1) || true
+  PING_LOSS=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' <<<"$out" | head -1)
+  PING_RTT=$(sed -n 's#^rtt min/avg/max/mdev = [0-9.]*/\([0-9.]*\)/.*#\1#p' <<<"$out" | head -1)
+  [[ -n "$PING_LOSS" ]] || { log "ping printed no summary: $out"; PING_LOSS=100; }
+  [[ -n "$PING_RTT" ]] || PING_RTT=null
+}
+
+connected_links() { jq -c '[.links[] | select(.state=="connected")]' <<<"$1" 2>/dev/null || echo '[]'; }
+
+pair() {
+  need_root
+  local natA="$1" natB="$2" json="$3"
+  deps
+  trap 'down' EXIT
+  run_pair "$natA" "$natB"
+  local m1 m2 sig1 sig2 reason connected=false candidate=null path=null setup=null iceRtt=null
+  m1=$(json_field "$S1" '.members'); m2=$(json_field "$S2" '.members')
+  sig1=$(json_field "$S1" '.signaling'); sig2=$(json_field "$S2" '.signaling')
+  PING_LOSS=null; PING_RTT=null
+  if [[ "$OUTCOME" == connected ]]; then
+    connected=true
+    local l1 l2; l1=$(connected_links "$S1"); l2=$(connected_links "$S2")
+    candidate=$(jq -r '.[0].path' <<<"$l1")
+    case "$candidate" in relay) path=relay ;; host|srflx|prflx) path=direct ;; *) path=null ;; esac
+    # The initiator's setup time is the longer one: request, both gatherings, ICE checks, DTLS.
+    setup=$(jq -n --argjson a "$l1" --argjson b "$l2" '[$a[0].setupMs, $b[0].setupMs] | map(select(. != null)) | max // null')
+    iceRtt=$(jq -r '.[0].rttMs // "null"' <<<"$l1")
+    ping_overlay
+    reason="link up over $candidate; ping $PING_COUNT x 10.10.0.1 -> 10.10.0.2 through the taps"
+  else
+    reason=$(json_field "$S1" '.lastTransportError // .lastLinkFailure // empty')
+    [[ -n "$reason" && "$reason" != null ]] || reason=$(json_field "$S2" '.lastTransportError // .lastLinkFailure // empty')
+    [[ -n "$reason" && "$reason" != null ]] || reason="no link within ${WAIT_SECONDS}s (members $m1/$m2, signaling $sig1/$sig2)"
+    reason="no connected link within ${WAIT_SECONDS}s: $reason"
+  fi
+  local negotiated=false
+  [[ $(json_field "$S1" '.signalsReceived') =~ ^[1-9] && $(json_field "$S2" '.signalsReceived') =~ ^[1-9] ]] && negotiated=true
+  local out
+  out=$(jq -n --argjson connected "$connected" --arg path "$path" --arg candidate "$candidate" \
+    --argjson setup "$setup" --argjson loss "$PING_LOSS" --argjson rtt "$PING_RTT" --argjson iceRtt "$iceRtt" \
     --arg natA "$natA" --arg natB "$natB" --arg sig1 "$sig1" --arg sig2 "$sig2" \
     --argjson m1 "${m1:-null}" --argjson m2 "${m2:-null}" --argjson negotiated "$negotiated" \
-    --argjson elapsed "$elapsedMs" --arg reason "$reason" \
-    '{connected: $connected, path: (if $path == "null" then null else $path end), setupMs: null, pingLossPct: null, rttMs: $rtt,
+    --argjson waited "$WAITED_MS" --arg reason "$reason" \
+    'def n: if . == "null" then null else . end;
+     {connected: $connected, path: ($path | n), setupMs: $setup, pingLossPct: $loss, rttMs: $rtt,
+      candidatePath: ($candidate | n), iceRttMs: $iceRtt,
       nat: [$natA, $natB], signaling: [$sig1, $sig2], members: [$m1, $m2], negotiatedOverXmpp: $negotiated,
-      waitedMs: $elapsed, reason: $reason}')
+      waitedMs: $waited, reason: $reason}')
   if [[ "$json" == 1 ]]; then echo "$out"; else jq -r 'to_entries[] | "\(.key): \(.value)"' <<<"$out"; fi
   grep -h -i "password\|-pw-" "$STATE"/h*.log >/dev/null 2>&1 && log "warning: a node log mentions a password" || true
 }

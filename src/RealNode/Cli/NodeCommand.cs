@@ -5,13 +5,19 @@
 //   4. on SIGINT/SIGTERM the node leaves gracefully: Leave (links closed), then the XMPP
 //      session is stopped (unavailable presence), then the loop; exit 0.
 // If the XMPP session gives up (e.g. the server refused the password) the node exits with 2
-// and the reason. Links use UnboundLinkTransport until the ICE+DTLS binding exists (see
-// Host/ILinkTransport.cs for the seam); a configured Tap is reported as not bound yet.
+// and the reason. Links are ICE (the Ice section's STUN/TURN servers) with DTLS on top
+// (IceDtlsLinkTransport, a fresh self-signed certificate per start); with a Tap section the
+// node's local port is that tap device (TapPort), else frames delivered locally are dropped.
+// A tap that cannot be made (not root, no /dev/net/tun, MTU too large for the link datagram)
+// exits with 2 and the reason.
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using EdgeVpn.Protocol.Ring;
 using EdgeVpn.RealNode.Config;
+using EdgeVpn.RealNode.Dtls;
 using EdgeVpn.RealNode.Host;
+using EdgeVpn.RealNode.Link;
+using EdgeVpn.RealNode.Tap;
 using EdgeVpn.RealNode.Xmpp;
 
 namespace EdgeVpn.RealNode.Cli;
@@ -50,11 +56,30 @@ internal static class NodeCommand
             foreach (var p in problems) Console.Error.WriteLine($"edgevpn node: {configFile.Name}: Signaling.{p}");
             return CliApp.ExitBadInput;
         }
+        var warnings = new List<string>();
+        var linkOptions = IceDtlsConfig.LinkOptions(config.Ice, config.Tap, warnings);
+        foreach (var w in warnings) log(XmppLogLevel.Warning, w);
+        var identity = DtlsIdentity.CreateSelfSigned(id.ToString(), TimeProvider.System.GetUtcNow());
+        var transportOptions = new IceDtlsTransportOptions(linkOptions) { Log = log };
+
+        TapPort? tapPort = null;
+        if (config.Tap is { } tapSettings)
+        {
+            try { tapPort = TapPort.Create(tapSettings, linkOptions.DatagramBytesMax); }
+            catch (TapException e)
+            {
+                Console.Error.WriteLine($"edgevpn node: Tap: {e.Message}");
+                return CliApp.ExitBadInput;
+            }
+        }
+
         await using var client = new XmppClient(xmppConfig, config.Signaling.Trust, TimeProvider.System);
         var host = new NodeHost(
             new NodeHostOptions { NodeId = id, Seed = seed, Protocol = config.Protocol, OverlayId = config.OverlayId, Account = config.Signaling.Account.ToString(), Trace = trace, Log = log },
-            events => new UnboundLinkTransport(events), new NullLocalPort(), new XmppSignalingPort(client), TimeProvider.System);
+            events => new IceDtlsLinkTransport(events, transportOptions, identity), (ILocalPort?)tapPort ?? new NullLocalPort(),
+            new XmppSignalingPort(client), TimeProvider.System);
         await using var _ = host;
+        tapPort?.Start(frame => host.TryPost(new HostEvent.LocalFrame(frame)), line => log(XmppLogLevel.Warning, line));
 
         ControlServer control;
         try { control = ControlServer.Start(config.ControlSocket, token => host.StatusAsync(token)); }
@@ -66,8 +91,9 @@ internal static class NodeCommand
         await using var __ = control;
 
         log(XmppLogLevel.Info, $"node {id} seed {seed} overlay {config.OverlayId} account {config.Signaling.Account} server {config.Signaling.Host}:{config.Signaling.Port}; control socket {config.ControlSocket}");
-        log(XmppLogLevel.Warning, "links: " + UnboundLinkTransport.Reason);
-        if (config.Tap is { } tap) log(XmppLogLevel.Warning, $"tap {tap.Name} ({tap.Address}/{tap.PrefixLength}, MTU {tap.Mtu}) is configured but the tap device is not bound yet");
+        log(XmppLogLevel.Info, $"links: ICE ({linkOptions.Ice.StunServers.Count} STUN, {(linkOptions.Ice.Turn is null ? "no" : "1")} TURN server) with DTLS; certificate {identity.Fingerprint}");
+        if (tapPort is not null && config.Tap is { } tap) log(XmppLogLevel.Info, $"tap {tapPort.Device.Name} {tap.Address}/{tap.PrefixLength} MTU {tap.Mtu}");
+        else log(XmppLogLevel.Info, "no tap configured: frames delivered locally are dropped");
 
         var shutdown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; shutdown.TrySetResult(); });

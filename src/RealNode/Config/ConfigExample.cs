@@ -41,6 +41,9 @@ public static class ConfigExample
             "Turn": [
               { "Address": "turn.example.org:3478", "User": "edgevpn", "Password": "change-me-too" },
             ],
+            // The largest link datagram (before TURN framing). The default fits a 1500-byte underlay
+            // (IPv4 + UDP + TURN ChannelData); Tap.Mtu + 14 (Ethernet) + 25 (frame record) must fit in it.
+            "DatagramBytesMax": 1460,
           },
 
           // EdgeVPN: LinkManager.Overlays.TapName and BridgeController. Leave the section out for

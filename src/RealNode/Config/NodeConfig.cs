@@ -72,6 +72,8 @@ public sealed record IceSettings
 {
     public IReadOnlyList<ServerAddress> Stun { get; init; } = [];
     public IReadOnlyList<TurnServer> Turn { get; init; } = [];
+    /// <summary>The largest datagram a link sends (before TURN framing); the tap MTU + 39 must fit.</summary>
+    public int DatagramBytesMax { get; init; } = NodeConfigParser.DatagramBytesMaxDefault;
 }
 
 public sealed record TapSettings(string Name, IPAddress Address, int PrefixLength, int Mtu);

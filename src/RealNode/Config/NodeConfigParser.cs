@@ -31,6 +31,10 @@ public static class NodeConfigParser
     public const int FileBytesMax = 1 << 20;
     public const int DepthMax = 16;
     public const int ServersMax = 16;
+    /// <summary>What a link adds to a tap frame's MTU-sized payload: Ethernet header (14) and frame record (25: type, sequence, GCM tag).</summary>
+    public const int LinkFrameOverheadBytes = 14 + 25;
+    /// <summary>1500-byte underlay MTU minus IPv4 (20), UDP (8) and TURN ChannelData (4) headers, minus 8 to spare.</summary>
+    public const int DatagramBytesMaxDefault = 1460;
     private const double DaySeconds = 86_400;
 
     /// <summary>Parses a file; a missing or unreadable file is one error naming it.</summary>
@@ -107,6 +111,8 @@ public static class NodeConfigParser
         var ice = ReadIce(root.Section("Ice"));
         var tapSection = root.OptionalSection("Tap");
         var tap = tapSection is null ? null : ReadTap(tapSection);
+        if (tap is not null && tap.Mtu + LinkFrameOverheadBytes > ice.DatagramBytesMax)
+            errors.Add($"Tap.Mtu: {tap.Mtu} does not fit a link datagram: MTU + 14 (Ethernet header) + 25 (frame record) = {tap.Mtu + LinkFrameOverheadBytes} exceeds Ice.DatagramBytesMax {ice.DatagramBytesMax}; use an MTU of at most {ice.DatagramBytesMax - LinkFrameOverheadBytes} (or raise Ice.DatagramBytesMax and accept IP fragmentation)");
         var protocol = ReadProtocol(root);
 
         var control = root.Section("Control");
@@ -218,8 +224,9 @@ public static class NodeConfigParser
             t.Finish();
             if (address is not null && user is not null && password is not null) turn.Add(new TurnServer(address, user, password));
         }
+        int datagramBytesMax = s.Int("DatagramBytesMax", DatagramBytesMaxDefault, 615, 65_000);
         s.Finish();
-        return new IceSettings { Stun = stun, Turn = turn };
+        return new IceSettings { Stun = stun, Turn = turn, DatagramBytesMax = datagramBytesMax };
     }
 
     private static TapSettings? ReadTap(JsonSection s)

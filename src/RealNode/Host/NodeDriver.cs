@@ -260,7 +260,8 @@ public sealed class NodeDriver
         {
             var t = _transport.Stats(s.Link);
             links.Add(new LinkStatus(s.Peer.ToString(), s.Link.ToString(), KindWord(s.Kind), s.State.ToString().ToLowerInvariant(), s.Initiator,
-                Math.Round((now - s.CreatedAt).TotalSeconds, 3), PathWord(t.Path), t.RttMs, t.BytesIn, t.BytesOut));
+                Math.Round((now - s.CreatedAt).TotalSeconds, 3), PathWord(t.Path), t.RttMs, t.BytesIn, t.BytesOut,
+                s.ConnectedAt is { } up ? Math.Round((up - s.CreatedAt).TotalMilliseconds, 1) : null));
         }
         var members = _roster.Members();
         var peers = new List<PeerStatus>();

@@ -12,7 +12,9 @@ public sealed record LinkStatus(
     string Path,
     double? RttMs,
     long BytesIn,
-    long BytesOut);
+    long BytesOut,
+    /// <summary>Connected links: from the link's creation (request sent or received) to the transport up.</summary>
+    double? SetupMs = null);
 
 public sealed record PeerStatus(string NodeId, string Address);
 

@@ -66,6 +66,7 @@ public class NodeConfigTests
         var turn = Assert.Single(c.Ice.Turn);
         Assert.Equal(("turn.example.org:3478", "edgevpn", "change-me-too"), (turn.Address.ToString(), turn.User, turn.Password.Reveal()));
         Assert.Equal(new TapSettings("edgevpn0", System.Net.IPAddress.Parse("10.10.0.1"), 24, 1410), c.Tap);
+        Assert.Equal(1460, c.Ice.DatagramBytesMax);
         Assert.Equal(new TopologyConfig(), c.Protocol.Topology);
         Assert.Equal(new Protocol.Links.LinkConfig(), c.Protocol.Links);
         Assert.Equal(new FlowConfig(), c.Protocol.Flows);
@@ -149,6 +150,9 @@ public class NodeConfigTests
         { "Tap.Address", "\"10.0.0.1/33\"", "Tap.Address: prefix length 33 is too long" },
         { "Tap.Mtu", "575", "Tap.Mtu: must be in 576..9000" },
         { "Tap.Mtu", "9001", "Tap.Mtu: must be in 576..9000" },
+        { "Tap.Mtu", "1500", "Tap.Mtu: 1500 does not fit a link datagram: MTU + 14 (Ethernet header) + 25 (frame record) = 1539 exceeds Ice.DatagramBytesMax 1460; use an MTU of at most 1421" },
+        { "Ice.DatagramBytesMax", "614", "Ice.DatagramBytesMax: must be in 615..65000" },
+        { "Ice.DatagramBytesMax", "1448", "Tap.Mtu: 1410 does not fit a link datagram" },
         { "Topology.SuccessorsMin", "0", "Topology.SuccessorsMin: must be in 1..16" },
         { "Topology.LongLinksMax", "65", "Topology.LongLinksMax: must be in 0..64" },
         { "Topology.Sampler", "\"uniform\"", "Topology.Sampler: must be one of \"harmonic\", \"edgevpn-log10\"" },
@@ -252,6 +256,17 @@ public class NodeConfigTests
         Assert.Contains("overlay: unknown field", Parse(Minimal.Replace("\"Overlay\"", "\"overlay\"", StringComparison.Ordinal)).Errors);
         var dup = Minimal.Replace("\"Port\"", "x", StringComparison.Ordinal).Replace("\"Host\": \"127.0.0.1\"", "\"Host\": \"127.0.0.1\", \"Port\": 1, \"Port\": 2", StringComparison.Ordinal);
         Assert.Contains("Signaling.Port: duplicate field", Parse(dup).Errors);
+    }
+
+    [Fact]
+    public void The_largest_MTU_that_fits_the_link_datagram_is_accepted()
+    {
+        var o = Full();
+        o["Tap"]!["Mtu"] = 1421;
+        Assert.True(Parse(o.ToJsonString()).Ok);
+        o["Ice"]!["DatagramBytesMax"] = 9039;
+        o["Tap"]!["Mtu"] = 9000;
+        Assert.True(Parse(o.ToJsonString()).Ok);
     }
 
     [Fact]

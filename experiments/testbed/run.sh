@@ -7,6 +7,10 @@
 #   run.sh up   --nat A,B            build namespaces and the two NAT routers, then stop
 #   run.sh down                      tear down everything recorded in the state directory
 #   run.sh pair --nat A,B [--json]   up + Prosody + coturn + two nodes; report; down
+#   run.sh throughput [--nat A,B] [--json]
+#                                    pair's setup, then iperf3 TCP host 1 -> host 2 through the
+#                                    overlay and through wireguard-go between the same hosts
+#                                    (cone or none presets; default port-restricted,port-restricted)
 #   run.sh selftest                  build and tear down every preset, check nothing is left
 #
 # NAT presets (A for host 1, B for host 2):
@@ -39,6 +43,9 @@ REPO="$(cd "$HERE/../.." && pwd)"
 PRESETS=(none port-restricted symmetric full-cone)
 WAIT_SECONDS="${TESTBED_WAIT_SECONDS:-60}"
 PING_COUNT="${TESTBED_PING_COUNT:-20}"
+THROUGHPUT_SECONDS="${TESTBED_THROUGHPUT_SECONDS:-10}"
+# The nodes write a replayable trace of every input (frames included) unless this is 0; throughput turns it off.
+NODE_TRACE="${TESTBED_NODE_TRACE:-1}"
 DOMAIN=xmpp.test
 GROUP="overlay-$TESTBED_TAG"
 
@@ -267,7 +274,7 @@ node_config() {   # i
   "Topology": { "LongLinkDelaySeconds": 1, "TickIntervalSeconds": 1 },
   "Links": { "BackoffBaseSeconds": 1, "BackoffMaxSeconds": 5 },
   "Control": { "Socket": "$STATE/h$i.sock" },
-  "Trace": { "Path": "$STATE/h$i.trace" },
+$( [[ "$NODE_TRACE" == 1 ]] && echo "  \"Trace\": { \"Path\": \"$STATE/h$i.trace\" },")
   "Log": { "Level": "info" },
 }
 EOF
@@ -368,6 +375,83 @@ pair() {
   grep -h -i "password\|-pw-" "$STATE"/h*.log >/dev/null 2>&1 && log "warning: a node log mentions a password" || true
 }
 
+# ---- throughput: iperf3 TCP through the overlay and, in the same run, through wireguard-go ----
+deps_throughput() {
+  local missing=()
+  for pair in iperf3:iperf3 wireguard-go:wireguard-go wg:wireguard-tools unshare:util-linux; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null; } \
+      || die "cannot install ${missing[*]} (apt-get failed)"
+  fi
+}
+
+public_addr() {   # i -> the address the other host reaches host i at (its router's WAN, or its own)
+  [[ "$(cut -d' ' -f"$1" "$STATE/nat")" == none ]] && echo "203.0.113.2$1" || echo "203.0.113.1$1"
+}
+
+# iperf3 TCP from host 1 to host 2's address $1 for THROUGHPUT_SECONDS; prints Mbit/s received (or null).
+iperf_mbps() {
+  local target="$1" name="$2"
+  ip netns exec "$(ns h2)" iperf3 -s -1 -B "$target" -p 5201 >"$STATE/iperf-$name-server.log" 2>&1 &
+  record_pid $! "iperf3-$name"
+  wait_for "iperf3 server on $target" "ip netns exec $(ns h2) ss -ltn | grep -q '$target:5201'"
+  local out
+  out=$(ip netns exec "$(ns h1)" iperf3 -c "$target" -p 5201 -t "$THROUGHPUT_SECONDS" -J 2>"$STATE/iperf-$name-client.err") || true
+  echo "$out" >"$STATE/iperf-$name.json"
+  jq -r '(.end.sum_received.bits_per_second // empty) / 1e6 | . * 10 | round / 10' <<<"$out" 2>/dev/null | grep . || echo null
+}
+
+# wireguard-go in host i's namespace with its own /run (its control socket is at /run/wireguard),
+# listening on 51820, peer = the other host's public address; tunnel address 10.20.0.i/24.
+start_wireguard() {   # i
+  local i="$1" peer=$((3 - $1)) dir="$STATE/wg"
+  mkdir -p "$dir"
+  [[ -f "$dir/h1.key" ]] || for k in 1 2; do (umask 077; wg genkey >"$dir/h$k.key"); wg pubkey <"$dir/h$k.key" >"$dir/h$k.pub"; done
+  cat >"$dir/h$i.sh" <<EOF
+set -e
+mount -t tmpfs tmpfs /run
+wireguard-go -f wg0 >"$dir/h$i.log" 2>&1 &
+pid=\$!
+for _ in \$(seq 1 100); do [ -S /run/wireguard/wg0.sock ] && break; sleep 0.05; done
+wg set wg0 private-key "$dir/h$i.key" listen-port 51820 peer "\$(cat "$dir/h$peer.pub")" allowed-ips 10.20.0.$peer/32 endpoint $(public_addr "$peer"):51820 persistent-keepalive 1
+ip addr add 10.20.0.$i/24 dev wg0
+ip link set wg0 up
+wait \$pid
+EOF
+  ip netns exec "$(ns h$i)" unshare -m --propagation private sh "$dir/h$i.sh" >"$dir/h$i.out" 2>&1 &
+  record_pid $! "wireguard$i"
+}
+
+throughput() {
+  need_root
+  local natA="$1" natB="$2" json="$3"
+  deps
+  deps_throughput
+  NODE_TRACE="${TESTBED_NODE_TRACE:-0}"   # a trace of every frame would measure the trace writer
+  case "$natA,$natB" in *symmetric*) die "throughput compares against wireguard-go, which cannot cross a symmetric NAT: choose cone or none presets" ;; esac
+  trap 'down' EXIT
+  run_pair "$natA" "$natB"
+  [[ "$OUTCOME" == connected ]] || die "no EdgeVpn link within ${WAIT_SECONDS}s: $(json_field "$S1" '.lastTransportError')"
+  local candidate; candidate=$(jq -r '.[0].path' <<<"$(connected_links "$S1")")
+  ping_overlay   # also resolves ARP through the overlay before iperf3 starts
+  local edgevpn; edgevpn=$(iperf_mbps 10.10.0.2 edgevpn)
+  start_wireguard 1
+  start_wireguard 2
+  wait_for "a WireGuard handshake (ping 10.20.0.2 from host 1)" "ip netns exec $(ns h1) ping -c 1 -W 1 10.20.0.2 >/dev/null 2>&1"
+  local wireguard; wireguard=$(iperf_mbps 10.20.0.2 wireguard)
+  local out
+  out=$(jq -n --argjson e "$edgevpn" --argjson w "$wireguard" --arg natA "$natA" --arg natB "$natB" --arg path "$candidate" \
+    --argjson seconds "$THROUGHPUT_SECONDS" --argjson cpus "$(nproc)" \
+    '{edgevpnMbps: $e, wireguardGoMbps: $w, ratio: (if $e != null and $w != null and $w > 0 then ($e / $w * 100 | round / 100) else null end),
+      nat: [$natA, $natB], edgevpnPath: $path, seconds: $seconds, cpus: $cpus,
+      test: "iperf3 TCP, one stream, host 1 -> host 2 (EdgeVpn over its taps, MTU 1410; wireguard-go over wg0, MTU 1420)"}')
+  if [[ "$json" == 1 ]]; then echo "$out"; else jq -r 'to_entries[] | "\(.key): \(.value)"' <<<"$out"; fi
+}
+
 # ---- selftest: every preset builds, routes and tears down without leftovers ----
 leftovers() {
   local left=""
@@ -431,6 +515,7 @@ case "$cmd" in
   up) trap 'rc=$?; [[ $rc -eq 0 ]] || down' EXIT; up "$NAT_A" "$NAT_B" ;;
   down) need_root; down ;;
   pair) pair "$NAT_A" "$NAT_B" "$JSON" ;;
+  throughput) throughput "$NAT_A" "$NAT_B" "$JSON" ;;
   selftest) selftest ;;
   *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; [[ -z "$cmd" || "$cmd" == help || "$cmd" == --help ]] || exit 2 ;;
 esac

@@ -443,11 +443,15 @@ throughput() {
   start_wireguard 2
   wait_for "a WireGuard handshake (ping 10.20.0.2 from host 1)" "ip netns exec $(ns h1) ping -c 1 -W 1 10.20.0.2 >/dev/null 2>&1"
   local wireguard; wireguard=$(iperf_mbps 10.20.0.2 wireguard)
-  local out
+  local out retrans_e retrans_w
+  retrans_e=$(jq '.end.sum_sent.retransmits // null' "$STATE/iperf-edgevpn.json" 2>/dev/null || echo null)
+  retrans_w=$(jq '.end.sum_sent.retransmits // null' "$STATE/iperf-wireguard.json" 2>/dev/null || echo null)
   out=$(jq -n --argjson e "$edgevpn" --argjson w "$wireguard" --arg natA "$natA" --arg natB "$natB" --arg path "$candidate" \
-    --argjson seconds "$THROUGHPUT_SECONDS" --argjson cpus "$(nproc)" \
+    --argjson seconds "$THROUGHPUT_SECONDS" --argjson cpus "$(nproc)" --argjson re "${retrans_e:-null}" --argjson rw "${retrans_w:-null}" \
+    --arg load "$(cut -d' ' -f1 /proc/loadavg)" \
     '{edgevpnMbps: $e, wireguardGoMbps: $w, ratio: (if $e != null and $w != null and $w > 0 then ($e / $w * 100 | round / 100) else null end),
-      nat: [$natA, $natB], edgevpnPath: $path, seconds: $seconds, cpus: $cpus,
+      nat: [$natA, $natB], edgevpnPath: $path, seconds: $seconds, cpus: $cpus, loadAverage1m: ($load | tonumber),
+      tcpRetransmits: {edgevpn: $re, wireguardGo: $rw},
       test: "iperf3 TCP, one stream, host 1 -> host 2 (EdgeVpn over its taps, MTU 1410; wireguard-go over wg0, MTU 1420)"}')
   if [[ "$json" == 1 ]]; then echo "$out"; else jq -r 'to_entries[] | "\(.key): \(.value)"' <<<"$out"; fi
 }

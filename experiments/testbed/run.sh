@@ -393,15 +393,55 @@ public_addr() {   # i -> the address the other host reaches host i at (its route
   [[ "$(cut -d' ' -f"$1" "$STATE/nat")" == none ]] && echo "203.0.113.2$1" || echo "203.0.113.1$1"
 }
 
+# CPU use during a transfer, from /proc (no profiler needed): per host namespace, per process
+# and thread name (pool threads summed), in percent of one CPU, plus the whole machine's busy
+# share. Snapshots are "host process thread ticks" lines and a "machine busy total" line.
+cpu_snapshot() {
+  local i p t
+  for i in 1 2; do
+    for p in $(ip netns pids "$(ns h$i)" 2>/dev/null); do
+      local pcomm; pcomm=$(tr ' ' _ <"/proc/$p/comm" 2>/dev/null) || continue
+      for t in /proc/"$p"/task/*; do
+        # Fields after "(comm) ": state is 1, utime 12, stime 13.
+        echo "h$i $pcomm $(tr ' ' _ <"$t/comm" 2>/dev/null | sed 's/_[0-9a-f]*$//; s/_[0-9.:]*$//') $(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')"
+      done
+    done
+  done
+  awk '/^cpu /{print "machine busy", $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat
+}
+
+# Prints a JSON object: {"machineBusyPct": N, "threads": [{"host", "process", "thread", "cpuPct"}, ...]} (top 12).
+cpu_profile() {   # before-file after-file seconds
+  local hz; hz=$(getconf CLK_TCK)
+  awk -v hz="$hz" -v secs="$3" '
+    FNR == NR { if ($1 == "machine") { b0 = $3; t0 = $4 } else before[$1 " " $2 " " $3] += $4; next }
+    $1 == "machine" { busy = ($3 - b0) / ($4 - t0) * 100; next }
+    { after[$1 " " $2 " " $3] += $4 }
+    END {
+      printf "{\"machineBusyPct\": %.0f, \"threads\": [", busy
+      n = 0
+      for (k in after) { d = (after[k] - before[k]) / hz / secs * 100; if (d >= 1) { split(k, f, " "); line[n++] = sprintf("%09.3f {\"host\": \"%s\", \"process\": \"%s\", \"thread\": \"%s\", \"cpuPct\": %.0f}", d, f[1], f[2], f[3], d) } }
+      printf "%s", ""
+      for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (line[j] > line[i]) { x = line[i]; line[i] = line[j]; line[j] = x }
+      for (i = 0; i < n && i < 12; i++) { s = line[i]; sub(/^[0-9.]+ /, "", s); printf "%s%s", (i ? ", " : ""), s }
+      printf "]}"
+    }' "$1" "$2"
+}
+
 # iperf3 TCP from host 1 to host 2's address $1 for THROUGHPUT_SECONDS; prints Mbit/s received (or null).
 iperf_mbps() {
   local target="$1" name="$2"
   ip netns exec "$(ns h2)" iperf3 -s -1 -B "$target" -p 5201 >"$STATE/iperf-$name-server.log" 2>&1 &
   record_pid $! "iperf3-$name"
   wait_for "iperf3 server on $target" "ip netns exec $(ns h2) ss -ltn | grep -q '$target:5201'"
-  local out
-  out=$(ip netns exec "$(ns h1)" iperf3 -c "$target" -p 5201 -t "$THROUGHPUT_SECONDS" -J 2>"$STATE/iperf-$name-client.err") || true
-  echo "$out" >"$STATE/iperf-$name.json"
+  ip netns exec "$(ns h1)" iperf3 -c "$target" -p 5201 -t "$THROUGHPUT_SECONDS" -J >"$STATE/iperf-$name.json" 2>"$STATE/iperf-$name-client.err" &
+  local client=$! window=$(( THROUGHPUT_SECONDS / 2 ))
+  # The CPU profile covers the middle of the transfer (a quarter in, for half its length).
+  sleep $(( THROUGHPUT_SECONDS / 4 )); cpu_snapshot >"$STATE/cpu-$name.0"
+  sleep "$window"; cpu_snapshot >"$STATE/cpu-$name.1"
+  cpu_profile "$STATE/cpu-$name.0" "$STATE/cpu-$name.1" "$window" >"$STATE/cpu-$name.json" 2>/dev/null || echo null >"$STATE/cpu-$name.json"
+  wait "$client" || true
+  local out; out=$(cat "$STATE/iperf-$name.json")
   jq -r '(.end.sum_received.bits_per_second // empty) / 1e6 | . * 10 | round / 10' <<<"$out" 2>/dev/null | grep . || echo null
 }
 
@@ -449,9 +489,10 @@ throughput() {
   out=$(jq -n --argjson e "$edgevpn" --argjson w "$wireguard" --arg natA "$natA" --arg natB "$natB" --arg path "$candidate" \
     --argjson seconds "$THROUGHPUT_SECONDS" --argjson cpus "$(nproc)" --argjson re "${retrans_e:-null}" --argjson rw "${retrans_w:-null}" \
     --arg load "$(cut -d' ' -f1 /proc/loadavg)" \
+    --argjson cpuE "$(cat "$STATE/cpu-edgevpn.json" 2>/dev/null || echo null)" --argjson cpuW "$(cat "$STATE/cpu-wireguard.json" 2>/dev/null || echo null)" \
     '{edgevpnMbps: $e, wireguardGoMbps: $w, ratio: (if $e != null and $w != null and $w > 0 then ($e / $w * 100 | round / 100) else null end),
       nat: [$natA, $natB], edgevpnPath: $path, seconds: $seconds, cpus: $cpus, loadAverage1m: ($load | tonumber),
-      tcpRetransmits: {edgevpn: $re, wireguardGo: $rw},
+      tcpRetransmits: {edgevpn: $re, wireguardGo: $rw}, cpuDuringTransfer: {edgevpn: $cpuE, wireguardGo: $cpuW},
       test: "iperf3 TCP, one stream, host 1 -> host 2 (EdgeVpn over its taps, MTU 1410; wireguard-go over wg0, MTU 1420)"}')
   if [[ "$json" == 1 ]]; then echo "$out"; else jq -r 'to_entries[] | "\(.key): \(.value)"' <<<"$out"; fi
 }

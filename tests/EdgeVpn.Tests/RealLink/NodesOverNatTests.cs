@@ -5,7 +5,8 @@
 // it comes up over ICE (direct between port-restricted cones, through TURN when one side is
 // symmetric) with DTLS on top; an ARP request written at one node's local port is flooded over
 // the link and comes out of the other's. A node whose signaled fingerprint is not its
-// certificate's (rewritten in flight) gets no link: DTLS refuses it and status says why.
+// certificate's (rewritten in flight) gets no link: DTLS refuses it and status says why. The
+// TURN password appears in no log line and no status.
 // Waits are liveness bounds, never timing assertions.
 using System.Collections.Concurrent;
 using EdgeVpn.Protocol.Ice;
@@ -93,6 +94,7 @@ public sealed class NodesOverNatTests(NatTestbed nat, ProsodyServer prosody) : I
         Assert.Equal(arp, delivered);
         var (sa2, sb2) = await RealNodeUnderTest.Until(na.Host, nb.Host, (x, y) => x.Links.Single().BytesOut >= arp.Length && y.Links.Single().BytesIn >= arp.Length, "byte counts");
         Assert.Null(sa2.LastTransportError ?? sb2.LastTransportError);
+        Assert.DoesNotContain(nat.TurnPassword, string.Join("\n", log) + sa2 + sb2);   // ICE and DTLS lines are logged at every level here
     }
 
     [NodesOverNatFact]

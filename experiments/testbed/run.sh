@@ -7,6 +7,11 @@
 #   run.sh up   --nat A,B            build namespaces and the two NAT routers, then stop
 #   run.sh down                      tear down everything recorded in the state directory
 #   run.sh pair --nat A,B [--json]   up + Prosody + coturn + two nodes; report; down
+#   run.sh throughput [--nat A,B] [--json]
+#                                    pair's setup, then iperf3 TCP host 1 -> host 2 through the
+#                                    overlay and through wireguard-go between the same hosts
+#                                    (default port-restricted,port-restricted; with a symmetric
+#                                    NAT only EdgeVpn is measured: wireguard-go has no relay)
 #   run.sh selftest                  build and tear down every preset, check nothing is left
 #
 # NAT presets (A for host 1, B for host 2):
@@ -39,6 +44,9 @@ REPO="$(cd "$HERE/../.." && pwd)"
 PRESETS=(none port-restricted symmetric full-cone)
 WAIT_SECONDS="${TESTBED_WAIT_SECONDS:-60}"
 PING_COUNT="${TESTBED_PING_COUNT:-20}"
+THROUGHPUT_SECONDS="${TESTBED_THROUGHPUT_SECONDS:-10}"
+# The nodes write a replayable trace of every input (frames included) unless this is 0; throughput turns it off.
+NODE_TRACE="${TESTBED_NODE_TRACE:-1}"
 DOMAIN=xmpp.test
 GROUP="overlay-$TESTBED_TAG"
 
@@ -267,7 +275,7 @@ node_config() {   # i
   "Topology": { "LongLinkDelaySeconds": 1, "TickIntervalSeconds": 1 },
   "Links": { "BackoffBaseSeconds": 1, "BackoffMaxSeconds": 5 },
   "Control": { "Socket": "$STATE/h$i.sock" },
-  "Trace": { "Path": "$STATE/h$i.trace" },
+$( [[ "$NODE_TRACE" == 1 ]] && echo "  \"Trace\": { \"Path\": \"$STATE/h$i.trace\" },")
   "Log": { "Level": "info" },
 }
 EOF
@@ -368,6 +376,133 @@ pair() {
   grep -h -i "password\|-pw-" "$STATE"/h*.log >/dev/null 2>&1 && log "warning: a node log mentions a password" || true
 }
 
+# ---- throughput: iperf3 TCP through the overlay and, in the same run, through wireguard-go ----
+deps_throughput() {
+  local missing=()
+  for pair in iperf3:iperf3 wireguard-go:wireguard-go wg:wireguard-tools unshare:util-linux; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null; } \
+      || die "cannot install ${missing[*]} (apt-get failed)"
+  fi
+}
+
+public_addr() {   # i -> the address the other host reaches host i at (its router's WAN, or its own)
+  [[ "$(cut -d' ' -f"$1" "$STATE/nat")" == none ]] && echo "203.0.113.2$1" || echo "203.0.113.1$1"
+}
+
+# CPU use during a transfer, from /proc (no profiler needed): per namespace (h1, h2, and pub for
+# coturn), per process and thread name (pool threads summed), in percent of one CPU, plus the
+# whole machine's busy share. Kernel names are cut at 15 characters: an IceLink's threads show
+# as "ice_loop_link" (its loop) and "link" (its UDP receive thread). Snapshots are "host process thread ticks" lines and a "machine busy total" line.
+cpu_snapshot() {
+  local n p t
+  for n in h1 h2 pub; do
+    for p in $(ip netns pids "$(ns $n)" 2>/dev/null); do
+      local pcomm; pcomm=$(tr ' ' _ <"/proc/$p/comm" 2>/dev/null) || continue
+      for t in /proc/"$p"/task/*; do
+        # Fields after "(comm) ": state is 1, utime 12, stime 13.
+        echo "$n $pcomm $(tr ' ' _ <"$t/comm" 2>/dev/null | sed 's/_[0-9a-f]*$//; s/_[0-9.:]*$//') $(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')"
+      done
+    done
+  done
+  awk '/^cpu /{print "machine busy", $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat
+}
+
+# Prints a JSON object: {"machineBusyPct": N, "threads": [{"host", "process", "thread", "cpuPct"}, ...]} (top 12).
+cpu_profile() {   # before-file after-file seconds
+  local hz; hz=$(getconf CLK_TCK)
+  awk -v hz="$hz" -v secs="$3" '
+    FNR == NR { if ($1 == "machine") { b0 = $3; t0 = $4 } else before[$1 " " $2 " " $3] += $4; next }
+    $1 == "machine" { busy = ($3 - b0) / ($4 - t0) * 100; next }
+    { after[$1 " " $2 " " $3] += $4 }
+    END {
+      printf "{\"machineBusyPct\": %.0f, \"threads\": [", busy
+      n = 0
+      for (k in after) { d = (after[k] - before[k]) / hz / secs * 100; if (d >= 1) { split(k, f, " "); line[n++] = sprintf("%09.3f {\"host\": \"%s\", \"process\": \"%s\", \"thread\": \"%s\", \"cpuPct\": %.0f}", d, f[1], f[2], f[3], d) } }
+      printf "%s", ""
+      for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (line[j] > line[i]) { x = line[i]; line[i] = line[j]; line[j] = x }
+      for (i = 0; i < n && i < 12; i++) { s = line[i]; sub(/^[0-9.]+ /, "", s); printf "%s%s", (i ? ", " : ""), s }
+      printf "]}"
+    }' "$1" "$2"
+}
+
+# iperf3 TCP from host 1 to host 2's address $1 for THROUGHPUT_SECONDS; prints Mbit/s received (or null).
+iperf_mbps() {
+  local target="$1" name="$2"
+  ip netns exec "$(ns h2)" iperf3 -s -1 -B "$target" -p 5201 >"$STATE/iperf-$name-server.log" 2>&1 &
+  record_pid $! "iperf3-$name"
+  wait_for "iperf3 server on $target" "ip netns exec $(ns h2) ss -ltn | grep -q '$target:5201'"
+  ip netns exec "$(ns h1)" iperf3 -c "$target" -p 5201 -t "$THROUGHPUT_SECONDS" -J >"$STATE/iperf-$name.json" 2>"$STATE/iperf-$name-client.err" &
+  local client=$! window=$(( THROUGHPUT_SECONDS / 2 ))
+  # The CPU profile covers the middle of the transfer (a quarter in, for half its length).
+  sleep $(( THROUGHPUT_SECONDS / 4 )); cpu_snapshot >"$STATE/cpu-$name.0"
+  sleep "$window"; cpu_snapshot >"$STATE/cpu-$name.1"
+  cpu_profile "$STATE/cpu-$name.0" "$STATE/cpu-$name.1" "$window" >"$STATE/cpu-$name.json" 2>/dev/null || echo null >"$STATE/cpu-$name.json"
+  wait "$client" || true
+  local out; out=$(cat "$STATE/iperf-$name.json")
+  jq -r '(.end.sum_received.bits_per_second // empty) / 1e6 | . * 10 | round / 10' <<<"$out" 2>/dev/null | grep . || echo null
+}
+
+# wireguard-go in host i's namespace with its own /run (its control socket is at /run/wireguard),
+# listening on 51820, peer = the other host's public address; tunnel address 10.20.0.i/24.
+start_wireguard() {   # i
+  local i="$1" peer=$((3 - $1)) dir="$STATE/wg"
+  mkdir -p "$dir"
+  [[ -f "$dir/h1.key" ]] || for k in 1 2; do (umask 077; wg genkey >"$dir/h$k.key"); wg pubkey <"$dir/h$k.key" >"$dir/h$k.pub"; done
+  cat >"$dir/h$i.sh" <<EOF
+set -e
+mount -t tmpfs tmpfs /run
+wireguard-go -f wg0 >"$dir/h$i.log" 2>&1 &
+pid=\$!
+for _ in \$(seq 1 100); do [ -S /run/wireguard/wg0.sock ] && break; sleep 0.05; done
+wg set wg0 private-key "$dir/h$i.key" listen-port 51820 peer "\$(cat "$dir/h$peer.pub")" allowed-ips 10.20.0.$peer/32 endpoint $(public_addr "$peer"):51820 persistent-keepalive 1
+ip addr add 10.20.0.$i/24 dev wg0
+ip link set wg0 up
+wait \$pid
+EOF
+  ip netns exec "$(ns h$i)" unshare -m --propagation private sh "$dir/h$i.sh" >"$dir/h$i.out" 2>&1 &
+  record_pid $! "wireguard$i"
+}
+
+throughput() {
+  need_root
+  local natA="$1" natB="$2" json="$3"
+  deps
+  deps_throughput
+  NODE_TRACE="${TESTBED_NODE_TRACE:-0}"   # a trace of every frame would measure the trace writer
+  local wgSkip=""
+  case "$natA,$natB" in *symmetric*) wgSkip="wireguard-go has no relay: it cannot cross a symmetric NAT, so only EdgeVpn (through TURN) is measured" ;; esac
+  trap 'down' EXIT
+  run_pair "$natA" "$natB"
+  [[ "$OUTCOME" == connected ]] || die "no EdgeVpn link within ${WAIT_SECONDS}s: $(json_field "$S1" '.lastTransportError')"
+  local candidate; candidate=$(jq -r '.[0].path' <<<"$(connected_links "$S1")")
+  ping_overlay   # also resolves ARP through the overlay before iperf3 starts
+  local edgevpn; edgevpn=$(iperf_mbps 10.10.0.2 edgevpn)
+  local wireguard=null
+  if [[ -z "$wgSkip" ]]; then
+    start_wireguard 1
+    start_wireguard 2
+    wait_for "a WireGuard handshake (ping 10.20.0.2 from host 1)" "ip netns exec $(ns h1) ping -c 1 -W 1 10.20.0.2 >/dev/null 2>&1"
+    wireguard=$(iperf_mbps 10.20.0.2 wireguard)
+  fi
+  local out retrans_e retrans_w
+  retrans_e=$(jq '.end.sum_sent.retransmits // null' "$STATE/iperf-edgevpn.json" 2>/dev/null || echo null)
+  retrans_w=$(jq '.end.sum_sent.retransmits // null' "$STATE/iperf-wireguard.json" 2>/dev/null || echo null)
+  out=$(jq -n --argjson e "$edgevpn" --argjson w "$wireguard" --arg natA "$natA" --arg natB "$natB" --arg path "$candidate" \
+    --argjson seconds "$THROUGHPUT_SECONDS" --argjson cpus "$(nproc)" --argjson re "${retrans_e:-null}" --argjson rw "${retrans_w:-null}" \
+    --arg load "$(cut -d' ' -f1 /proc/loadavg)" --arg wgSkip "$wgSkip" \
+    --argjson cpuE "$(cat "$STATE/cpu-edgevpn.json" 2>/dev/null || echo null)" --argjson cpuW "$(cat "$STATE/cpu-wireguard.json" 2>/dev/null || echo null)" \
+    '{edgevpnMbps: $e, wireguardGoMbps: $w, ratio: (if $e != null and $w != null and $w > 0 then ($e / $w * 100 | round / 100) else null end),
+      nat: [$natA, $natB], edgevpnPath: $path, wireguardGoSkipped: (if $wgSkip == "" then null else $wgSkip end), seconds: $seconds, cpus: $cpus, loadAverage1m: ($load | tonumber),
+      tcpRetransmits: {edgevpn: $re, wireguardGo: $rw}, cpuDuringTransfer: {edgevpn: $cpuE, wireguardGo: $cpuW},
+      test: "iperf3 TCP, one stream, host 1 -> host 2 (EdgeVpn over its taps, MTU 1410; wireguard-go over wg0, MTU 1420)"}')
+  if [[ "$json" == 1 ]]; then echo "$out"; else jq -r 'to_entries[] | "\(.key): \(.value)"' <<<"$out"; fi
+}
+
 # ---- selftest: every preset builds, routes and tears down without leftovers ----
 leftovers() {
   local left=""
@@ -431,6 +566,7 @@ case "$cmd" in
   up) trap 'rc=$?; [[ $rc -eq 0 ]] || down' EXIT; up "$NAT_A" "$NAT_B" ;;
   down) need_root; down ;;
   pair) pair "$NAT_A" "$NAT_B" "$JSON" ;;
+  throughput) throughput "$NAT_A" "$NAT_B" "$JSON" ;;
   selftest) selftest ;;
   *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; [[ -z "$cmd" || "$cmd" == help || "$cmd" == --help ]] || exit 2 ;;
 esac

@@ -1,8 +1,8 @@
-// The seam between the host loop and whatever carries a link's frames: today an in-memory
-// loopback (tests) or the "unbound" placeholder (the deployable node until ICE and DTLS are
-// bound); next the ICE agent on real UDP sockets (src/RealNode/Ice, exposing an IDatagramPath for
-// the selected pair) with DTLS on top (src/RealNode/Dtls). The binding will implement this
-// interface and nothing in the host changes. Contract, mirroring the node's link intents:
+// The seam between the host loop and whatever carries a link's frames: an in-memory loopback
+// (LoopbackLinkNetwork, tests), the "unbound" placeholder (UnboundLinkTransport, negotiation
+// tests), and the deployable node's ICE + DTLS transport (Link/IceDtlsLinkTransport: ICE on real
+// UDP sockets, src/RealNode/Ice, with DTLS on the selected pair, src/RealNode/Dtls).
+// Contract, mirroring the node's link intents:
 //   Prepare(link, peer, role)   gather candidates, make a certificate fingerprint available;
 //                               later report LinkEvent.EndpointPrepared(link, endpoint text)
 //                               (the endpoint is what the peer needs: ICE ufrag/pwd/candidates).

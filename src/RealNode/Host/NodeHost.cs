@@ -10,6 +10,10 @@
 //     (endpoint prepared, up, down) wait for room without blocking the caller, so they are
 //     never lost (their number is bounded by the node's LinksMax);
 //   - the timer's Wake is dropped when the channel is full: the loop re-arms after every event.
+// Waking the loop: every successful write also sets a doorbell (ManualResetEventSlim) that the
+// loop thread blocks on when the channel is empty. The channel's own async wait would complete
+// through the thread pool, so every idle-to-busy step (each ping, each first frame after a
+// pause) would wait for a pool thread; on a loaded machine that cost milliseconds per packet.
 // Stop (or cancelling RunAsync's token) ends the loop after the events already queued.
 using System.Threading.Channels;
 using EdgeVpn.Protocol.Core;
@@ -41,6 +45,7 @@ public sealed class NodeHost : ILinkEvents, IAsyncDisposable
     private readonly ILocalPort _local;
     private readonly NodeDriver _driver;
     private readonly NodeTraceWriter? _trace;
+    private readonly ManualResetEventSlim _doorbell = new(false);
     private long _droppedFrames;
     private int _started;
 
@@ -58,7 +63,7 @@ public sealed class NodeHost : ILinkEvents, IAsyncDisposable
         _trace = options.Trace;
         _driver = new NodeDriver(options.NodeId, options.Seed, options.Protocol, options.OverlayId, options.Account,
             _transport, local, signaling, options.Trace, options.Log, Now);
-        _timer = time.CreateTimer(_ => _events.Writer.TryWrite(new HostEvent.Wake()), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timer = time.CreateTimer(_ => Write(new HostEvent.Wake()), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     public NodeId Id => _driver.Id;
@@ -69,17 +74,28 @@ public sealed class NodeHost : ILinkEvents, IAsyncDisposable
 
     private Instant Now => Instant.FromTimeSpan(_time.GetElapsedTime(_epoch));
 
-    public ValueTask PostAsync(HostEvent e, CancellationToken ct = default) => _events.Writer.WriteAsync(e, ct);
+    public async ValueTask PostAsync(HostEvent e, CancellationToken ct = default)
+    {
+        await _events.Writer.WriteAsync(e, ct);
+        _doorbell.Set();
+    }
 
     /// <summary>Posts without waiting; false when the channel is full or closed.</summary>
-    public bool TryPost(HostEvent e) => _events.Writer.TryWrite(e);
+    public bool TryPost(HostEvent e) => Write(e);
+
+    private bool Write(HostEvent e)
+    {
+        if (!_events.Writer.TryWrite(e)) return false;
+        _doorbell.Set();
+        return true;
+    }
 
     void ILinkEvents.Report(LinkEvent e)
     {
         var ev = new HostEvent.Link(e);
-        if (_events.Writer.TryWrite(ev)) return;
+        if (Write(ev)) return;
         if (e is LinkEvent.Frame or LinkEvent.KeepAlive) { Interlocked.Increment(ref _droppedFrames); return; }
-        _ = _events.Writer.WriteAsync(ev).AsTask();   // state events wait for room; the caller does not
+        _ = PostAsync(ev).AsTask();   // state events wait for room; the caller does not
     }
 
     /// <summary>A consistent snapshot taken on the loop thread.</summary>
@@ -107,7 +123,7 @@ public sealed class NodeHost : ILinkEvents, IAsyncDisposable
 
     private void Loop(CancellationToken ct)
     {
-        using var registration = ct.Register(() => _events.Writer.TryWrite(new HostEvent.Stop()));
+        using var registration = ct.Register(() => Write(new HostEvent.Stop()));
         Rearm();
         var reader = _events.Reader;
         while (true)
@@ -115,8 +131,14 @@ public sealed class NodeHost : ILinkEvents, IAsyncDisposable
             if (!reader.TryRead(out var e))
             {
                 // Block this thread (it is ours) until an event arrives; no other thread runs the node.
-                if (!reader.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult()) break;
-                continue;
+                // Reset, then look again: a write after the reset rings the doorbell, one before it is read here.
+                _doorbell.Reset();
+                if (!reader.TryRead(out e))
+                {
+                    if (reader.Completion.IsCompleted) break;
+                    _doorbell.Wait();
+                    continue;
+                }
             }
             _driver.Handle(Now, e);
             if (e is HostEvent.Stop) break;
@@ -141,6 +163,7 @@ public sealed class NodeHost : ILinkEvents, IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         _events.Writer.TryComplete();
+        _doorbell.Set();   // a loop still waiting sees the completed channel and ends
         _timer.Dispose();
         _transport.Dispose();
         _local.Dispose();

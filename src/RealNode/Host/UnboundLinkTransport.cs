@@ -1,8 +1,7 @@
-// The link transport of the deployable node until ICE (src/RealNode/Ice) and DTLS
-// (src/RealNode/Dtls) are bound: link negotiation over XMPP runs for real (request, response,
-// completion travel through the server), then the transport honestly refuses to connect, so the
-// node's link manager records a transport failure and backs off. `edgevpn status` shows such
-// links with path "unknown" and the reason below; the testbed reports it as "connected": false.
+// A link transport that negotiates but never connects: link negotiation over XMPP runs for real
+// (request, response, completion travel through the server), then the transport refuses to
+// connect with Reason, so the node's link manager records a transport failure and backs off.
+// Tests of negotiation and of failure reporting use it; `edgevpn node` uses IceDtlsLinkTransport.
 using EdgeVpn.Protocol.Links;
 using EdgeVpn.Protocol.Ring;
 
@@ -10,7 +9,7 @@ namespace EdgeVpn.RealNode.Host;
 
 public sealed class UnboundLinkTransport(ILinkEvents events) : ILinkTransport
 {
-    public const string Reason = "link transport not bound: ICE/DTLS are not wired into the node yet";
+    public const string Reason = "link transport not bound: this placeholder transport never connects";
 
     public string LocalFingerprint => "sha-256 unbound";
 

@@ -12,6 +12,10 @@
 //    and counted (ReceiveDropped), never buffered without limit. The channel completes when the
 //    path closes (the link was closed, failed or lost consent).
 //  - DatagramBytesMax bounds what Send accepts (larger ones are refused with false).
+//  - TryDeliverTo (optional): a layer above that is quick, thread-safe and never throws (DTLS
+//    opening a record and posting the frame) may take datagrams pushed on the path's own thread
+//    instead of reading Received; that saves a thread hand-off per datagram. Received then stays
+//    empty. A path that cannot push returns false and the reader keeps using Received.
 using System.Threading.Channels;
 
 namespace EdgeVpn.RealNode.Ice;
@@ -32,4 +36,7 @@ public interface IDatagramPath
 
     /// <summary>Datagrams dropped because Received was full.</summary>
     long ReceiveDropped { get; }
+
+    /// <summary>From now on hands each received datagram (owned by the receiver) to receiver on the path's thread; false when this path only offers Received.</summary>
+    bool TryDeliverTo(Action<byte[]> receiver) => false;
 }

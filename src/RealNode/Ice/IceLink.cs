@@ -5,7 +5,8 @@
 //  - inputs come through one inbox: datagrams from the socket threads (after DatagramGate),
 //    signaling (SetRemote), application datagrams (Send), wake-ups and Close;
 //  - after every Handle/HandleTimeout the agent's outputs are drained and performed: Transmit
-//    goes out of the named socket, ApplicationData to Received, the rest completes the tasks
+//    goes out of the named socket, ApplicationData to Received (or to the receiver given to
+//    TryDeliverTo, called right here on the loop thread), the rest completes the tasks
 //    below; then the one timer is re-armed at the agent's PollTimeout;
 //  - time is Instant = time since the link was opened, from the TimeProvider given. With the
 //    system clock the timer is the loop thread's own timed wait on its inbox; with any other
@@ -62,6 +63,7 @@ public sealed class IceLink : IDatagramPath, IAsyncDisposable
     private long _receiveDropped, _inputDropped, _gateDropped, _sendErrors;
     private volatile bool _up;
     private volatile IceSelectedPair? _selected;
+    private volatile Action<byte[]>? _deliver;
     private string? _lastTurnError;
     private Instant? _armedAt;
 
@@ -146,6 +148,14 @@ public sealed class IceLink : IDatagramPath, IAsyncDisposable
     public bool IsUp => _up;
     public ChannelReader<byte[]> Received => _received.Reader;
     public long ReceiveDropped => Interlocked.Read(ref _receiveDropped);
+
+    /// <summary>Application datagrams go to receiver on this link's loop thread from now on (Received stays empty).</summary>
+    public bool TryDeliverTo(Action<byte[]> receiver)
+    {
+        ArgumentNullException.ThrowIfNull(receiver);
+        _deliver = receiver;
+        return true;
+    }
 
     public bool Send(ReadOnlySpan<byte> datagram)
     {
@@ -330,7 +340,8 @@ public sealed class IceLink : IDatagramPath, IAsyncDisposable
                     }
                     break;
                 case IceOutput.ApplicationData a:
-                    _received.Writer.TryWrite(a.Bytes);   // full: dropped and counted by the channel
+                    if (_deliver is { } deliver) deliver(a.Bytes);
+                    else _received.Writer.TryWrite(a.Bytes);   // full: dropped and counted by the channel
                     break;
                 case IceOutput.LocalCandidate c:
                     _log($"{_name}: local candidate {IceEndpointCodec.EncodeCandidate(c.Candidate)}");

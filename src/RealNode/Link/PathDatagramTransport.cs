@@ -1,10 +1,10 @@
-// Adapts ICE's pull-style IDatagramPath (a bounded ChannelReader of received datagrams) to the
-// push-style IDatagramTransport a DtlsLink runs on: SetReceiver starts one dedicated reader
-// thread that hands every received datagram to the receiver, one at a time, in arrival order.
-// Why a thread of its own and not an async loop: the DTLS handshake and every frame pass through
-// here, and a starved thread pool (seen under the test host: wake-ups late by seconds) would
-// stall both. The thread drains everything queued before it blocks, so under load it does not
-// wait at all; only the wake-up after an idle moment goes through the channel's waiter.
+// Adapts ICE's IDatagramPath to the push-style IDatagramTransport a DtlsLink runs on. When the
+// path pushes (TryDeliverTo: IceLink calls the receiver on its loop thread) the receiver is
+// handed over and no thread is added: one hand-off less per datagram. Otherwise SetReceiver
+// starts one dedicated reader thread that drains the path's Received channel and hands every
+// datagram to the receiver, one at a time, in arrival order; a thread of its own rather than an
+// async loop because a starved thread pool (seen under the test host: wake-ups late by seconds)
+// would stall the DTLS handshake and every frame.
 // Send never blocks: IDatagramPath.Send queues for the ICE loop or refuses (path not up yet, queue
 // full, too large); a refusal is a lost datagram (DTLS retransmits its handshake, frames are
 // datagrams) and is counted. The thread ends when the path closes (the channel completes) or on
@@ -18,6 +18,7 @@ public sealed class PathDatagramTransport(IDatagramPath path, string name) : IDa
 {
     private readonly CancellationTokenSource _stop = new();
     private Thread? _reader;
+    private bool _pushed;
     private long _sendsRefused;
 
     public int DatagramBytesMax => path.DatagramBytesMax;
@@ -33,7 +34,12 @@ public sealed class PathDatagramTransport(IDatagramPath path, string name) : IDa
     public void SetReceiver(DatagramReceiver receiver)
     {
         ArgumentNullException.ThrowIfNull(receiver);
-        if (_reader is not null) throw new InvalidOperationException("SetReceiver is called once");
+        if (_reader is not null || _pushed) throw new InvalidOperationException("SetReceiver is called once");
+        if (path.TryDeliverTo(datagram => { if (!_stop.IsCancellationRequested) receiver(datagram); }))
+        {
+            _pushed = true;
+            return;
+        }
         _reader = new Thread(() => Read(receiver)) { IsBackground = true, Name = "path " + name };
         _reader.Start();
     }

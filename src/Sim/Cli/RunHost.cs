@@ -11,6 +11,11 @@ namespace EdgeVpn.Sim.Cli;
 public sealed class RunHost : ISimProgress
 {
     private ProgressTask? _task;
+    private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(30);
+    private TextWriter? _log;
+    private Simulation? _sim;
+    private readonly Stopwatch _lastLog = Stopwatch.StartNew();
+    private readonly Stopwatch _wall = Stopwatch.StartNew();
     private double _expectedSeconds = 1;
 
     public static int Run(SimParameters parameters, bool json, FileInfo? graph, FileInfo? trace, string command,
@@ -25,6 +30,8 @@ public sealed class RunHost : ISimProgress
         // Converging takes about the join window, the long-link delay and one protection window (trims).
         var host = new RunHost { _expectedSeconds = (parameters.JoinWindow + parameters.Topology.LongLinkDelay + parameters.Links.ProtectionWindow).TotalSeconds + 10 };
         var sim = new Simulation(parameters, traceWriter) { Progress = host };
+        host._sim = sim;
+        if (!ShowProgress()) host._log = Console.Error;
         var clock = Stopwatch.StartNew();
         bool ok = false;
         Overlay? overlay = null;
@@ -73,7 +80,15 @@ public sealed class RunHost : ISimProgress
 
     public void Report(Instant now, long events, string phase)
     {
-        if (_task is null) return;
+        if (_task is null)
+        {
+            // stderr is redirected (a batch run): a plain line at most every LogInterval of wall time.
+            if (_log is null || _lastLog.Elapsed < LogInterval) return;
+            _lastLog.Restart();
+            _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"progress: {phase} t={now.TotalSeconds:F1}s events={events} unstable={_sim?.UnstableNodes} ringOk={_sim?.RingOk} wall={_wall.Elapsed.TotalSeconds:F0}s rssMB={Environment.WorkingSet >> 20}"));
+            return;
+        }
         _task.Description = $"{phase} t={now.TotalSeconds:F1}s events={events:N0}";
         _task.Value = Math.Min(0.99, now.TotalSeconds / _expectedSeconds);
     }

@@ -135,6 +135,10 @@ public sealed class Simulation : IIceLinkHost
     }
 
     public Instant Now => new(_nowNs);
+    /// <summary>Live nodes that still want links they do not have (0 when converged).</summary>
+    public int UnstableNodes => _unstable;
+    /// <summary>Lookup membership: whether the last periodic ring check found no violation.</summary>
+    public bool RingOk => _ringOk;
     public IReadOnlyList<SimNode> Nodes => _nodes;
     public ulong TraceHash => _traceHash;
     public int LiveLinksInFabric => _fabric.Count;

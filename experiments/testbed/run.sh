@@ -179,25 +179,9 @@ start_prosody() {
     -keyout "$dir/$DOMAIN.key" -out "$dir/$DOMAIN.crt" >/dev/null 2>&1
   openssl x509 -in "$dir/$DOMAIN.crt" -noout -fingerprint -sha256 | sed 's/.*=//' >"$STATE/xmpp.sha256"
   printf '[%s]\nnode1@%s=node1\nnode2@%s=node2\n' "$GROUP" "$DOMAIN" "$DOMAIN" >"$dir/groups.txt"
-  cat >"$dir/prosody.cfg.lua" <<EOF
-pidfile = "$dir/prosody.pid"
-data_path = "$dir/data"
-log = { info = "$dir/prosody.log" }
-run_as_root = true
-interfaces = { "203.0.113.1" }
-c2s_ports = { 5222 }
-c2s_direct_tls_ports = {}
-s2s_ports = {}
-modules_enabled = { "roster"; "saslauth"; "tls"; "disco"; "ping"; "groups" }
-modules_disabled = { "s2s" }
-c2s_require_encryption = true
-allow_unencrypted_plain_auth = false
-authentication = "internal_hashed"
-storage = "internal"
-VirtualHost "$DOMAIN"
-  groups_file = "$dir/groups.txt"
-  ssl = { certificate = "$dir/$DOMAIN.crt"; key = "$dir/$DOMAIN.key" }
-EOF
+  sed -e "s|@DIR@|$dir|g" -e "s|@LOG@|{ info = \"$dir/prosody.log\" }|" -e "s|@INTERFACE@|203.0.113.1|" \
+      -e "s|@PORT@|5222|" -e "s|@DOMAIN@|$DOMAIN|g" -e "s|@CERT@|$dir/$DOMAIN.crt|" -e "s|@KEY@|$dir/$DOMAIN.key|" \
+      "$HERE/prosody.cfg.lua.in" >"$dir/prosody.cfg.lua"
   for u in node1 node2; do
     prosodyctl --config "$dir/prosody.cfg.lua" register "$u" "$DOMAIN" "$u-pw-$TESTBED_TAG" >/dev/null
   done

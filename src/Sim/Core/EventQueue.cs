@@ -38,6 +38,9 @@ public enum EventKind : byte
     IceWake,
     /// <summary>--links ice: an agent finished gathering, connected, failed or lost consent; the node hears of it.</summary>
     IceNotify,
+    /// <summary>Lookup membership: the signaling server names a member to this node (after a failed
+    /// join, or for a self-check that asked for an introducer).</summary>
+    Bootstrap,
 }
 
 /// <summary>One scheduled happening. Node is the receiving node's index; Payload depends on Kind.</summary>

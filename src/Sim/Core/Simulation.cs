@@ -307,9 +307,8 @@ public sealed class Simulation : IIceLinkHost
                 Depart(e.Node);
                 return;
             case EventKind.Crash: CrashNow(e.Node); return;
-            case EventKind.Restart:
-                if (e.Link == 1) Rebootstrap(e.Node); else RestartNow(e.Node);
-                return;
+            case EventKind.Restart: RestartNow(e.Node); return;
+            case EventKind.Bootstrap: Rebootstrap(e.Node); return;
             case EventKind.RosterDrop:
                 if (_nodes[e.Node] is { Crashed: true } crashed && (ulong)crashed.Incarnation == e.Link && _roster.Remove(e.Node))
                 {
@@ -340,7 +339,7 @@ public sealed class Simulation : IIceLinkHost
         if (_lookup)
         {
             // Symphony's join: the signaling server names any online member to join through.
-            NodeId? bootstrap = PickBootstrap(index, selfInRoster: false);
+            NodeId? bootstrap = PickBootstrap(index);
             _roster.Add(index);
             ScheduleRingChecks();
             Deliver(index, new NodeInput.Bootstrap(bootstrap));
@@ -383,18 +382,17 @@ public sealed class Simulation : IIceLinkHost
     {
         var n = _nodes[index];
         if (!n.Alive || _roster.Count < 2) return;
-        Deliver(index, new NodeInput.Bootstrap(PickBootstrap(index, selfInRoster: true)));
+        Deliver(index, new NodeInput.Bootstrap(PickBootstrap(index)));
     }
 
     /// <summary>The member the signaling server names to join through: a random online node that
     /// has finished its own join (a node announces itself as a member once it is one, so a joiner
     /// is not sent to another joiner that cannot answer yet); any online node when a few draws
     /// find none. Null when no other node is online.</summary>
-    private NodeId? PickBootstrap(int self, bool selfInRoster)
+    private NodeId? PickBootstrap(int self)
     {
         const int DrawsMax = 16;
-        int count = _roster.Count - (selfInRoster ? 1 : 0);
-        if (count <= 0) return null;
+        if (_roster.Count == 0 || _roster.Count == 1 && _roster[0] == self) return null;
         int fallback = -1;
         for (int draw = 0; draw < DrawsMax; draw++)
         {
@@ -422,7 +420,7 @@ public sealed class Simulation : IIceLinkHost
         if (_lookup)
         {
             _roster.Remove(index);
-            NodeId? bootstrap = PickBootstrap(index, selfInRoster: false);
+            NodeId? bootstrap = PickBootstrap(index);
             _roster.Add(index);
             Deliver(index, new NodeInput.Bootstrap(bootstrap));
             return;
@@ -642,12 +640,12 @@ public sealed class Simulation : IIceLinkHost
                 // the signaling server names another one a moment later.
                 Stats.JoinRetries++;
                 Observer?.Invoke(i, jf.Event);
-                Push(_nowNs + JoinRetryDelayNs, new SimEvent(EventKind.Restart, i, -1, 1, null));
+                Push(_nowNs + JoinRetryDelayNs, new SimEvent(EventKind.Bootstrap, i, -1, 0, null));
                 return;
             case NodeOutput.Observed { Event: NodeEvent.IntroducerWanted }:
                 // The signaling server answers with a random online member one round trip later
                 // (lost while the server is down: the node then checks through a neighbour).
-                if (!_signalingDown) Push(_nowNs + 2 * _latency.ToServerNs(i), new SimEvent(EventKind.Restart, i, -1, 1, null));
+                if (!_signalingDown) Push(_nowNs + 2 * _latency.ToServerNs(i), new SimEvent(EventKind.Bootstrap, i, -1, 0, null));
                 return;
             case NodeOutput.Observed o:
                 Count(o.Event);

@@ -43,6 +43,7 @@ internal sealed class LinkFabric
         public int A;   // the end that attached first
         public int B;   // its peer
         public End Flags;
+        public long SetupStartNs; // when the initiator asked to connect (for the setup-time histogram); -1: not timed
     }
 
     private const int MinCapacity = 1024;
@@ -65,11 +66,29 @@ internal sealed class LinkFabric
         {
             if ((_count + 1) * 10 > _slots.Length * 7) Grow();
             i = ~Find(link);
-            _slots[i] = new Slot { Key = link, A = node, B = peer, Flags = End.Used };
+            _slots[i] = new Slot { Key = link, A = node, B = peer, Flags = End.Used, SetupStartNs = -1 };
             _count++;
         }
         ref Slot s = ref _slots[i];
         if (node == s.A) s.Flags |= End.AAttached; else if (node == s.B) s.Flags |= End.BAttached;
+    }
+
+    /// <summary>Remembers when the link's initiator asked to connect (kept in the slot: no second
+    /// table on the per-event path).</summary>
+    public void StartSetupTimer(ulong link, long nowNs)
+    {
+        int i = Find(link);
+        if (i >= 0) _slots[i].SetupStartNs = nowNs;
+    }
+
+    /// <summary>The instant StartSetupTimer recorded, once: false when none is pending.</summary>
+    public bool TakeSetupStart(ulong link, out long startNs)
+    {
+        int i = Find(link);
+        startNs = i >= 0 ? _slots[i].SetupStartNs : -1;
+        if (startNs < 0) return false;
+        _slots[i].SetupStartNs = -1;
+        return true;
     }
 
     /// <summary>The link exists, is up and neither end closed it.</summary>

@@ -60,7 +60,6 @@ public sealed class Simulation : IIceLinkHost
     private readonly byte[]? _natOf;          // node -> index into Parameters.NatMix.Entries (null: all public)
     private readonly IcePath[]? _natOutcome;  // [natA * entries + natB] -> what ICE achieves between them
     private readonly IceLinkLayer? _ice;      // LinkModel.Ice: the packet-level link ends
-    private readonly Dictionary<ulong, long> _setupStartNs = new(); // link -> its initiator's ConnectTransport (for SetupTimes)
 
     public SimParameters Parameters { get; }
     public SimStats Stats { get; } = new();
@@ -542,7 +541,7 @@ public sealed class Simulation : IIceLinkHost
             }
             case NodeOutput.ConnectTransport c:
             {
-                if (c.Role == IceRole.Controlling) _setupStartNs[c.Link.Value] = _nowNs;
+                if (c.Role == IceRole.Controlling) _fabric.StartSetupTimer(c.Link.Value, _nowNs);
                 if (_ice is not null)
                 {
                     if (!_ice.Connect(i, c.Link.Value, c.RemoteEndpoint, out string? error) && error is not null)
@@ -564,7 +563,7 @@ public sealed class Simulation : IIceLinkHost
                     long setup = 2L * Parameters.SetupRoundTrips * (path == IcePath.Relayed ? RelayNs(a, b) : PathNs(a, b));
                     int controlled = c.Role == IceRole.Controlled ? i : i == a ? b : a;
                     if (!IsPublic(controlled)) setup += Parameters.NominationWait.Ticks * 100;   // see SimParameters.NominationWait
-                    if (_setupStartNs.Remove(c.Link.Value, out long started)) Stats.SetupTimes.Add(_nowNs + setup - started);
+                    if (_fabric.TakeSetupStart(c.Link.Value, out long started)) Stats.SetupTimes.Add(_nowNs + setup - started);
                     Push(_nowNs + setup, new SimEvent(EventKind.TransportUp, a, b, c.Link.Value, null));
                     Push(_nowNs + setup, new SimEvent(EventKind.TransportUp, b, a, c.Link.Value, null));
                 }
@@ -572,7 +571,7 @@ public sealed class Simulation : IIceLinkHost
             }
             case NodeOutput.CloseTransport c:
             {
-                _setupStartNs.Remove(c.Link.Value);
+                _fabric.TakeSetupStart(c.Link.Value, out _);
                 if (_ice?.Close(i, c.Link.Value) is { } closed) RecordIceFailure(closed);
                 int other = _fabric.Close(c.Link.Value, i);
                 if (other >= 0)
@@ -680,7 +679,7 @@ public sealed class Simulation : IIceLinkHost
                 RecordIceOutcome(a, b, relayed ? IcePath.Relayed : IcePath.Direct);
                 if (ea is not null) ea.OutcomeRecorded = true;
                 if (eb is not null) eb.OutcomeRecorded = true;
-                if (_setupStartNs.Remove(end.Link, out long started)) Stats.SetupTimes.Add(_nowNs - started);
+                if (_fabric.TakeSetupStart(end.Link, out long started)) Stats.SetupTimes.Add(_nowNs - started);
                 Push(_nowNs, new SimEvent(EventKind.TransportUp, a, b, end.Link, null));
                 Push(_nowNs, new SimEvent(EventKind.TransportUp, b, a, end.Link, null));
                 return;

@@ -6,6 +6,9 @@ namespace EdgeVpn.Protocol.Core;
 public struct OutputQueue<T>
 {
     public const int CapacityMax = 1 << 20;
+    // A drained queue keeps an array up to this size for the next burst; a bigger one (a node that
+    // opened a dozen links at once) is dropped, else a million nodes each keep their largest burst.
+    private const int RetainedCapacityMax = 8;
     private T[]? _items;
     private int _head;
     private int _count;
@@ -34,7 +37,7 @@ public struct OutputQueue<T>
         _items[_head] = default!;
         _head = (_head + 1) & (_items.Length - 1);
         _count--;
-        if (_count == 0) { _head = 0; if (_items.Length > 64) _items = null; }
+        if (_count == 0) { _head = 0; if (_items.Length > RetainedCapacityMax) _items = null; }
         return true;
     }
 }

@@ -66,7 +66,7 @@ public sealed class NeighbourTable
         _changedAt = i;
         if (_count == _distances.Length)
         {
-            int capacity = Math.Max(4, _count * 2);
+            int capacity = Growth.Next(_count);
             Array.Resize(ref _distances, capacity);
             Array.Resize(ref _links, capacity);
         }

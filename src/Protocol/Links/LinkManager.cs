@@ -589,7 +589,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         else if (_count == _records.Length)
         {
             // 1.5x, not 2x: a node's ~36 links then sit in 42 slots rather than 64.
-            int size = Math.Min(_count + Math.Max(_count / 2, 2), Math.Max(_config.LinksMax, 4));
+            int size = Math.Min(Growth.Next(_count), Math.Max(_config.LinksMax, 4));
             Array.Resize(ref _records, size);
             Array.Resize(ref _linkIds, size);
         }

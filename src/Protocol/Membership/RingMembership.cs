@@ -811,7 +811,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
         int i = Array.BinarySearch(_neighbours, 0, _neighbourCount, peer);
         if (i >= 0) return;
         i = ~i;
-        if (_neighbourCount == _neighbours.Length) Array.Resize(ref _neighbours, Math.Max(4, 2 * _neighbours.Length));
+        if (_neighbourCount == _neighbours.Length) Array.Resize(ref _neighbours, Growth.Next(_neighbours.Length));
         Array.Copy(_neighbours, i, _neighbours, i + 1, _neighbourCount - i);
         _neighbours[i] = peer;
         _neighbourCount++;

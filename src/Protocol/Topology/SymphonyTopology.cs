@@ -483,6 +483,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
         var list = _initiated ??= [];
         int i = IndexOfInitiated(peer);
         if (i >= 0) { list[i] = new Initiated(peer, kind); return; }
+        if (list.Count == list.Capacity) list.Capacity = Growth.Next(list.Count); // List<T> would double
         list.Insert(~i, new Initiated(peer, kind));
     }
 

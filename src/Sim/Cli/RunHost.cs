@@ -63,6 +63,14 @@ public sealed class RunHost : ISimProgress
         if (json)
         {
             report.Add("eventsByKind", Enum.GetValues<EventKind>().ToDictionary(k => k.ToString(), k => sim.Stats.EventsByKind[(int)k]));
+            report.Add("membershipByKind", Enum.GetValues<MembershipMessageKind>().ToDictionary(k => k.ToString(), k => sim.Stats.MembershipByKind[(int)k]));
+            report.Add("lookups", new Dictionary<string, double>
+            {
+                ["answered"] = sim.Stats.LookupsAnswered,
+                ["answeredMeanHops"] = Math.Round(sim.Stats.LookupAnsweredHops / Math.Max(1.0, sim.Stats.LookupsAnswered), 2),
+                ["failed"] = sim.Stats.LookupsFailed,
+                ["failedMeanHops"] = Math.Round(sim.Stats.LookupFailedHops / Math.Max(1.0, sim.Stats.LookupsFailed), 2),
+            });
             report.Add("linkFailuresByReason", Enum.GetValues<Protocol.Links.LinkFailure>().ToDictionary(k => k.ToString(), k => sim.Stats.FailuresByReason[(int)k]));
             report.Add("linkRefusalsByCode", Enum.GetValues<Protocol.Links.LinkRefusal>().Where(k => k != Protocol.Links.LinkRefusal.None).ToDictionary(k => k.ToString(), k => sim.Stats.RefusalsByCode[(int)k]));
         }

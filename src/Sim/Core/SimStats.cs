@@ -38,6 +38,10 @@ public sealed class SimStats
     /// <summary>Lookup membership messages, and how many of them the signaling server relayed.</summary>
     public long MembershipMessages;
     public long MembershipViaSignaling;
+    /// <summary>Lookup membership messages sent, per MembershipMessageKind.</summary>
+    public readonly long[] MembershipByKind = new long[Enum.GetValues<MembershipMessageKind>().Length];
+    /// <summary>Hops of the answered lookups (FoundOwner) and of the failed ones (FindFailed), summed with their counts.</summary>
+    public long LookupsAnswered, LookupAnsweredHops, LookupsFailed, LookupFailedHops;
     /// <summary>Lookup membership: joins retried through another member after JoinFailed.</summary>
     public long JoinRetries;
     /// <summary>--links ice: link setups by [predicted * 3 + measured] IcePath (Direct, Relayed, Fails): the
@@ -53,3 +57,6 @@ public sealed class SimStats
     /// <summary>Messages between nodes: link signaling, frames on links, keep-alives and lookup-membership messages (presence is counted apart).</summary>
     public long Messages => SignalMessages + LinkFrames + KeepAlives + MembershipMessages;
 }
+
+/// <summary>The kinds of lookup-membership message, for SimStats.MembershipByKind.</summary>
+public enum MembershipMessageKind { FindSuccessor, FoundOwner, FindFailed, Stabilize, StabilizeReply, EstimatePush, Leaving }

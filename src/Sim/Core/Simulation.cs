@@ -616,6 +616,7 @@ public sealed class Simulation : IIceLinkHost
             {
                 if (!_indexOf.TryGetValue(m.To, out int to)) { Stats.Drops++; return; }
                 Stats.MembershipMessages++;
+                CountMembership(m.Message);
                 long delay;
                 if (m.ViaSignaling)
                 {
@@ -772,6 +773,29 @@ public sealed class Simulation : IIceLinkHost
         if (c.LossRate > 0 && _faultRandom.NextDouble() < c.LossRate) { Stats.DatagramsLost++; return 0; }
         if (c.DuplicateRate > 0 && _faultRandom.NextDouble() < c.DuplicateRate) { Stats.DatagramsDuplicated++; return 2; }
         return 1;
+    }
+
+    private void CountMembership(Protocol.Membership.MembershipMessage message)
+    {
+        MembershipMessageKind kind;
+        switch (message)
+        {
+            case Protocol.Membership.MembershipMessage.FindSuccessor: kind = MembershipMessageKind.FindSuccessor; break;
+            case Protocol.Membership.MembershipMessage.FoundOwner f:
+                kind = MembershipMessageKind.FoundOwner;
+                Stats.LookupsAnswered++;
+                Stats.LookupAnsweredHops += f.Hops;
+                break;
+            case Protocol.Membership.MembershipMessage.FindFailed f:
+                kind = MembershipMessageKind.FindFailed;
+                Stats.LookupsFailed++;
+                Stats.LookupFailedHops += f.Hops;
+                break;
+            case Protocol.Membership.MembershipMessage.Stabilize: kind = MembershipMessageKind.Stabilize; break;
+            case Protocol.Membership.MembershipMessage.StabilizeReply r: kind = r.Nonce == 0 ? MembershipMessageKind.EstimatePush : MembershipMessageKind.StabilizeReply; break;
+            default: kind = MembershipMessageKind.Leaving; break;
+        }
+        Stats.MembershipByKind[(int)kind]++;
     }
 
     private void Count(NodeEvent e)

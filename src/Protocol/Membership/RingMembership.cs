@@ -129,6 +129,14 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
 
     // ---- the five members of the contract ----
 
+    /// <summary>The same transition as Handle(now, new MembershipInput.Received(from, message)),
+    /// without the input record: a lookup hop is the simulator's most frequent event.</summary>
+    public void HandleMessage(Instant now, NodeId from, MembershipMessage message)
+    {
+        if (_phase == MembershipPhase.Left || from == _self) return;
+        OnReceived(now, from, message);
+    }
+
     public void Handle(Instant now, MembershipInput input)
     {
         if (_phase == MembershipPhase.Left) return;
@@ -164,8 +172,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
                 LinkGone(now, d.Peer);
                 break;
             case MembershipInput.Received r:
-                if (r.From == _self) return;
-                OnReceived(now, r.From, r.Message);
+                HandleMessage(now, r.From, r.Message);
                 break;
             case MembershipInput.Lookup l:
                 OnLookup(now, l.Key, l.Cookie);

@@ -135,15 +135,27 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
                     : _membership.Phase == MembershipPhase.Member ? new MembershipInput.Introducer(member)
                     : new MembershipInput.Join(member));
                 break;
-            case NodeInput.Membership m when _membership is not null:
-                Touch(Machines.Membership);
-                _membership.Handle(now, new MembershipInput.Received(m.From, m.Message));
-                break;
-            case NodeInput.Bootstrap or NodeInput.Membership:
+            case NodeInput.Membership m: HandleMembership(now, m.From, m.Message); return;
+            case NodeInput.Bootstrap:
                 Observe(new NodeEvent.Dropped("membership input to a node with presence membership"));
                 break;
         }
         if (input is not NodeInput.KeepAlive) _stableKnown = false;
+        Pump(now);
+    }
+
+    /// <summary>The same as Handle(now, new NodeInput.Membership(from, message)) without the input
+    /// record (the simulator delivers hundreds of millions of lookup hops).</summary>
+    public void HandleMembership(Instant now, NodeId from, MembershipMessage message)
+    {
+        if (_membership is null)
+            Observe(new NodeEvent.Dropped("membership input to a node with presence membership"));
+        else
+        {
+            Touch(Machines.Membership);
+            _membership.HandleMessage(now, from, message);
+        }
+        _stableKnown = false;
         Pump(now);
     }
 

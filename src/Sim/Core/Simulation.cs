@@ -319,8 +319,13 @@ public sealed class Simulation : IIceLinkHost
                 ((Action)e.Payload!)();
                 return;
             case EventKind.Membership:
-                Deliver(e.Node, new NodeInput.Membership(_nodes[e.From].Id, (Protocol.Membership.MembershipMessage)e.Payload!));
+            {
+                var to = _nodes[e.Node];
+                if (!to.Alive) return;
+                to.Node!.HandleMembership(Now, _nodes[e.From].Id, (Protocol.Membership.MembershipMessage)e.Payload!);
+                AfterInput(to);
                 return;
+            }
             case EventKind.IceDatagram: _ice!.OnDatagram(e); return;
             case EventKind.IceWake: _ice!.OnWake(e); return;
             case EventKind.IceNotify: OnIceNotice((IceNotice)e.Payload!); return;

@@ -1,11 +1,25 @@
 // The simulator's agenda: events ordered by (time, sequence). The sequence number makes equal
 // times FIFO and the order total, so a run is a pure function of its seed (PriorityQueue alone
-// is not stable among equal priorities). A hand-written 4-ary min-heap of 16-byte keys: a node's
-// four children are 64 bytes, one cache line (the heap starts at index HeapBase so that every
-// group of siblings is line-aligned). The events themselves sit still in a slab; a key carries
-// its event's slab slot in the low bits of the sequence word, so sifting moves only keys (no
-// 32-byte event copies, no write barriers for the payload reference). Freed slots are reused
-// last-in first-out, so the slot a push takes is usually the one a pop has just read: in cache.
+// is not stable among equal priorities). Hand-written (no package serves it): a two-level
+// calendar queue. Why: the agenda holds millions of pending events (timers, wakes, messages) and
+// one heap over all of them pays a sift through cache-missing levels for every pop.
+//
+// Time is cut into buckets of 2^BucketWidthBits ns. The bucket ring (EventBucketRing) holds the
+// events of the next RingLength buckets, unsorted; an event beyond that horizon waits in the far
+// heap and moves into the ring as the horizon passes it. When the events before the ring are all
+// popped, the ring's first non-empty bucket becomes the current run: it is sorted by (time,
+// sequence) and popped in order. A push before the ring's start (into the current run's span, at
+// the current time, or even earlier) goes to the early heap, and a pop takes the lesser of the
+// run's head and the early heap's least. So at every moment: run and early heap < ring start <=
+// ring < horizon <= far heap, and the least pending key is the least of the run's head and the
+// early heap's top, which gives exactly the order of one heap on (time, sequence), whatever the
+// interleaving of pushes and pops, for any times (negative and long.MaxValue included).
+//
+// The events themselves sit still in a slab; a key carries its event's slab slot in the low bits
+// of the sequence word, so sorting and sifting move only 16-byte keys (no 32-byte event copies,
+// no write barriers for the payload reference). Freed slots are reused last-in first-out, so the
+// slot a push takes is usually the one a pop has just read: in cache. Memory follows the peak
+// pending count: nothing is allocated per event once the arrays have grown to it.
 namespace EdgeVpn.Sim;
 
 public enum EventKind : byte
@@ -54,17 +68,29 @@ public sealed class EventQueue
     private const int SlotBits = 28;
     private const long SlotMask = (1L << SlotBits) - 1;
     private const long SequenceMax = long.MaxValue >> SlotBits;
-    private const int HeapBase = 3; // heap index h lives at h + 3: the children of h (4h+1 .. 4h+4) at 4h+4 .. 4h+7
 
-    private struct Key { public long Time; public long SeqSlot; }
+    // Buckets of 2^20 ns (about 1 ms): a few hundred events each at 30k-100k nodes, a sort that
+    // stays in cache. 2^16 of them reach about 69 s ahead, past the keep-alive, setup and
+    // protection timers, so few events take the far heap; the ring's headers take 1 MiB.
+    internal const int BucketWidthBits = 20;
+    internal const int RingBits = 16;
+    private const long RingLength = 1L << RingBits;
+    private const long RingMask = RingLength - 1;
 
-    private Key[] _keys = new Key[1024 + HeapBase];
     private SimEvent[] _slab = new SimEvent[1024];
     private int[] _free = new int[1024];
     private int _freeCount;
     private int _slabUsed;
     private int _count;
     private long _nextSeq;
+
+    private EventKey[] _run = new EventKey[256]; // the current bucket, sorted; [_runHead, _runCount) pending
+    private int _runHead;
+    private int _runCount;
+    private readonly EventKeyHeap _early = new(64);
+    private readonly EventBucketRing _ring = new(RingBits);
+    private readonly EventKeyHeap _far = new(64);
+    private long _ringStartBucket; // absolute bucket number (time >> BucketWidthBits) of the ring's first slot
 
     public int Count => _count;
     public long Scheduled => _nextSeq;
@@ -76,52 +102,87 @@ public sealed class EventQueue
         _nextSeq = seq + 1;
         int slot = TakeSlot();
         _slab[slot] = e;
-        long seqSlot = seq << SlotBits | (long)slot;
-
-        if (_count + HeapBase == _keys.Length) Array.Resize(ref _keys, (_keys.Length - HeapBase) * 2 + HeapBase);
-        var keys = _keys;
-        int i = _count++;
-        while (i > 0)
-        {
-            int parent = (i - 1) >> 2;
-            ref Key p = ref keys[parent + HeapBase];
-            if (!Less(timeNs, seqSlot, p.Time, p.SeqSlot)) break;
-            keys[i + HeapBase] = p;
-            i = parent;
-        }
-        keys[i + HeapBase].Time = timeNs;
-        keys[i + HeapBase].SeqSlot = seqSlot;
+        _count++;
+        var key = new EventKey { Time = timeNs, SeqSlot = seq << SlotBits | (long)slot };
+        long bucket = timeNs >> BucketWidthBits; // arithmetic shift: floor, so negative times land before the ring
+        if (bucket < _ringStartBucket) _early.Push(key);
+        else if (bucket - _ringStartBucket < RingLength) _ring.Append((int)(bucket & RingMask), key);
+        else _far.Push(key);
     }
 
-    public long PeekTime => _count > 0 ? _keys[HeapBase].Time : long.MaxValue;
+    public long PeekTime
+    {
+        get
+        {
+            if (_count == 0) return long.MaxValue;
+            if (_runHead == _runCount)
+            {
+                if (_early.Count > 0) return _early.Min.Time;
+                Advance();
+            }
+            long t = _run[_runHead].Time;
+            return _early.Count > 0 && _early.Min.Time < t ? _early.Min.Time : t;
+        }
+    }
 
     public bool TryPop(out long timeNs, out SimEvent e)
     {
         if (_count == 0) { timeNs = 0; e = default; return false; }
-        var keys = _keys;
-        timeNs = keys[HeapBase].Time;
-        int slot = (int)(keys[HeapBase].SeqSlot & SlotMask);
+        EventKey key;
+        if (_runHead < _runCount)
+        {
+            key = _run[_runHead];
+            if (_early.Count > 0 && EventKey.Less(_early.Min, key)) key = _early.Pop();
+            else _runHead++;
+        }
+        else if (_early.Count > 0) key = _early.Pop();
+        else
+        {
+            Advance();
+            key = _run[_runHead++];
+        }
+        _count--;
+        timeNs = key.Time;
+        int slot = (int)(key.SeqSlot & SlotMask);
         e = _slab[slot];
         _slab[slot] = default; // drop the payload reference
         _free[_freeCount++] = slot;
-
-        int last = --_count;
-        Key moving = keys[last + HeapBase];
-        int i = 0;
-        while (true)
-        {
-            int first = (i << 2) + 1;
-            if (first >= last) break;
-            int best = first;
-            int end = Math.Min(first + 4, last);
-            for (int c = first + 1; c < end; c++)
-                if (Less(keys[c + HeapBase].Time, keys[c + HeapBase].SeqSlot, keys[best + HeapBase].Time, keys[best + HeapBase].SeqSlot)) best = c;
-            if (!Less(keys[best + HeapBase].Time, keys[best + HeapBase].SeqSlot, moving.Time, moving.SeqSlot)) break;
-            keys[i + HeapBase] = keys[best + HeapBase];
-            i = best;
-        }
-        if (last > 0) keys[i + HeapBase] = moving;
         return true;
+    }
+
+    /// <summary>Makes the ring's first non-empty bucket the current run. Only when the run and the
+    /// early heap are empty and something is pending, so it lies in the ring or the far heap.</summary>
+    private void Advance()
+    {
+        if (_ring.Count == 0)
+        {
+            // Everything pending is beyond the horizon: move the ring to the far heap's least bucket.
+            _ringStartBucket = _far.Min.Time >> BucketWidthBits;
+            Migrate();
+        }
+        int start = (int)(_ringStartBucket & RingMask);
+        int slot = _ring.NextNonEmpty(start);
+        long bucket = _ringStartBucket + ((slot - start) & RingMask);
+        _runCount = _ring.Drain(slot, ref _run);
+        _runHead = 0;
+        _run.AsSpan(0, _runCount).Sort(new KeyOrder());
+        _ringStartBucket = bucket + 1; // the drained slot now stands for bucket + RingLength
+        Migrate();
+    }
+
+    /// <summary>Moves the far heap's events that the advanced horizon now covers into the ring.</summary>
+    private void Migrate()
+    {
+        while (_far.Count > 0 && (_far.Min.Time >> BucketWidthBits) - _ringStartBucket < RingLength)
+        {
+            var key = _far.Pop();
+            _ring.Append((int)((key.Time >> BucketWidthBits) & RingMask), key);
+        }
+    }
+
+    private readonly struct KeyOrder : IComparer<EventKey>
+    {
+        public int Compare(EventKey a, EventKey b) => EventKey.Less(a, b) ? -1 : EventKey.Less(b, a) ? 1 : 0;
     }
 
     private int TakeSlot()
@@ -135,6 +196,4 @@ public sealed class EventQueue
         }
         return _slabUsed++;
     }
-
-    private static bool Less(long t1, long s1, long t2, long s2) => t1 < t2 || (t1 == t2 && s1 < s2);
 }

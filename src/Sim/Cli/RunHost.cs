@@ -16,6 +16,8 @@ public sealed class RunHost : ISimProgress
     private Simulation? _sim;
     private readonly Stopwatch _lastLog = Stopwatch.StartNew();
     private readonly Stopwatch _wall = Stopwatch.StartNew();
+    private static readonly TimeSpan AdviceInterval = TimeSpan.FromSeconds(5);
+    private readonly Stopwatch _lastAdvice = Stopwatch.StartNew();
     private double _expectedSeconds = 1;
 
     public static int Run(SimParameters parameters, bool json, FileInfo? graph, FileInfo? trace, string command,
@@ -32,6 +34,10 @@ public sealed class RunHost : ISimProgress
         var sim = new Simulation(parameters, traceWriter) { Progress = host };
         host._sim = sim;
         if (!ShowProgress()) host._log = Console.Error;
+        // Huge pages for the heap (see HugePageAdvisor); the mode goes into the report with the parameters
+        // because it changes the wall time (never the simulation).
+        HugePageAdvisor.Advise();
+        report.AddParameter("hugePages", HugePageAdvisor.Describe());
         var clock = Stopwatch.StartNew();
         bool ok = false;
         Overlay? overlay = null;
@@ -88,6 +94,8 @@ public sealed class RunHost : ISimProgress
 
     public void Report(Instant now, long events, string phase)
     {
+        // The heap grows and the GC remaps what it decommits: mark the new ranges every few seconds.
+        if (_lastAdvice.Elapsed >= AdviceInterval) { _lastAdvice.Restart(); HugePageAdvisor.Advise(); }
         if (_task is null)
         {
             // stderr is redirected (a batch run): a plain line at most every LogInterval of wall time.

@@ -38,6 +38,7 @@ public sealed class RunHost : ISimProgress
         // because it changes the wall time (never the simulation).
         HugePageAdvisor.Advise();
         report.AddParameter("hugePages", HugePageAdvisor.Describe());
+        report.AddParameter("gcGen0Size", Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "runtime default");
         var clock = Stopwatch.StartNew();
         bool ok = false;
         Overlay? overlay = null;

@@ -49,6 +49,22 @@ public class LookupMembershipSimTests
     }
 
     [Fact]
+    public void Membership_messages_are_counted_by_kind_and_every_long_link_lookup_is_answered_in_a_few_hops()
+    {
+        var sim = new Simulation(Lookup(500, 5));
+        Assert.True(ConvergeExperiment.Run(sim).Converged);
+        var s = sim.Stats;
+        Assert.Equal(s.MembershipMessages, s.MembershipByKind.Sum());
+        Assert.Equal(s.LookupsAnswered, s.MembershipByKind[(int)MembershipMessageKind.FoundOwner]);
+        Assert.Equal(s.LookupsFailed, s.MembershipByKind[(int)MembershipMessageKind.FindFailed]);
+        Assert.True(s.MembershipByKind[(int)MembershipMessageKind.Stabilize] > 0);
+        // Every node joins and draws floor(log2 500) = 8 long links through lookups.
+        Assert.True(s.LookupsAnswered >= 500 * 9, $"{s.LookupsAnswered} lookups answered");
+        double meanHops = (double)s.LookupAnsweredHops / s.LookupsAnswered;
+        Assert.InRange(meanHops, 1.0, 9.0); // greedy routing over log2 n long links: O(log n) hops, far below n
+    }
+
+    [Fact]
     public void One_seed_gives_one_trace_with_lookup_membership()
     {
         ulong Hash(ulong seed)

@@ -20,7 +20,11 @@ for arg in "$@"; do
   if [[ "$arg" =~ ^--nodes[=:]([0-9]+)$ ]] && (( BASH_REMATCH[1] >= 200000 )); then gen0=0x40000000; fi
   prev="$arg"
 done
-export DOTNET_GCgen0size="${DOTNET_GCgen0size:-$gen0}"
+# (`bench` runs each size in a child process and gives each its own, by the same threshold:
+# BenchCommand.Gen0SizeFor; EDGEVPN_GEN0_DEFAULTED tells it the value below was not the user's.)
+if [[ -z "${DOTNET_GCgen0size:-}" ]]; then
+  export DOTNET_GCgen0size="$gen0" EDGEVPN_GEN0_DEFAULTED=1
+fi
 out=artifacts/sim
 if ! dotnet build src/Sim/Cli/edgevpn-sim.csproj -c Release -o "$out" -nologo -v quiet -clp:NoSummary\;ErrorsOnly >&2; then
   echo "error: the build failed" >&2

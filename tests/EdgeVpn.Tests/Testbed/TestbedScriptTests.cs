@@ -24,13 +24,7 @@ public class TestbedScriptTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(5);
 
-    private static string Script()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EdgeVpn.sln"))) dir = dir.Parent;
-        Assert.NotNull(dir);
-        return Path.Combine(dir!.FullName, "experiments", "testbed", "run.sh");
-    }
+    private static string Script() => RepoPaths.Of("experiments", "testbed", "run.sh");
 
     private static (int Exit, string Out, string Err) Run(string tag, params string[] args)
     {

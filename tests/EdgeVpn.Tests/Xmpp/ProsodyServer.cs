@@ -61,10 +61,7 @@ public sealed class ProsodyServer : IDisposable
     // The template the testbed script fills in too (experiments/testbed/prosody.cfg.lua.in).
     private string Config()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EdgeVpn.sln"))) dir = dir.Parent;
-        if (dir is null) throw new InvalidOperationException("cannot find the repository (EdgeVpn.sln) above " + AppContext.BaseDirectory);
-        return File.ReadAllText(Path.Combine(dir.FullName, "experiments", "testbed", "prosody.cfg.lua.in"))
+        return File.ReadAllText(RepoPaths.Of("experiments", "testbed", "prosody.cfg.lua.in"))
             .Replace("@DIR@", Dir, StringComparison.Ordinal)
             .Replace("@LOG@", $$"""{ debug = "{{Dir}}/prosody.log"; { levels = { min = "info" }, to = "console" } }""", StringComparison.Ordinal)
             .Replace("@INTERFACE@", "127.0.0.1", StringComparison.Ordinal)

@@ -36,7 +36,7 @@ public sealed class Simulation : IIceLinkHost
     private readonly LinkFabric _fabric = new();
     private readonly DeterministicRandom _nodeSeeds;
     private readonly EdgeNodeConfig _nodeConfig;
-    private readonly List<int> _roster = new();
+    private readonly Roster _roster;
     private readonly TextWriter? _trace;
     private readonly int _checkEvery;
     private long _nowNs;
@@ -114,6 +114,7 @@ public sealed class Simulation : IIceLinkHost
 
         var ids = master.Fork("node-ids");
         _nodes = new SimNode[parameters.Nodes];
+        _roster = new Roster(parameters.Nodes);
         _indexOf = new NodeIndexMap(parameters.Nodes);
         for (int i = 0; i < parameters.Nodes; i++)
         {
@@ -466,9 +467,10 @@ public sealed class Simulation : IIceLinkHost
         _publishScheduled = false;
         if (_signalingDown) { _publishWhenUp = true; return; }
         var ids = new NodeId[_roster.Count];
-        for (int i = 0; i < ids.Length; i++) ids[i] = _nodes[_roster[i]].Id;
+        int at = 0;
+        foreach (int member in _roster.InOrder()) ids[at++] = _nodes[member].Id;
         var view = new MembershipView(ids, ++_viewVersion);
-        foreach (int member in _roster)
+        foreach (int member in _roster.InOrder())
         {
             _presenceInFlight++;
             Stats.PresenceDeliveries++;

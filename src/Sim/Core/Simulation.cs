@@ -320,13 +320,13 @@ public sealed class Simulation : IIceLinkHost
                 ((Action)e.Payload!)();
                 return;
             case EventKind.Membership:
-            {
-                var to = _nodes[e.Node];
-                if (!to.Alive) return;
-                to.Node!.HandleMembership(Now, _nodes[e.From].Id, (Protocol.Membership.MembershipMessage)e.Payload!);
-                AfterInput(to);
+                // Straight to the machine: no NodeInput record per lookup hop (see EdgeNode.HandleMembership).
+                if (LiveNode(e.Node) is { } to)
+                {
+                    to.Node!.HandleMembership(Now, _nodes[e.From].Id, (Protocol.Membership.MembershipMessage)e.Payload!);
+                    AfterInput(to);
+                }
                 return;
-            }
             case EventKind.IceDatagram: _ice!.OnDatagram(e); return;
             case EventKind.IceWake: _ice!.OnWake(e); return;
             case EventKind.IceNotify: OnIceNotice((IceNotice)e.Payload!); return;
@@ -489,10 +489,16 @@ public sealed class Simulation : IIceLinkHost
 
     private void Deliver(int index, NodeInput input)
     {
-        var n = _nodes[index];
-        if (!n.Alive) return;
+        if (LiveNode(index) is not { } n) return;
         n.Node!.Handle(Now, input);
         AfterInput(n);
+    }
+
+    /// <summary>The node if it is alive (inputs to a crashed or departed node are lost), else null.</summary>
+    private SimNode? LiveNode(int index)
+    {
+        var n = _nodes[index];
+        return n.Alive ? n : null;
     }
 
     private void AfterInput(SimNode n)

@@ -32,26 +32,43 @@ public sealed class IceDtlsLoopbackTests
 
     private static DtlsIdentity Identity(string name) => DtlsIdentity.CreateSelfSigned(name, DateTimeOffset.UtcNow);
 
-    /// <summary>The node's order: B (responder) prepares, A (initiator) prepares, A connects, B connects.</summary>
-    private static void Negotiate(IceDtlsLinkTransport a, LinkEventRecorder ea, IceDtlsLinkTransport b, LinkEventRecorder eb, string? fingerprintAGets = null)
+    /// <summary>Two transports with their event recorders; disposing disposes both transports.</summary>
+    private sealed record Pair(IceDtlsLinkTransport A, LinkEventRecorder EventsA, IceDtlsLinkTransport B, LinkEventRecorder EventsB) : IDisposable
     {
-        b.Prepare(L, A, IceRole.Controlled);
-        var endpointB = eb.WaitFor<LinkEvent.EndpointPrepared>().Endpoint;
-        a.Prepare(L, B, IceRole.Controlling);
-        var endpointA = ea.WaitFor<LinkEvent.EndpointPrepared>().Endpoint;
-        Assert.StartsWith("a=ice-ufrag:", endpointA);
-        a.Connect(L, B, IceRole.Controlling, endpointB, fingerprintAGets ?? b.LocalFingerprint);
-        b.Connect(L, A, IceRole.Controlled, endpointA, a.LocalFingerprint);
+        public void Dispose() { A.Dispose(); B.Dispose(); }
+    }
+
+    /// <summary>Two fresh transports in the node's order: B (responder) prepares, A (initiator) prepares,
+    /// A connects, B connects. A is given fingerprintAGets as B's fingerprint (default: B's own).</summary>
+    private static Pair Negotiated(string? fingerprintAGets = null)
+    {
+        var ea = new LinkEventRecorder();
+        var eb = new LinkEventRecorder();
+        var p = new Pair(Transport(ea, Identity("a")), ea, Transport(eb, Identity("b")), eb);
+        try
+        {
+            var (a, b) = (p.A, p.B);
+            b.Prepare(L, A, IceRole.Controlled);
+            var endpointB = eb.WaitFor<LinkEvent.EndpointPrepared>().Endpoint;
+            a.Prepare(L, B, IceRole.Controlling);
+            var endpointA = ea.WaitFor<LinkEvent.EndpointPrepared>().Endpoint;
+            Assert.StartsWith("a=ice-ufrag:", endpointA);
+            a.Connect(L, B, IceRole.Controlling, endpointB, fingerprintAGets ?? b.LocalFingerprint);
+            b.Connect(L, A, IceRole.Controlled, endpointA, a.LocalFingerprint);
+            return p;
+        }
+        catch
+        {
+            p.Dispose();
+            throw;
+        }
     }
 
     [Fact]
     public void A_link_comes_up_over_ICE_and_DTLS_and_carries_frames_and_keep_alives_both_ways()
     {
-        var ea = new LinkEventRecorder();
-        var eb = new LinkEventRecorder();
-        using var a = Transport(ea, Identity("a"));
-        using var b = Transport(eb, Identity("b"));
-        Negotiate(a, ea, b, eb);
+        using var p = Negotiated();
+        var (a, ea, b, eb) = (p.A, p.EventsA, p.B, p.EventsB);
         ea.WaitFor<LinkEvent.TransportUp>();
         eb.WaitFor<LinkEvent.TransportUp>();
 
@@ -74,11 +91,8 @@ public sealed class IceDtlsLoopbackTests
     [Fact]
     public void A_certificate_that_is_not_the_one_from_signaling_is_refused_at_both_ends_with_the_reason()
     {
-        var ea = new LinkEventRecorder();
-        var eb = new LinkEventRecorder();
-        using var a = Transport(ea, Identity("a"));
-        using var b = Transport(eb, Identity("b"));
-        Negotiate(a, ea, b, eb, fingerprintAGets: Identity("mallory").Fingerprint.ToString());
+        using var p = Negotiated(fingerprintAGets: Identity("mallory").Fingerprint.ToString());
+        var (a, ea, b, eb) = (p.A, p.EventsA, p.B, p.EventsB);
         var downA = ea.WaitFor<LinkEvent.TransportDown>();
         var downB = eb.WaitFor<LinkEvent.TransportDown>();
         Assert.StartsWith("fingerprint mismatch: the server's certificate is " + b.LocalFingerprint, downA.Reason);

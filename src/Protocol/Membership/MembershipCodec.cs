@@ -27,7 +27,7 @@ public static class MembershipCodec
         {
             case FindSuccessor f:
                 w.Byte((byte)Kind.FindSuccessor); w.U64(f.RequestId); w.Id(f.Origin); w.Id(new NodeId(f.Key));
-                w.Byte(f.Hops); w.Byte((byte)((f.ForJoin ? 1 : 0) | (f.Introduce ? 2 : 0)));
+                w.Byte(f.Hops); w.Byte((byte)((f.ForJoin ? 1 : 0) | (f.Introduce ? 2 : 0) | (f.Nearest ? 4 : 0)));
                 break;
             case FoundOwner o:
                 w.Byte((byte)Kind.FoundOwner); w.U64(o.RequestId); w.Id(o.Owner); w.Byte(o.Hops);
@@ -65,8 +65,8 @@ public static class MembershipCodec
             case Kind.FindSuccessor:
             {
                 ulong id = r.U64(); var origin = r.Id(); var key = r.Id(); byte hops = r.Byte(); byte flags = r.Byte();
-                if (r.Error is null && flags > 3) return Fail($"find-successor flags 0x{flags:x2} use bits other than 0 and 1");
-                m = new FindSuccessor(id, origin, key.Value, hops, (flags & 1) != 0, (flags & 2) != 0);
+                if (r.Error is null && flags > 7) return Fail($"find-successor flags 0x{flags:x2} use bits other than 0 to 2");
+                m = new FindSuccessor(id, origin, key.Value, hops, (flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0);
                 break;
             }
             case Kind.FoundOwner:

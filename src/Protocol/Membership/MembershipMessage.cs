@@ -10,7 +10,8 @@
 //        1     1  type               1 FindSuccessor, 2 FoundOwner, 3 FindFailed,
 //                                    4 Stabilize, 5 StabilizeReply, 6 Leaving
 //   FindSuccessor   request id (8) | origin (16) | key (16) | hops (1) | flags (1: bit 0 = join,
-//                   bit 1 = introduce: the answering node learns the origin)
+//                   bit 1 = introduce: the answering node learns the origin, bit 2 = nearest:
+//                   the lookup may still go to the node nearest the key on either side)
 //   FoundOwner      request id (8) | owner (16) | hops (1) | ring state
 //   FindFailed      request id (8) | hops (1) | reason (1: a FindFailure)
 //   Stabilize       nonce (8)
@@ -22,7 +23,7 @@
 // "spacing" is the sender's smoothed estimate of the mean gap between adjacent ids, as a fraction
 // of the ring in 0.64 fixed point (0 = no estimate); see SizeEstimator.
 // Contract: Parse never throws on any input; it rejects a wrong version, an unknown type or
-// failure reason, flags other than bits 0 and 1, a presence byte other than 0 or 1, a successor count
+// failure reason, flags other than bits 0 to 2, a presence byte other than 0 or 1, a successor count
 // above SuccessorsOnWireMax, and a length that disagrees with the fields (truncated or trailing
 // bytes). Semantics (duplicates, self in a list) are the machine's business, not the parser's.
 using EdgeVpn.Protocol.Ring;
@@ -55,7 +56,9 @@ public abstract record MembershipMessage
     /// <summary>Route towards the owner of Key (the first node at or clockwise after it); the owner
     /// answers Origin directly. Join: Key is Origin's own id and the answer carries the ring state there.
     /// Introduce: the answering node offers Origin as its successor or predecessor (joins, self-checks).</summary>
-    public sealed record FindSuccessor(ulong RequestId, NodeId Origin, UInt128 Key, byte Hops, bool ForJoin, bool Introduce = false) : MembershipMessage;
+    /// <summary>Find the owner of Key for Origin. Nearest: routed by ring distance on either side
+    /// of the key until a node cannot (then clockwise only); see RingMembership.Route.</summary>
+    public sealed record FindSuccessor(ulong RequestId, NodeId Origin, UInt128 Key, byte Hops, bool ForJoin, bool Introduce = false, bool Nearest = false) : MembershipMessage;
 
     /// <summary>The owner of the key of request RequestId, found after Hops hops. For a join,
     /// KeyPredecessor is the node just before the key and KeySuccessors the nodes from the owner on;

@@ -1,6 +1,7 @@
 // A 128-bit node id and the ring arithmetic of the overlay (ids on a circle of size 2^128,
 // ordered clockwise by increasing value with wrap-around). Printed and parsed as 32 hex digits.
 //  - ClockwiseDistance(a, b) = (b - a) mod 2^128: how far b lies clockwise from a.
+//  - RingDistance(a, b): the shorter of the two ways round.
 //  - IsInOpen(x, a, b): x strictly inside the clockwise arc from a to b. When a == b the arc is
 //    the whole ring but a itself (the usual convention for Chord-like rings).
 using EdgeVpn.Protocol.Core;
@@ -21,6 +22,9 @@ public readonly struct NodeId : IEquatable<NodeId>, IComparable<NodeId>
     public static readonly NodeId Zero = new(UInt128.Zero);
 
     public static UInt128 ClockwiseDistance(NodeId from, NodeId to) => unchecked(to.Value - from.Value);
+
+    /// <summary>The shorter way round between a and b, clockwise or not.</summary>
+    public static UInt128 RingDistance(NodeId a, NodeId b) => UInt128.Min(ClockwiseDistance(a, b), ClockwiseDistance(b, a));
 
     /// <summary>The id at this id plus a clockwise offset, wrapping around.</summary>
     public NodeId Add(UInt128 offset) => new(unchecked(Value + offset));

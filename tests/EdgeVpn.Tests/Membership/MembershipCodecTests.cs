@@ -45,6 +45,15 @@ public class MembershipCodecTests
         Assert.Equal(Hex("000102030405060708090a0b0c0d0e0f 202122232425262728292a2b2c2d2e2f 09 01"), bytes[10..]);
     }
 
+    [Fact]
+    public void Find_successor_carries_the_introduce_and_nearest_flags_in_bits_1_and_2()
+    {
+        Assert.Equal(0x02, MembershipCodec.Encode(new FindSuccessor(1, A, C.Value, 9, false, Introduce: true))[^1]);
+        Assert.Equal(0x04, MembershipCodec.Encode(new FindSuccessor(1, A, C.Value, 9, false, Nearest: true))[^1]);
+        var parsed = MembershipCodec.Parse(MembershipCodec.Encode(new FindSuccessor(1, A, C.Value, 9, true, true, true)));
+        Assert.Equal(new FindSuccessor(1, A, C.Value, 9, true, true, true), parsed.Value);
+    }
+
     [Theory]
     [InlineData("empty")]
     [InlineData("bad version")]
@@ -71,7 +80,7 @@ public class MembershipCodecTests
             "successor count above 16" => With(FoundOwnerBytes, 44, 17),
             "successor count beyond the bytes" => With(FoundOwnerBytes, 44, 3),
             "unknown failure reason" => With(failed, failed.Length - 1, 0),
-            "unknown flag bits" => With(find, find.Length - 1, 4),
+            "unknown flag bits" => With(find, find.Length - 1, 8),
             _ => throw new ArgumentException(defect),
         };
         var r = MembershipCodec.Parse(b);
@@ -127,7 +136,7 @@ public class MembershipCodecTests
         byte Hops() => (byte)rng.NextInt(256);
         return rng.NextInt(6) switch
         {
-            0 => new FindSuccessor(rng.NextUInt64(), Id(), rng.NextUInt128(), Hops(), rng.NextInt(2) == 1, rng.NextInt(2) == 1),
+            0 => new FindSuccessor(rng.NextUInt64(), Id(), rng.NextUInt128(), Hops(), rng.NextInt(2) == 1, rng.NextInt(2) == 1, rng.NextInt(2) == 1),
             1 => new FoundOwner(rng.NextUInt64(), Id(), Hops(), Pred(), List()),
             2 => new FindFailed(rng.NextUInt64(), Hops(), (FindFailure)(1 + rng.NextInt(3))),
             3 => new Stabilize(rng.NextUInt64()),

@@ -72,7 +72,7 @@ public class RingMembershipTests
     }
 
     [Fact]
-    public void A_lookup_goes_to_the_closest_known_node_before_the_key_and_never_past_it()
+    public void A_lookup_goes_to_the_known_node_nearest_the_key_on_either_side()
     {
         var m = Member();
         foreach (ulong n in new ulong[] { 1000, 5000, 9000 }) m.Handle(T0, new In.NeighbourUp(Id(n)));
@@ -81,8 +81,38 @@ public class RingMembershipTests
         var send = Assert.IsType<Out.Send>(Drain(m).Single());
         Assert.Equal(Id(5000), send.To);
         Assert.False(send.ViaSignaling);
-        m.Handle(T0, new In.Lookup(Id(5000).Value, 2)); // 5000 owns its own id: ask the node before it
-        Assert.Equal(Id(1000), Assert.IsType<Out.Send>(Drain(m).Single()).To);
+        Assert.True(((FindSuccessor)send.Message).Nearest);
+        m.Handle(T0, new In.Lookup(Id(8500).Value, 2)); // past the key, but nearer than 5000
+        Assert.Equal(Id(9000), Assert.IsType<Out.Send>(Drain(m).Single()).To);
+    }
+
+    [Fact]
+    public void A_forwarded_join_never_goes_past_the_key_even_when_the_nearest_node_lies_past_it()
+    {
+        var m = Member();
+        foreach (ulong n in new ulong[] { 1000, 5000, 9000 }) m.Handle(T0, new In.NeighbourUp(Id(n)));
+        Drain(m);
+        m.Handle(T0, new In.Received(Id(40), new FindSuccessor(3, Id(8500), Id(8500).Value, 2, ForJoin: true, Nearest: true)));
+        var forward = Assert.IsType<Out.Send>(Drain(m).Single());
+        Assert.Equal(Id(5000), forward.To);
+        Assert.False(((FindSuccessor)forward.Message).Nearest);
+    }
+
+    [Fact]
+    public void A_node_past_the_key_that_cannot_resolve_it_sends_it_on_clockwise_and_clears_the_nearest_flag()
+    {
+        // Its predecessor 50 left without naming another: 100 cannot claim key 90, and no node it
+        // knows (200, 300, 400, 500) is nearer the key than itself.
+        var m = Member();
+        m.Handle(T0, new In.Received(Id(50), new Leaving(null, [])));
+        Drain(m);
+        Assert.Null(m.Predecessor);
+        m.Handle(T0, new In.Received(Id(40), new FindSuccessor(4, Id(40), Id(90).Value, 2, false, Nearest: true)));
+        var send = Assert.IsType<Out.Send>(Drain(m).Single());
+        var forward = Assert.IsType<FindSuccessor>(send.Message);
+        Assert.Equal(Id(500), send.To); // the farthest known node clockwise before the key
+        Assert.False(forward.Nearest);
+        Assert.Equal(3, forward.Hops);
     }
 
     [Fact]

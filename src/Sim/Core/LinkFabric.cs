@@ -6,7 +6,10 @@
 // Storage: one open-addressing table (linear probing, backward-shift deletion) whose slots hold
 // the link's state inline: a lookup on the per-event path is one probe into one array, where a
 // Dictionary of objects costs a bucket, an entry and the object (three cache misses at 100k nodes
-// with over a million links), and no object is allocated per link.
+// with over a million links), and no object is allocated per link. A slot is 16 bytes: the key and
+// one word packing both ends' node indices (NodeIndexBits each) and the flags; at a million nodes
+// the table holds over 21M links, and 32-byte slots made it 2 GiB. Setup start times live in a
+// side table: only links being set up have one.
 using System.Numerics;
 
 namespace EdgeVpn.Sim;
@@ -37,17 +40,38 @@ internal sealed class LinkFabric
         Silenced = 1024,
     }
 
+    /// <summary>Bits of a node index in a slot: SimParameters.NodesMax must stay below 2^NodeIndexBits.</summary>
+    public const int NodeIndexBits = 26;
+    private const ulong IndexMask = (1UL << NodeIndexBits) - 1;
+    private const int FlagsShift = 2 * NodeIndexBits;
+
     private struct Slot
     {
         public ulong Key;
-        public int A;   // the end that attached first
-        public int B;   // its peer
-        public End Flags;
-        public long SetupStartNs; // when the initiator asked to connect (for the setup-time histogram); -1: not timed
+        private ulong _word; // A | B << NodeIndexBits | Flags << FlagsShift
+
+        public Slot(ulong key, int a, int b, End flags)
+        {
+            Key = key;
+            _word = (ulong)(uint)a | (ulong)(uint)b << NodeIndexBits | (ulong)flags << FlagsShift;
+        }
+
+        /// <summary>The end that attached first.</summary>
+        public readonly int A => (int)(_word & IndexMask);
+        /// <summary>Its peer.</summary>
+        public readonly int B => (int)(_word >> NodeIndexBits & IndexMask);
+        public End Flags
+        {
+            readonly get => (End)(_word >> FlagsShift);
+            set => _word = _word & ((1UL << FlagsShift) - 1) | (ulong)value << FlagsShift;
+        }
     }
 
     private const int MinCapacity = 1024;
     private Slot[] _slots = new Slot[MinCapacity];
+    // When each initiator asked to connect (for the setup-time histogram). Looked up by key only,
+    // never iterated, so its order never reaches a trace.
+    private readonly Dictionary<ulong, long> _setupStartNs = [];
     private int _shift = 64 - BitOperations.Log2(MinCapacity);
     private int _count;
 
@@ -61,12 +85,14 @@ internal sealed class LinkFabric
 
     public void Attach(ulong link, int node, int peer)
     {
+        if ((uint)node > IndexMask || (uint)peer > IndexMask)
+            throw new ArgumentOutOfRangeException(nameof(node), $"node indices must be in 0..{IndexMask} ({node}, {peer})");
         int i = Find(link);
         if (i < 0)
         {
             if ((_count + 1) * 10 > _slots.Length * 7) Grow();
             i = ~Find(link);
-            _slots[i] = new Slot { Key = link, A = node, B = peer, Flags = End.Used, SetupStartNs = -1 };
+            _slots[i] = new Slot(link, node, peer, End.Used);
             _count++;
         }
         ref Slot s = ref _slots[i];
@@ -77,18 +103,13 @@ internal sealed class LinkFabric
     /// table on the per-event path).</summary>
     public void StartSetupTimer(ulong link, long nowNs)
     {
-        int i = Find(link);
-        if (i >= 0) _slots[i].SetupStartNs = nowNs;
+        if (Find(link) >= 0) _setupStartNs[link] = nowNs;
     }
 
     /// <summary>The instant StartSetupTimer recorded, once: false when none is pending.</summary>
     public bool TakeSetupStart(ulong link, out long startNs)
     {
-        int i = Find(link);
-        startNs = i >= 0 ? _slots[i].SetupStartNs : -1;
-        if (startNs < 0) return false;
-        _slots[i].SetupStartNs = -1;
-        return true;
+        return _setupStartNs.Remove(link, out startNs);
     }
 
     /// <summary>The link exists, is up and neither end closed it.</summary>
@@ -219,6 +240,7 @@ internal sealed class LinkFabric
     {
         if ((_slots[hole].Flags & End.Abandoned) != 0) _halfOpen--;
         if ((_slots[hole].Flags & End.Silenced) != 0) _silenced--;
+        _setupStartNs.Remove(_slots[hole].Key);
         // Backward-shift deletion: pull later members of the probe run into the hole, so that
         // lookups never need tombstones.
         var slots = _slots;

@@ -27,10 +27,9 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         public Instant CreatedAt;
         public Instant ConnectedAt;
         public Instant LastActivity;
-        // Initiator only, between the accepted response and its own EndpointPrepared. One
-        // reference, not two strings: a record is then 64 bytes instead of 80 (NodeId aligns to
-        // 16), and a million nodes hold tens of millions of records.
-        public RemoteOffer? Remote;
+        // No reference fields: a record is 56 bytes, and an array of them is one block the GC
+        // never has to scan; a million nodes hold tens of millions of records. The remote offer
+        // an initiator holds for a moment lives in _remotes.
     }
 
     private sealed record RemoteOffer(string Endpoint, string Fingerprint);
@@ -52,6 +51,9 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     private readonly ILinkAdmission _admission;
 
     private Record[]? _records;
+    // The responder's endpoint and fingerprint, held by an initiator between the accepted response
+    // and its own EndpointPrepared (LinkState.Preparing), by link id. A few at a time.
+    private List<(ulong Link, RemoteOffer Offer)>? _remotes;
     private ulong[]? _linkIds;      // Link.Value of each record, same order: FindLink scans this
     private int _count;
     private LinkBackoff _backoff;
@@ -285,6 +287,10 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
                 if (!r.Initiator) { incoming++; byKind[(int)r.Kind]++; }
             }
             if (pending != _pending) throw new InvariantViolation($"{pending} link records are not connected, counted {_pending}");
+            // Each record holding an offer was matched above; more offers than that are orphans.
+            int holding = 0;
+            for (int i = 0; i < _count; i++) if (_records![i].Initiator && _records[i].State == LinkState.Preparing) holding++;
+            if ((_remotes?.Count ?? 0) != holding) throw new InvariantViolation($"{_remotes?.Count ?? 0} remote offers held for {holding} preparing links");
             if (incoming != _incoming) throw new InvariantViolation($"{incoming} link records are incoming, counted {_incoming}");
             for (int k = 0; k < 3; k++)
                 if (byKind[k] != _incomingByKind[k]) throw new InvariantViolation($"{byKind[k]} incoming links of kind {(LinkKind)k}, counted {_incomingByKind[k]}");
@@ -319,8 +325,8 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         if (r.Kind > LinkKind.OnDemand) throw new InvariantViolation($"link {r.Link} has undefined kind {r.Kind}");
         if (!LinkTransitions.IsReachable(r.Initiator, r.State)) throw new InvariantViolation($"link {r.Link} is in {r.State}, unreachable for initiator={r.Initiator}");
         bool holdsRemote = r.Initiator && r.State == LinkState.Preparing;
-        if ((r.Remote is not null) != holdsRemote)
-            throw new InvariantViolation($"link {r.Link} in {r.State} holds remote endpoint data={r.Remote is not null}");
+        if ((IndexOfRemote(r.Link.Value) >= 0) != holdsRemote)
+            throw new InvariantViolation($"link {r.Link} in {r.State} holds remote endpoint data={!holdsRemote}");
         if (r.State == LinkState.Connected && (r.ConnectedAt < r.CreatedAt || r.LastActivity < r.ConnectedAt))
             throw new InvariantViolation($"link {r.Link}: created {r.CreatedAt}, connected {r.ConnectedAt}, last activity {r.LastActivity}");
     }
@@ -478,7 +484,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
             case LinkAction.Ignore:
                 break;
             case LinkAction.PrepareControlling:
-                r.Remote = new RemoteOffer(data.Endpoint ?? "", data.Fingerprint ?? "");
+                (_remotes ??= []).Add((r.Link.Value, new RemoteOffer(data.Endpoint ?? "", data.Fingerprint ?? "")));
                 _outputs.Enqueue(new LinkOutput.PrepareEndpoint(r.Link, r.Peer, IceRole.Controlling));
                 break;
             case LinkAction.FailRefused:
@@ -490,8 +496,8 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
                 break;
             case LinkAction.SendCompleteAndConnect:
                 _outputs.Enqueue(new LinkOutput.SendSignal(r.Peer, new LinkComplete(r.Link, data.Endpoint ?? "", _fingerprint)));
-                _outputs.Enqueue(new LinkOutput.ConnectTransport(r.Link, r.Peer, IceRole.Controlling, r.Remote?.Endpoint ?? "", r.Remote?.Fingerprint ?? ""));
-                r.Remote = null;
+                var remote = TakeRemote(r.Link.Value);
+                _outputs.Enqueue(new LinkOutput.ConnectTransport(r.Link, r.Peer, IceRole.Controlling, remote?.Endpoint ?? "", remote?.Fingerprint ?? ""));
                 break;
             case LinkAction.ConnectControlled:
                 _outputs.Enqueue(new LinkOutput.ConnectTransport(r.Link, r.Peer, IceRole.Controlled, data.Endpoint ?? "", data.Fingerprint ?? ""));
@@ -609,8 +615,26 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         _checkAll = true;
     }
 
+    private int IndexOfRemote(ulong link)
+    {
+        if (_remotes is not { } list) return -1;
+        for (int i = 0; i < list.Count; i++) if (list[i].Link == link) return i;
+        return -1;
+    }
+
+    private RemoteOffer? TakeRemote(ulong link)
+    {
+        int i = IndexOfRemote(link);
+        if (i < 0) return null;
+        var offer = _remotes![i].Offer;
+        _remotes.RemoveAt(i);
+        if (_remotes.Count == 0) _remotes = null;
+        return offer;
+    }
+
     private void RemoveAt(int index)
     {
+        TakeRemote(_records![index].Link.Value);
         if (_records![index].State != LinkState.Connected) _pending--;
         if (!_records[index].Initiator) { _incoming--; _incomingByKind[(int)_records[index].Kind]--; }
         _count--;

@@ -11,13 +11,20 @@ namespace EdgeVpn.Protocol.Ring;
 public readonly struct NodeId : IEquatable<NodeId>, IComparable<NodeId>
 {
     public const int HexDigits = 32;
-    public UInt128 Value { get; }
 
-    public NodeId(UInt128 value) => Value = value;
-    public NodeId(ulong upper, ulong lower) => Value = new UInt128(upper, lower);
+    // Two halves, not one UInt128 field: UInt128 aligns to 16 bytes, which padded every struct
+    // holding an id to a multiple of 16 (a link record 56 -> 64 bytes, an initiated-link entry
+    // 24 -> 32), and a million simulated nodes hold tens of millions of them.
+    private readonly ulong _upper;
+    private readonly ulong _lower;
 
-    public ulong Upper => (ulong)(Value >> 64);
-    public ulong Lower => (ulong)Value;
+    public UInt128 Value => new(_upper, _lower);
+
+    public NodeId(UInt128 value) { _upper = (ulong)(value >> 64); _lower = (ulong)value; }
+    public NodeId(ulong upper, ulong lower) { _upper = upper; _lower = lower; }
+
+    public ulong Upper => _upper;
+    public ulong Lower => _lower;
 
     public static readonly NodeId Zero = new(UInt128.Zero);
 
@@ -89,12 +96,12 @@ public readonly struct NodeId : IEquatable<NodeId>, IComparable<NodeId>
     /// <summary>The first 8 hex digits, for logs and tables.</summary>
     public string Short => Upper.ToString("x16")[..8];
 
-    public bool Equals(NodeId other) => Value == other.Value;
+    public bool Equals(NodeId other) => _upper == other._upper && _lower == other._lower;
     public override bool Equals(object? obj) => obj is NodeId o && Equals(o);
     public override int GetHashCode() => Value.GetHashCode();
     public int CompareTo(NodeId other) => Value.CompareTo(other.Value);
-    public static bool operator ==(NodeId a, NodeId b) => a.Value == b.Value;
-    public static bool operator !=(NodeId a, NodeId b) => a.Value != b.Value;
+    public static bool operator ==(NodeId a, NodeId b) => a.Equals(b);
+    public static bool operator !=(NodeId a, NodeId b) => !a.Equals(b);
     public static bool operator <(NodeId a, NodeId b) => a.Value < b.Value;
     public static bool operator >(NodeId a, NodeId b) => a.Value > b.Value;
     public static bool operator <=(NodeId a, NodeId b) => a.Value <= b.Value;

@@ -15,6 +15,24 @@ public sealed class NodeIdTests
     private static UInt128 D(NodeId a, NodeId b) => NodeId.ClockwiseDistance(a, b);
 
     [Fact]
+    public void Equality_order_and_halves_agree_with_the_128_bit_value() =>
+        Check.One(Many, Prop.ForAll(Generators.NodeIdPairs, p =>
+            (p.A == p.B) == (p.A.Value == p.B.Value) && (p.A < p.B) == (p.A.Value < p.B.Value)
+            && p.A.CompareTo(p.B) == p.A.Value.CompareTo(p.B.Value) && p.A.GetHashCode() == p.A.Value.GetHashCode()
+            && new NodeId(p.A.Upper, p.A.Lower) == p.A && new NodeId(p.A.Value) == p.A));
+
+    [Fact]
+    public void A_struct_holding_an_id_and_a_byte_is_padded_to_8_bytes_not_16() =>
+        Assert.Equal(24, System.Runtime.CompilerServices.Unsafe.SizeOf<(NodeId, byte)>());
+
+    [Fact]
+    public void RingDistance_is_the_shorter_way_round_and_symmetric() =>
+        Check.One(Many, Prop.ForAll(Generators.NodeIdPairs, p =>
+            NodeId.RingDistance(p.A, p.B) == NodeId.RingDistance(p.B, p.A)
+            && NodeId.RingDistance(p.A, p.B) == UInt128.Min(D(p.A, p.B), D(p.B, p.A))
+            && NodeId.RingDistance(p.A, p.B) <= UInt128.One << 127));
+
+    [Fact]
     public void Distance_there_and_back_sums_to_zero_modulo_the_ring() =>
         Check.One(Many, Prop.ForAll(Generators.NodeIdPairs, p =>
             unchecked(D(p.A, p.B) + D(p.B, p.A)) == UInt128.Zero));

@@ -87,7 +87,10 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
     private NodeId _predecessor;
     private bool _hasPredecessor;
     private bool _predecessorSuspect;       // its link went down: any claimant replaces it
-    private NodeId[] _neighbours = [];      // sorted by id
+    // The peers with a connected link: the node's own table when it shares one (EdgeNode does),
+    // else this machine's list (sorted by id), kept from NeighbourUp and NeighbourDown.
+    private readonly IPeerView? _sharedNeighbours;
+    private NodeId[] _neighbours = [];
     private int _neighbourCount;
 
     private TimeSpan _stabilizeInterval;
@@ -105,8 +108,11 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
 
     private List<Pending>? _pending;
 
-    public RingMembership(NodeId self, MembershipConfig config, DeterministicRandom random)
+    /// <param name="neighbours">The node's table of linked peers, updated before each NeighbourUp
+    /// and NeighbourDown it gives this machine; null: the machine keeps its own list.</param>
+    public RingMembership(NodeId self, MembershipConfig config, DeterministicRandom random, IPeerView? neighbours = null)
     {
+        _sharedNeighbours = neighbours;
         if (config.Validate() is { } problem) throw new ArgumentException(problem, nameof(config));
         _self = self;
         _config = config;
@@ -125,7 +131,6 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
     public double Spacing => _spacing;
     public TimeSpan StabilizeInterval => _stabilizeInterval;
     public int PendingLookups => _pending?.Count ?? 0;
-    public ReadOnlySpan<NodeId> Neighbours => _neighbours.AsSpan(0, _neighbourCount);
 
     // ---- the five members of the contract ----
 
@@ -212,7 +217,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
         if (_phase != MembershipPhase.Member && _phase != MembershipPhase.Left && l > 0) throw new InvariantViolation($"successors while {_phase}");
         if (_hasPredecessor && _predecessor == _self) throw new InvariantViolation("self as predecessor");
         if (_hasPredecessor != _timers.IsArmed(Timer.Predecessor) && _phase != MembershipPhase.Left) throw new InvariantViolation("predecessor expiry timer out of step with the predecessor");
-        for (int i = 0; i < _neighbourCount; i++)
+        for (int i = 0; i < _neighbourCount; i++) // a shared table checks itself
         {
             if (_neighbours[i] == _self) throw new InvariantViolation("self among neighbours");
             if (i > 0 && _neighbours[i - 1] >= _neighbours[i]) throw new InvariantViolation("neighbours not strictly sorted");
@@ -344,7 +349,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
             UInt128 d = NodeId.RingDistance(c, k);
             if (d < bestDistance) { bestDistance = d; best = c; }
         }
-        for (int i = 0; i < _neighbourCount; i++) Consider(_neighbours[i], ref best, ref bestDistance);
+        for (int i = 0, n = NeighbourCount; i < n; i++) Consider(NeighbourAt(i), ref best, ref bestDistance);
         foreach (var s in _successors) Consider(s, ref best, ref bestDistance);
         if (_hasPredecessor) Consider(_predecessor, ref best, ref bestDistance);
         return best;
@@ -362,7 +367,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
             UInt128 d = NodeId.ClockwiseDistance(_self, c);
             if (d > bestDistance) { bestDistance = d; best = c; }
         }
-        for (int i = 0; i < _neighbourCount; i++) Consider(_neighbours[i], ref best, ref bestDistance);
+        for (int i = 0, n = NeighbourCount; i < n; i++) Consider(NeighbourAt(i), ref best, ref bestDistance);
         foreach (var s in _successors) Consider(s, ref best, ref bestDistance);
         return best;
     }
@@ -577,7 +582,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
             // walks from there to the true successor.
             NodeId? best = null;
             UInt128 bestDistance = UInt128.MaxValue;
-            for (int i = 0; i < _neighbourCount; i++) Closer(_neighbours[i]);
+            for (int i = 0, n = NeighbourCount; i < n; i++) Closer(NeighbourAt(i));
             if (_hasPredecessor) Closer(_predecessor);
             void Closer(NodeId c)
             {
@@ -707,10 +712,11 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
         {
             NodeId? via = null;
             UInt128 farthest = 0;
-            for (int i = 0; i < _neighbourCount; i++)
+            for (int i = 0, n = NeighbourCount; i < n; i++)
             {
-                UInt128 d = NodeId.ClockwiseDistance(_self, _neighbours[i]);
-                if (d > farthest && _neighbours[i] != _successors[0]) { farthest = d; via = _neighbours[i]; }
+                var c = NeighbourAt(i);
+                UInt128 d = NodeId.ClockwiseDistance(_self, c);
+                if (d > farthest && c != _successors[0]) { farthest = d; via = c; }
             }
             if (via is { } v) SendSelfCheck(now, v);
         }
@@ -844,8 +850,12 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
         _phase = MembershipPhase.Left;
     }
 
+    private int NeighbourCount => _sharedNeighbours?.Count ?? _neighbourCount;
+    private NodeId NeighbourAt(int i) => _sharedNeighbours is { } shared ? shared.IdAt(i) : _neighbours[i];
+
     private void AddNeighbour(NodeId peer)
     {
+        if (_sharedNeighbours is not null) return;
         int i = Array.BinarySearch(_neighbours, 0, _neighbourCount, peer);
         if (i >= 0) return;
         i = ~i;
@@ -857,13 +867,15 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
 
     private void RemoveNeighbour(NodeId peer)
     {
+        if (_sharedNeighbours is not null) return;
         int i = Array.BinarySearch(_neighbours, 0, _neighbourCount, peer);
         if (i < 0) return;
         Array.Copy(_neighbours, i + 1, _neighbours, i, _neighbourCount - i - 1);
         _neighbourCount--;
     }
 
-    private bool IsNeighbour(NodeId peer) => Array.BinarySearch(_neighbours, 0, _neighbourCount, peer) >= 0;
+    private bool IsNeighbour(NodeId peer) =>
+        _sharedNeighbours?.Contains(peer) ?? Array.BinarySearch(_neighbours, 0, _neighbourCount, peer) >= 0;
 
     private void Send(Instant now, NodeId to, MembershipMessage message, bool forceSignaling = false)
     {

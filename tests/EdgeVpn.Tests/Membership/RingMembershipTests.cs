@@ -1,6 +1,8 @@
 // RingMembership alone: what one machine sends and decides for hand-made inputs (join, routing,
 // hop limit, retries, stabilization back-off, successor failure, leave).
 using EdgeVpn.Protocol.Core;
+using EdgeVpn.Protocol.Flood;
+using EdgeVpn.Protocol.Links;
 using EdgeVpn.Protocol.Membership;
 using EdgeVpn.Protocol.Ring;
 using Xunit;
@@ -27,9 +29,9 @@ public class RingMembershipTests
     }
 
     /// <summary>Node 100 joined through 999: its successors are 200, 300, 400, 500 and its predecessor 50.</summary>
-    private static RingMembership Member()
+    private static RingMembership Member(IPeerView? neighbours = null)
     {
-        var m = Machine(100);
+        var m = new RingMembership(Id(100), Config, new DeterministicRandom(100), neighbours);
         m.Handle(T0, new In.Join(Id(999)));
         var ask = Assert.IsType<FindSuccessor>(Assert.IsType<Out.Send>(Drain(m).Single()).Message);
         m.Handle(T0, new In.Received(Id(999), new FoundOwner(ask.RequestId, Id(200), 3, Id(50), [Id(200), Id(300), Id(400), Id(500)])));
@@ -83,6 +85,23 @@ public class RingMembershipTests
         Assert.False(send.ViaSignaling);
         Assert.True(((FindSuccessor)send.Message).Nearest);
         m.Handle(T0, new In.Lookup(Id(8500).Value, 2)); // past the key, but nearer than 5000
+        Assert.Equal(Id(9000), Assert.IsType<Out.Send>(Drain(m).Single()).To);
+    }
+
+    [Fact]
+    public void With_the_nodes_peer_table_shared_lookups_route_over_the_tables_peers_as_it_changes()
+    {
+        var table = new NeighbourTable(Id(100));
+        var m = Member(table);
+        foreach (ulong n in new ulong[] { 1000, 5000, 9000 }) { table.Add(Id(n), new LinkId(n)); m.Handle(T0, new In.NeighbourUp(Id(n))); }
+        Drain(m);
+        m.Handle(T0, new In.Lookup(Id(6000).Value, 1));
+        Assert.Equal(Id(5000), Assert.IsType<Out.Send>(Drain(m).Single()).To);
+
+        table.Remove(Id(5000));
+        m.Handle(T0, new In.NeighbourDown(Id(5000)));
+        Drain(m);
+        m.Handle(T0, new In.Lookup(Id(6000).Value, 2));
         Assert.Equal(Id(9000), Assert.IsType<Out.Send>(Drain(m).Single()).To);
     }
 

@@ -1,7 +1,9 @@
 // Symphony's scalable membership for one node, as a pure machine: join through any member, greedy
-// clockwise lookup over the overlay, Chord-style stabilization, and an estimate of n from the
-// spacing of nearby ids (SizeEstimator). It replaces presence to every member (O(n²) messages) by
-// O(log² n / k)-hop lookups and a constant stabilization cost per node.
+// lookup over the overlay (bidirectional, as in the Symphony paper), Chord-style stabilization,
+// and an estimate of n from the spacing of nearby ids (SizeEstimator). It reads the linked peers
+// from the node's neighbour table when given one (IPeerView), else keeps its own list. It replaces
+// presence to every member (O(n²) messages) by O(log² n / k)-hop lookups and a constant
+// stabilization cost per node.
 //
 // Contract (inputs and outputs in MembershipIO.cs, messages in MembershipMessage.cs):
 //  - Join(bootstrap): Joining; a FindSuccessor for the node's own id goes to the bootstrap through
@@ -12,10 +14,12 @@
 //    answers for keys in (self, s] on s's behalf (Chord), which saves the last hop. A join is
 //    answered only in the second way (the successor pointer is what stabilization verifies; a
 //    stale predecessor claims too wide a range, and joiners placed by it formed second loops).
-//  - Routing: a FindSuccessor it does not answer goes to the known node (neighbours ∪ successor
-//    list) closest before the key, strictly inside (self, key): every hop shortens the clockwise
-//    distance to the key, so a lookup never loops even on inconsistent views. At LookupHopsMax it
-//    fails (FindFailed to the origin). Answers go straight to the origin, through signaling unless
+//  - Routing: a plain lookup it does not answer goes to the known node (neighbours, successor
+//    list, predecessor) nearest the key on either side, if nearer than itself: every such hop
+//    shortens the ring distance to the key. Otherwise, and always for joins and self-checks, it
+//    goes to the known node closest before the key, strictly inside (self, key), and the lookup's
+//    Nearest flag is cleared for good: every such hop shortens the clockwise distance. So a lookup
+//    never loops even on inconsistent views. At LookupHopsMax it fails (FindFailed to the origin). Answers go straight to the origin, through signaling unless
 //    the origin is a neighbour; every Send is ViaSignaling exactly when the target is not a neighbour.
 //  - Lookups: LookupTimeout per attempt (jittered), LookupRetriesMax retries (a FindFailed is
 //    retried after LookupRetryDelay), at most PendingLookupsMax in flight; then LookupFailed.

@@ -53,11 +53,14 @@ public sealed class TapDeviceTests
         string subnet = TapTestKit.Subnet(1);
         var own = IPAddress.Parse(subnet + ".1");
         var neighbour = IPAddress.Parse(subnet + ".2");
+        // Declared before the tap, so disposed after it: the tap's Dispose joins its reader thread,
+        // which could otherwise hand a late frame (the kernel's IPv6 chatter) to a disposed
+        // collection and crash the test host (seen once in CI).
+        using var frames = new BlockingCollection<byte[]>(1024);
         using var tap = TapDevice.Create(name);
         tap.SetMac(TapMac.Value);
         tap.SetIPv4(own, 24);
         tap.SetUp();
-        using var frames = new BlockingCollection<byte[]>(1024);
         tap.StartReading(f => frames.TryAdd(f.ToArray()));
 
         // Any datagram to the neighbour makes the kernel resolve it: an ARP request out of the tap.

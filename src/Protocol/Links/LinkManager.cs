@@ -277,7 +277,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         // While the timeout cache is dirty there is nothing to compare; recomputing makes it fresh.
         if (_checkAll)
         {
-            int pending = 0, incoming = 0;
+            int pending = 0, incoming = 0, holding = 0;
             KindCounts byKind = default;
             for (int i = 0; i < _count; i++)
             {
@@ -285,11 +285,10 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
                 ref readonly Record r = ref _records![i];
                 if (r.State != LinkState.Connected) pending++;
                 if (!r.Initiator) { incoming++; byKind[(int)r.Kind]++; }
+                else if (r.State == LinkState.Preparing) holding++;
             }
             if (pending != _pending) throw new InvariantViolation($"{pending} link records are not connected, counted {_pending}");
-            // Each record holding an offer was matched above; more offers than that are orphans.
-            int holding = 0;
-            for (int i = 0; i < _count; i++) if (_records![i].Initiator && _records[i].State == LinkState.Preparing) holding++;
+            // CheckRecord matched each holding record to its offer; more offers than that are orphans.
             if ((_remotes?.Count ?? 0) != holding) throw new InvariantViolation($"{_remotes?.Count ?? 0} remote offers held for {holding} preparing links");
             if (incoming != _incoming) throw new InvariantViolation($"{incoming} link records are incoming, counted {_incoming}");
             for (int k = 0; k < 3; k++)

@@ -55,9 +55,9 @@ public abstract record MembershipMessage
 
     /// <summary>Route towards the owner of Key (the first node at or clockwise after it); the owner
     /// answers Origin directly. Join: Key is Origin's own id and the answer carries the ring state there.
-    /// Introduce: the answering node offers Origin as its successor or predecessor (joins, self-checks).</summary>
-    /// <summary>Find the owner of Key for Origin. Nearest: routed by ring distance on either side
-    /// of the key until a node cannot (then clockwise only); see RingMembership.Route.</summary>
+    /// Introduce: the answering node offers Origin as its successor or predecessor (joins, self-checks).
+    /// Nearest: routed by ring distance on either side of the key until a node cannot (then
+    /// clockwise only); see RingMembership.Route.</summary>
     public sealed record FindSuccessor(ulong RequestId, NodeId Origin, UInt128 Key, byte Hops, bool ForJoin, bool Introduce = false, bool Nearest = false) : MembershipMessage;
 
     /// <summary>The owner of the key of request RequestId, found after Hops hops. For a join,

@@ -19,8 +19,9 @@
 //    shortens the ring distance to the key. Otherwise, and always for joins and self-checks, it
 //    goes to the known node closest before the key, strictly inside (self, key), and the lookup's
 //    Nearest flag is cleared for good: every such hop shortens the clockwise distance. So a lookup
-//    never loops even on inconsistent views. At LookupHopsMax it fails (FindFailed to the origin). Answers go straight to the origin, through signaling unless
-//    the origin is a neighbour; every Send is ViaSignaling exactly when the target is not a neighbour.
+//    never loops even on inconsistent views. At LookupHopsMax it fails (FindFailed to the origin).
+//    Answers go straight to the origin, through signaling unless the origin is a neighbour; every
+//    Send is ViaSignaling exactly when the target is not a neighbour.
 //  - Lookups: LookupTimeout per attempt (jittered), LookupRetriesMax retries (a FindFailed is
 //    retried after LookupRetryDelay), at most PendingLookupsMax in flight; then LookupFailed.
 //  - Stabilization: Stabilize (notify included) to the first successor; the reply's predecessor,
@@ -116,8 +117,8 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
     /// and NeighbourDown it gives this machine; null: the machine keeps its own list.</param>
     public RingMembership(NodeId self, MembershipConfig config, DeterministicRandom random, IPeerView? neighbours = null)
     {
-        _sharedNeighbours = neighbours;
         if (config.Validate() is { } problem) throw new ArgumentException(problem, nameof(config));
+        _sharedNeighbours = neighbours;
         _self = self;
         _config = config;
         _random = random;

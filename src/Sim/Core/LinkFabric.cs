@@ -99,18 +99,15 @@ internal sealed class LinkFabric
         if (node == s.A) s.Flags |= End.AAttached; else if (node == s.B) s.Flags |= End.BAttached;
     }
 
-    /// <summary>Remembers when the link's initiator asked to connect (kept in the slot: no second
-    /// table on the per-event path).</summary>
+    /// <summary>Remembers when the link's initiator asked to connect (in the side table: twice per
+    /// link setup, never per frame).</summary>
     public void StartSetupTimer(ulong link, long nowNs)
     {
         if (Find(link) >= 0) _setupStartNs[link] = nowNs;
     }
 
     /// <summary>The instant StartSetupTimer recorded, once: false when none is pending.</summary>
-    public bool TakeSetupStart(ulong link, out long startNs)
-    {
-        return _setupStartNs.Remove(link, out startNs);
-    }
+    public bool TakeSetupStart(ulong link, out long startNs) => _setupStartNs.Remove(link, out startNs);
 
     /// <summary>The link exists, is up and neither end closed it.</summary>
     public bool IsUpAndOpen(ulong link)

@@ -12,7 +12,7 @@
 // the simulator's checkers measure. Forwarding that would exceed HopsMax is dropped and reported.
 //
 // Contract: no timers (PollTimeout is null); every Handle leaves outputs to drain; never throws on
-// peer input (malformed frames become Error outputs). The neighbour table is read by reference and
+// peer input (malformed frames become Error outputs). The neighbour view is read by reference and
 // owned by the node; the arc is found by one binary search; no LINQ on the hot path.
 using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Frames;
@@ -24,15 +24,15 @@ namespace EdgeVpn.Protocol.Flood;
 public sealed class BoundedFlood : IStateMachine<FloodInput, FloodOutput>
 {
     private const string MachineName = nameof(BoundedFlood);
-    private readonly NeighbourTable _neighbours;
+    private readonly INeighbourView _neighbours;
     private readonly FloodConfig _config;
     private readonly MacAddress _localMac;
     private OutputQueue<FloodOutput> _outputs;
 
     public NodeId Self => _neighbours.Self;
-    public NeighbourTable Neighbours => _neighbours;
+    public INeighbourView Neighbours => _neighbours;
 
-    public BoundedFlood(NeighbourTable neighbours, FloodConfig? config = null)
+    public BoundedFlood(INeighbourView neighbours, FloodConfig? config = null)
     {
         ArgumentNullException.ThrowIfNull(neighbours);
         _neighbours = neighbours;

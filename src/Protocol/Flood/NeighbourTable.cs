@@ -13,7 +13,7 @@ namespace EdgeVpn.Protocol.Flood;
 
 public readonly record struct Neighbour(NodeId Id, LinkId Link);
 
-public sealed class NeighbourTable : IPeerView
+public sealed class NeighbourTable : INeighbourView
 {
     private UInt128[] _distances;
     private LinkId[] _links;

@@ -12,7 +12,7 @@ using EdgeVpn.Protocol.Ring;
 
 namespace EdgeVpn.Protocol.Links;
 
-public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTable
+public sealed partial class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTable
 {
     private const string MachineName = "LinkManager";
     private const string NoRecord = "NoLink";
@@ -20,16 +20,15 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     private struct Record : IPeerKeyed
     {
         public NodeId Peer { readonly get; set; }
-        public LinkId Link;
         public LinkKind Kind;
         public LinkState State;
         public bool Initiator;
         public Instant CreatedAt;
         public Instant ConnectedAt;
         public Instant LastActivity;
-        // No reference fields: a record is 56 bytes, and an array of them is one block the GC
+        // No reference fields: a record is 48 bytes, and an array of them is one block the GC
         // never has to scan; a million nodes hold tens of millions of records. The remote offer
-        // an initiator holds for a moment lives in _remotes.
+        // an initiator holds for a moment lives in _remotes, and the link id only in _linkIds.
     }
 
     private sealed record RemoteOffer(string Endpoint, string Fingerprint);
@@ -54,7 +53,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     // The responder's endpoint and fingerprint, held by an initiator between the accepted response
     // and its own EndpointPrepared (LinkState.Preparing), by link id. A few at a time.
     private List<(ulong Link, RemoteOffer Offer)>? _remotes;
-    private ulong[]? _linkIds;      // Link.Value of each record, same order: FindLink scans this
+    private ulong[]? _linkIds;      // each record's link id, same order: FindLink scans this compact column
     private int _count;
     private LinkBackoff _backoff;
     private OutputQueue<LinkOutput> _outputs;
@@ -100,6 +99,8 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         if (config.BackoffBase < TimeSpan.Zero || config.BackoffMax < config.BackoffBase) throw new ArgumentException("need 0 <= BackoffBase <= BackoffMax", nameof(config));
         if (!(config.BackoffJitter >= 0 && config.BackoffJitter <= 1)) throw new ArgumentException("BackoffJitter must be in [0, 1]", nameof(config));
         if (config.LinksMax < 1) throw new ArgumentException("LinksMax must be at least 1", nameof(config));
+        // The neighbour view indexes records with 16 bits (LinkManager.Neighbours.cs).
+        if (config.LinksMax > ushort.MaxValue + 1) throw new ArgumentException($"LinksMax must be at most {ushort.MaxValue + 1}", nameof(config));
         if (config.BackoffPeersMax < 1) throw new ArgumentException("BackoffPeersMax must be at least 1", nameof(config));
         if (config.EndpointLengthMax < 0) throw new ArgumentException("EndpointLengthMax must not be negative", nameof(config));
         Self = self;
@@ -126,7 +127,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     public LinkId? LinkIdOf(NodeId peer)
     {
         int i = FindPeer(peer);
-        return i >= 0 ? _records![i].Link : null;
+        return i >= 0 ? LinkOf(i) : null;
     }
 
     public bool TryGetPeer(LinkId link, out NodeId peer)
@@ -163,7 +164,7 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         for (int i = 0; i < _count; i++)
         {
             ref readonly Record r = ref _records![i];
-            result[i] = new LinkSnapshot(r.Link, r.Peer, r.Kind, r.State, r.Initiator, r.CreatedAt,
+            result[i] = new LinkSnapshot(LinkOf(i), r.Peer, r.Kind, r.State, r.Initiator, r.CreatedAt,
                 r.State == LinkState.Connected ? r.ConnectedAt : null);
         }
         return result;
@@ -294,9 +295,11 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
             for (int k = 0; k < 3; k++)
                 if (byKind[k] != _incomingByKind[k]) throw new InvariantViolation($"{byKind[k]} incoming links of kind {(LinkKind)k}, counted {_incomingByKind[k]}");
             if (!_timeoutDirty && _nextTimeout != ComputeNextTimeout()) throw new InvariantViolation("cached next timeout is stale");
+            CheckConnected(all: true, touched: -1);
         }
         else if (_touched >= 0)
         {
+            CheckConnected(all: false, _touched);
             if (_touched >= _count) throw new InvariantViolation($"stepped record {_touched} is beyond the {_count} records");
             CheckRecord(_touched);
             // Only this record changed since the last check: the count moves by its own change,
@@ -320,14 +323,14 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         if (r.Peer == Self) throw new InvariantViolation("a link record names this node itself");
         if (i > 0 && _records[i - 1].Peer >= r.Peer) throw new InvariantViolation("link records are not strictly sorted by peer");
         if (i + 1 < _count && r.Peer >= _records[i + 1].Peer) throw new InvariantViolation("link records are not strictly sorted by peer");
-        if (_linkIds![i] != r.Link.Value) throw new InvariantViolation($"link id column out of step at {i}");
-        if (r.Kind > LinkKind.OnDemand) throw new InvariantViolation($"link {r.Link} has undefined kind {r.Kind}");
-        if (!LinkTransitions.IsReachable(r.Initiator, r.State)) throw new InvariantViolation($"link {r.Link} is in {r.State}, unreachable for initiator={r.Initiator}");
+        LinkId link = LinkOf(i);
+        if (r.Kind > LinkKind.OnDemand) throw new InvariantViolation($"link {link} has undefined kind {r.Kind}");
+        if (!LinkTransitions.IsReachable(r.Initiator, r.State)) throw new InvariantViolation($"link {link} is in {r.State}, unreachable for initiator={r.Initiator}");
         bool holdsRemote = r.Initiator && r.State == LinkState.Preparing;
-        if ((IndexOfRemote(r.Link.Value) >= 0) != holdsRemote)
-            throw new InvariantViolation($"link {r.Link} in {r.State} holds remote endpoint data={!holdsRemote}");
+        if ((IndexOfRemote(link.Value) >= 0) != holdsRemote)
+            throw new InvariantViolation($"link {link} in {r.State} holds remote endpoint data={!holdsRemote}");
         if (r.State == LinkState.Connected && (r.ConnectedAt < r.CreatedAt || r.LastActivity < r.ConnectedAt))
-            throw new InvariantViolation($"link {r.Link}: created {r.CreatedAt}, connected {r.ConnectedAt}, last activity {r.LastActivity}");
+            throw new InvariantViolation($"link {link}: created {r.CreatedAt}, connected {r.ConnectedAt}, last activity {r.LastActivity}");
     }
 
     /// <summary>Notes that record i may have changed, for CheckInvariants.</summary>
@@ -359,9 +362,9 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         LinkId link = NewLinkId();
         Insert(new Record
         {
-            Peer = peer, Link = link, Kind = kind, State = LinkState.Requested, Initiator = true,
+            Peer = peer, Kind = kind, State = LinkState.Requested, Initiator = true,
             CreatedAt = now, LastActivity = now,
-        }, now);
+        }, link, now);
         _outputs.Enqueue(new LinkOutput.SendSignal(peer, new LinkRequest(link, kind)));
     }
 
@@ -435,9 +438,9 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         }
         Insert(new Record
         {
-            Peer = from, Link = request.Link, Kind = request.Kind, State = LinkState.Preparing, Initiator = false,
+            Peer = from, Kind = request.Kind, State = LinkState.Preparing, Initiator = false,
             CreatedAt = now, LastActivity = now,
-        }, now);
+        }, request.Link, now);
         _outputs.Enqueue(new LinkOutput.PrepareEndpoint(request.Link, from, IceRole.Controlled));
     }
 
@@ -471,9 +474,10 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
     private StepResult Step(int index, LinkEvent ev, Instant now, string inputName, in EventData data)
     {
         ref Record r = ref _records![index];
+        LinkId link = LinkOf(index);
         if (!LinkTransitions.TryGet(r.Initiator, r.State, ev, out LinkTransition t))
         {
-            Error(r.State.ToString(), inputName, $"{ev} not allowed for {(r.Initiator ? "initiator" : "responder")} of link {r.Link}");
+            Error(r.State.ToString(), inputName, $"{ev} not allowed for {(r.Initiator ? "initiator" : "responder")} of link {link}");
             return StepResult.Rejected;
         }
         MarkTouched(index);
@@ -483,23 +487,23 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
             case LinkAction.Ignore:
                 break;
             case LinkAction.PrepareControlling:
-                (_remotes ??= []).Add((r.Link.Value, new RemoteOffer(data.Endpoint ?? "", data.Fingerprint ?? "")));
-                _outputs.Enqueue(new LinkOutput.PrepareEndpoint(r.Link, r.Peer, IceRole.Controlling));
+                (_remotes ??= []).Add((link.Value, new RemoteOffer(data.Endpoint ?? "", data.Fingerprint ?? "")));
+                _outputs.Enqueue(new LinkOutput.PrepareEndpoint(link, r.Peer, IceRole.Controlling));
                 break;
             case LinkAction.FailRefused:
                 if (data.Refusal != LinkRefusal.Collision) _backoff.RecordFailure(r.Peer, now, _config, _random);
                 _outputs.Enqueue(new LinkOutput.Failed(r.Peer, LinkFailure.Refused, data.Refusal));
                 break;
             case LinkAction.SendResponse:
-                _outputs.Enqueue(new LinkOutput.SendSignal(r.Peer, new LinkResponse(r.Link, LinkRefusal.None, data.Endpoint ?? "", _fingerprint)));
+                _outputs.Enqueue(new LinkOutput.SendSignal(r.Peer, new LinkResponse(link, LinkRefusal.None, data.Endpoint ?? "", _fingerprint)));
                 break;
             case LinkAction.SendCompleteAndConnect:
-                _outputs.Enqueue(new LinkOutput.SendSignal(r.Peer, new LinkComplete(r.Link, data.Endpoint ?? "", _fingerprint)));
-                var remote = TakeRemote(r.Link.Value);
-                _outputs.Enqueue(new LinkOutput.ConnectTransport(r.Link, r.Peer, IceRole.Controlling, remote?.Endpoint ?? "", remote?.Fingerprint ?? ""));
+                _outputs.Enqueue(new LinkOutput.SendSignal(r.Peer, new LinkComplete(link, data.Endpoint ?? "", _fingerprint)));
+                var remote = TakeRemote(link.Value);
+                _outputs.Enqueue(new LinkOutput.ConnectTransport(link, r.Peer, IceRole.Controlling, remote?.Endpoint ?? "", remote?.Fingerprint ?? ""));
                 break;
             case LinkAction.ConnectControlled:
-                _outputs.Enqueue(new LinkOutput.ConnectTransport(r.Link, r.Peer, IceRole.Controlled, data.Endpoint ?? "", data.Fingerprint ?? ""));
+                _outputs.Enqueue(new LinkOutput.ConnectTransport(link, r.Peer, IceRole.Controlled, data.Endpoint ?? "", data.Fingerprint ?? ""));
                 break;
             case LinkAction.RefuseCollision:
                 _outputs.Enqueue(new LinkOutput.SendSignal(r.Peer, new LinkResponse(data.RequestLink, LinkRefusal.Collision, "", "")));
@@ -510,18 +514,18 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
                 r.LastActivity = Instant.Max(r.ConnectedAt, r.LastActivity);
                 _backoff.Reset(r.Peer);
                 _timeoutDirty = true;
-                _outputs.Enqueue(new LinkOutput.Connected(r.Link, r.Peer, r.Kind, r.Initiator));
+                _outputs.Enqueue(new LinkOutput.Connected(link, r.Peer, r.Kind, r.Initiator));
                 break;
             case LinkAction.Touch:
                 if (now > r.LastActivity) r.LastActivity = now;
                 break;
             case LinkAction.SendKeepAlive:
-                _outputs.Enqueue(new LinkOutput.SendKeepAlive(r.Link, r.Peer));
+                _outputs.Enqueue(new LinkOutput.SendKeepAlive(link, r.Peer));
                 break;
             case LinkAction.Fail:
             case LinkAction.CloseAndFail:
                 {
-                    if (t.Action == LinkAction.CloseAndFail) _outputs.Enqueue(new LinkOutput.CloseTransport(r.Link, r.Peer));
+                    if (t.Action == LinkAction.CloseAndFail) _outputs.Enqueue(new LinkOutput.CloseTransport(link, r.Peer));
                     LinkFailure reason = FailureFor(ev);
                     if (reason is LinkFailure.SetupTimeout or LinkFailure.TransportFailed) _backoff.RecordFailure(r.Peer, now, _config, _random);
                     _outputs.Enqueue(new LinkOutput.Failed(r.Peer, reason, LinkRefusal.None));
@@ -529,8 +533,8 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
                 }
             case LinkAction.CloseAndRemove:
             case LinkAction.Remove:
-                if (t.Action == LinkAction.CloseAndRemove) _outputs.Enqueue(new LinkOutput.CloseTransport(r.Link, r.Peer));
-                _outputs.Enqueue(new LinkOutput.Removed(r.Link, r.Peer, RemovalFor(ev)));
+                if (t.Action == LinkAction.CloseAndRemove) _outputs.Enqueue(new LinkOutput.CloseTransport(link, r.Peer));
+                _outputs.Enqueue(new LinkOutput.Removed(link, r.Peer, RemovalFor(ev)));
                 break;
         }
 
@@ -541,8 +545,8 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         }
         if (r.State != next)
         {
-            if (next == LinkState.Connected) _pending--;
-            else if (r.State == LinkState.Connected) _pending++;
+            if (next == LinkState.Connected) { _pending--; AddConnected(index); }
+            else if (r.State == LinkState.Connected) { _pending++; DropConnected(index); }
         }
         r.State = next;
         return StepResult.Stayed;
@@ -587,7 +591,9 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         return Array.IndexOf(_linkIds, link.Value, 0, _count);
     }
 
-    private void Insert(in Record record, Instant now)
+    private LinkId LinkOf(int index) => new(_linkIds![index]);
+
+    private void Insert(in Record record, LinkId link, Instant now)
     {
         int at = ~FindPeer(record.Peer);
         if (_records is null) { _records = new Record[4]; _linkIds = new ulong[4]; }
@@ -600,10 +606,12 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
         }
         Array.Copy(_records, at, _records, at + 1, _count - at);
         Array.Copy(_linkIds!, at, _linkIds!, at + 1, _count - at);
+        ShiftConnectedUp(at);
         _records[at] = record;
-        _linkIds![at] = record.Link.Value;
+        _linkIds![at] = link.Value;
         _count++;
         if (record.State != LinkState.Connected) _pending++;
+        else AddConnected(at);
         if (!record.Initiator) { _incoming++; _incomingByKind[(int)record.Kind]++; }
         if (_maintenanceAt is null)
         {
@@ -633,9 +641,10 @@ public sealed class LinkManager : IStateMachine<LinkInput, LinkOutput>, ILinkTab
 
     private void RemoveAt(int index)
     {
-        TakeRemote(_records![index].Link.Value);
+        TakeRemote(_linkIds![index]);
         if (_records![index].State != LinkState.Connected) _pending--;
         if (!_records[index].Initiator) { _incoming--; _incomingByKind[(int)_records[index].Kind]--; }
+        RemoveConnected(index);
         _count--;
         Array.Copy(_records!, index + 1, _records!, index, _count - index);
         Array.Copy(_linkIds!, index + 1, _linkIds!, index, _count - index);

@@ -25,7 +25,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
     private readonly EdgeNodeConfig _config;
     private readonly LinkManager _links;
     private readonly SymphonyTopology _topology;
-    private readonly NeighbourTable _neighbours;
+    private readonly INeighbourView _neighbours;   // the link manager's connected links
     private readonly BoundedFlood _flood;
     private readonly FlowLearner _flows;
     private readonly RingMembership? _membership;   // lookup membership only
@@ -47,7 +47,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
     private enum Machines : byte { None = 0, Links = 1, Topology = 2, Flood = 4, Flows = 8, Membership = 16, All = 31 }
     private Machines _toDrain = Machines.All;
     private Machines _toPoll = Machines.All;
-    private Machines _toCheck = Machines.All;   // Flood stands for the flood and the neighbour table it reads
+    private Machines _toCheck = Machines.All;   // Flood stands for the flood and the neighbour view it reads
     private Instant? _linksAt, _topologyAt, _floodAt, _flowsAt, _membershipAt;
 
     public EdgeNode(NodeId id, EdgeNodeConfig config, DeterministicRandom random, string fingerprint)
@@ -56,7 +56,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
         _config = config;
         _links = new LinkManager(id, fingerprint, config.Links, random.Fork("links"), this);
         _topology = new SymphonyTopology(id, config.Topology, _links, random.Fork("topology"));
-        _neighbours = new NeighbourTable(id);
+        _neighbours = _links.Neighbours;
         _flood = new BoundedFlood(_neighbours, new FloodConfig { HopsMax = config.FloodHopsMax });
         _flows = new FlowLearner(config.Flows);
         if (config.Topology.Membership == MembershipMode.Lookup)
@@ -72,7 +72,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
     public NodeId Id { get; }
     public SymphonyTopology Topology { get { Touch(Machines.All); return _topology; } }
     public LinkManager Links { get { Touch(Machines.All); return _links; } }
-    public NeighbourTable Neighbours { get { Touch(Machines.All); return _neighbours; } }
+    public INeighbourView Neighbours { get { Touch(Machines.All); return _neighbours; } }
     public FlowLearner Flows { get { Touch(Machines.All); return _flows; } }
 
     private void Touch(Machines m)
@@ -194,9 +194,10 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
         if ((_toCheck & Machines.Flood) != 0)
         {
             _flood.CheckInvariants();
-            // _connected moves only where the neighbour table does (RouteLink marks Flood there).
+            // Two counts kept apart on purpose: the view moves when a record changes state, _connected
+            // when the node handles the Connected / Removed output (RouteLink marks Flood there).
             if (_neighbours.Count != _connected)
-                throw new InvariantViolation($"neighbour table has {_neighbours.Count} entries but {_connected} links are connected");
+                throw new InvariantViolation($"neighbour view has {_neighbours.Count} entries but {_connected} links were reported connected");
         }
         if ((_toCheck & Machines.Flows) != 0) _flows.CheckInvariants();
         if ((_toCheck & Machines.Membership) != 0) _membership?.CheckInvariants();
@@ -293,7 +294,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
             case LinkOutput.SendKeepAlive k: _outputs.Enqueue(new NodeOutput.SendKeepAlive(k.Link, k.Peer)); break;
             case LinkOutput.Connected c:
                 Touch(Machines.Flood | Machines.Topology | Machines.Flows);
-                if (_neighbours.Add(c.Peer, c.Link)) _connected++;
+                _connected++;
                 if (_membership is not null) { Touch(Machines.Membership); _membership.Handle(now, new MembershipInput.NeighbourUp(c.Peer)); }
                 _topology.HandleLinkConnected(now, c.Peer, c.Kind, c.Initiator);
                 _flows.HandleDirectLink(now, c.Peer, c.Link);
@@ -301,7 +302,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
                 break;
             case LinkOutput.Removed r:
                 Touch(Machines.Flood | Machines.Topology | Machines.Flows);
-                if (_neighbours.Remove(r.Peer)) _connected--;
+                _connected--;
                 if (_membership is not null) { Touch(Machines.Membership); _membership.Handle(now, new MembershipInput.NeighbourDown(r.Peer)); }
                 _flows.HandleLinkRemoved(now, r.Link);
                 _topology.HandleLinkGone(now, r.Peer);

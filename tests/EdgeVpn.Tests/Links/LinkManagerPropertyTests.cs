@@ -174,7 +174,33 @@ public class LinkManagerPropertyTests
         Assert.Equal(m.Count > 0, m.PollTimeout() is not null);
         Assert.Equal(snapshot.Any(s => s.State != LinkState.Connected), m.HasPendingSetups);
         Assert.Equal(snapshot.Count(s => !s.Initiator), m.CountIncoming());
+        CheckNeighbourViewIsTheConnectedRecordsClockwise(m, snapshot);
         _ = now;
+    }
+
+    /// <summary>The neighbour view against a model built from the snapshot: connected records, clockwise from Self.</summary>
+    private static void CheckNeighbourViewIsTheConnectedRecordsClockwise(LinkManager m, IReadOnlyList<LinkSnapshot> snapshot)
+    {
+        var expected = snapshot.Where(s => s.State == LinkState.Connected)
+            .OrderBy(s => NodeId.ClockwiseDistance(m.Self, s.Peer)).ToList();
+        var view = m.Neighbours;
+        Assert.Equal(m.Self, view.Self);
+        Assert.Equal(expected.Count, view.Count);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].Peer, view.IdAt(i));
+            Assert.Equal(expected[i].Link, view.LinkAt(i));
+        }
+        foreach (var peer in Peers)
+        {
+            var record = snapshot.FirstOrDefault(s => s.Peer == peer);
+            bool connected = record is { State: LinkState.Connected };
+            Assert.Equal(connected, view.Contains(peer));
+            Assert.Equal(connected, view.TryGetLink(peer, out var link));
+            if (connected) Assert.Equal(record!.Link, link);
+            var limit = NodeId.ClockwiseDistance(m.Self, peer);
+            Assert.Equal(limit == UInt128.Zero ? 0 : expected.Count(s => NodeId.ClockwiseDistance(m.Self, s.Peer) < limit), view.CountInArc(peer));
+        }
     }
 
     [Fact]

@@ -13,6 +13,14 @@ public class LinkManagerTests
     private static readonly NodeId High = Id(20);
 
     [Fact]
+    public void A_links_limit_beyond_what_the_neighbour_view_can_index_is_refused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Manager(1, config: Defaults with { LinksMax = ushort.MaxValue + 2 }));
+        Assert.Contains("LinksMax must be at most 65536", e.Message);
+        Assert.Null(Record.Exception(() => Manager(1, config: Defaults with { LinksMax = ushort.MaxValue + 1 })));
+    }
+
+    [Fact]
     public void Initiator_and_responder_negotiate_a_link_end_to_end()
     {
         var a = Manager(10, seed: 7);

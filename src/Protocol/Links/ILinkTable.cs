@@ -12,4 +12,13 @@ public interface ILinkTable
     bool IsProtected(NodeId peer, Instant now);
     int CountIncoming(LinkKind kind);
     int CountIncoming();
+
+    /// <summary>How many link records there are (any state): the index range of the next call.</summary>
+    int RecordCount { get; }
+
+    /// <summary>
+    /// Record index (0 .. RecordCount-1, in ascending peer order): true, with its peer, when it is a
+    /// connected link this node initiated. The topology trims these when nothing wants them.
+    /// </summary>
+    bool IsConnectedInitiator(int index, out NodeId peer);
 }

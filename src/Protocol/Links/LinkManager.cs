@@ -151,6 +151,16 @@ public sealed partial class LinkManager : IStateMachine<LinkInput, LinkOutput>, 
 
     public int CountIncoming() => _incoming;
 
+    int ILinkTable.RecordCount => _count;
+
+    bool ILinkTable.IsConnectedInitiator(int index, out NodeId peer)
+    {
+        if ((uint)index >= (uint)_count) throw new ArgumentOutOfRangeException(nameof(index));
+        ref readonly Record r = ref _records![index];
+        peer = r.Peer;
+        return r.Initiator && r.State == LinkState.Connected;
+    }
+
     /// <summary>When the peer's back-off ends, or null when it is not excluded at now.</summary>
     public Instant? ExcludedUntil(NodeId peer, Instant now) => _backoff.ExcludedUntil(peer, now);
 

@@ -296,7 +296,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
                 Touch(Machines.Flood | Machines.Topology | Machines.Flows);
                 _connected++;
                 if (_membership is not null) { Touch(Machines.Membership); _membership.Handle(now, new MembershipInput.NeighbourUp(c.Peer)); }
-                _topology.HandleLinkConnected(now, c.Peer, c.Kind, c.Initiator);
+                _topology.HandleLinkConnectedOrGone(now);
                 _flows.HandleDirectLink(now, c.Peer, c.Link);
                 Observe(new NodeEvent.LinkUp(c.Link, c.Peer, c.Kind, c.Initiator));
                 break;
@@ -305,7 +305,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
                 _connected--;
                 if (_membership is not null) { Touch(Machines.Membership); _membership.Handle(now, new MembershipInput.NeighbourDown(r.Peer)); }
                 _flows.HandleLinkRemoved(now, r.Link);
-                _topology.HandleLinkGone(now, r.Peer);
+                _topology.HandleLinkConnectedOrGone(now);
                 Observe(new NodeEvent.LinkDown(r.Link, r.Peer, r.Reason));
                 break;
             case LinkOutput.Failed f:

@@ -28,7 +28,9 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
         public bool HasTarget;
         public byte Tries;
         public bool Resolving;   // lookup membership: a ResolveTarget is out for this slot
-        public ulong Cookie;
+        // 32 bits: the slot is then 24 bytes, not 32 (a million nodes hold some 20M slots). The
+        // counter would have to wrap (2^32 draws by one node) for a stale answer to match.
+        public uint Cookie;
     }
 
     private struct TrafficEntry
@@ -56,9 +58,6 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
     private Instant? _firstViewAt; // long links wait LongLinkDelay after this
     private Instant _redrawDueAt;  // when a pending (re-)draw may happen
     private int _untrimmed;        // links this node initiated that nothing wants, still protected
-    private readonly record struct Initiated(NodeId Peer, LinkKind Kind) : IPeerKeyed;
-
-    private List<Initiated>? _initiated; // connected links this node initiated, sorted by peer
     private List<TrafficEntry>? _traffic;
     private Instant? _tickAt;
     private NodeId[] _wanted = [];  // Reconcile's trimming pass: every peer a link is wanted to, sorted
@@ -70,7 +69,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
     private readonly bool _lookup;           // MembershipMode.Lookup
     private NodeId[] _ringSuccessors = [];   // lookup mode: from RingMembership
     private int _sizeEstimate;               // lookup mode: n as estimated from id spacing
-    private ulong _cookies;
+    private uint _cookies;
     // False once CheckInvariants has validated the current state; every entry that can change
     // state (Handle, HandleTimeout) sets it. The simulator checks after every event, and most
     // events never reach this machine: re-walking an untouched state would find the same answer.
@@ -111,12 +110,9 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
                 _successors = ComputeSuccessors();
                 _wantedStale = true;
                 break;
-            case TopologyInput.LinkConnected c:
-                OnLinkConnected(c.Peer, c.Kind, c.Initiator);
-                break;
-            case TopologyInput.LinkGone g:
-                RemoveInitiated(g.Peer);
-                break;
+            case TopologyInput.LinkConnected:
+            case TopologyInput.LinkGone:
+                break; // the link table already shows it: Reconcile reads it there
             case TopologyInput.LinkFailed f:
                 OnLinkFailed(f.Peer, f.Refusal);
                 break;
@@ -153,17 +149,9 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
 
     // Handle(LinkConnected / LinkGone / LinkFailed) without the input record: EdgeNode calls these
     // on every link change, and the simulator makes millions of them.
-    internal void HandleLinkConnected(Instant now, NodeId peer, LinkKind kind, bool initiator)
+    internal void HandleLinkConnectedOrGone(Instant now)
     {
         _changedSinceCheck = true;
-        OnLinkConnected(peer, kind, initiator);
-        Reconcile(now);
-    }
-
-    internal void HandleLinkGone(Instant now, NodeId peer)
-    {
-        _changedSinceCheck = true;
-        RemoveInitiated(peer);
         Reconcile(now);
     }
 
@@ -174,14 +162,8 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
         Reconcile(now);
     }
 
-    private void OnLinkConnected(NodeId peer, LinkKind kind, bool initiator)
-    {
-        if (initiator) InsertInitiated(peer, kind);
-    }
-
     private void OnLinkFailed(NodeId peer, LinkRefusal refusal)
     {
-        RemoveInitiated(peer);
         if (refusal != LinkRefusal.Collision) ReleaseSlotOf(peer);
     }
 
@@ -238,9 +220,6 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
         foreach (var slot in _slots)
             if (slot.HasTarget && slot.Target == _self) throw new InvariantViolation("self drawn as a long-link target");
         if (_slots.Length > Math.Max(0, _config.LongLinksFor(_lookup ? _drawnForN : SizeEstimate))) throw new InvariantViolation("more long-link slots than LongLinksFor(n)");
-        if (_initiated is { } list)
-            for (int i = 1; i < list.Count; i++)
-                if (list[i - 1].Peer >= list[i].Peer) throw new InvariantViolation("initiated links not sorted");
         if (_traffic is { Count: var c } && c > _config.TrafficPeersMax) throw new InvariantViolation("traffic table over TrafficPeersMax");
         _changedSinceCheck = false;
     }
@@ -268,16 +247,16 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
             if (traffic.Count > 0) waiting = true; // windows and idle trimming need the tick
         }
 
-        if (_initiated is { } initiated)
+        // The links this node initiated are the link table's (it holds who initiated each), walked
+        // in descending peer order; the wanted set is built only once there is one to judge.
+        int wantedCount = -1;
+        for (int i = _links.RecordCount - 1; i >= 0; i--)
         {
-            int wantedCount = CollectWanted();
-            for (int i = initiated.Count - 1; i >= 0; i--)
-            {
-                var peer = initiated[i].Peer;
-                if (IsWanted(wantedCount, peer)) continue;
-                if (_links.IsProtected(peer, now)) { waiting = true; _untrimmed++; continue; }
-                _outputs.Enqueue(new TopologyOutput.CloseLink(peer));
-            }
+            if (!_links.IsConnectedInitiator(i, out var peer)) continue;
+            if (wantedCount < 0) wantedCount = CollectWanted();
+            if (IsWanted(wantedCount, peer)) continue;
+            if (_links.IsProtected(peer, now)) { waiting = true; _untrimmed++; continue; }
+            _outputs.Enqueue(new TopologyOutput.CloseLink(peer));
         }
 
         if (waiting) _tickAt ??= now + _random.Jitter(_config.TickInterval, 0.1);
@@ -393,7 +372,7 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
             slot.Tries++;
             double x = LongLinkDraw.Fraction(_config.Sampler, Math.Max(2, SizeEstimate), _random);
             slot.Resolving = true;
-            slot.Cookie = ++_cookies;
+            slot.Cookie = unchecked(++_cookies);
             _outputs.Enqueue(new TopologyOutput.ResolveTarget(_self.Add(NodeId.OffsetOfFraction(x)).Value, slot.Cookie));
             return;
         }
@@ -475,24 +454,4 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
             traffic[i] = e;
         }
     }
-
-    // ---- bookkeeping of links this node initiated ----
-
-    private void InsertInitiated(NodeId peer, LinkKind kind)
-    {
-        var list = _initiated ??= [];
-        int i = IndexOfInitiated(peer);
-        if (i >= 0) { list[i] = new Initiated(peer, kind); return; }
-        if (list.Count == list.Capacity) list.Capacity = Growth.Next(list.Count); // List<T> would double
-        list.Insert(~i, new Initiated(peer, kind));
-    }
-
-    private void RemoveInitiated(NodeId peer)
-    {
-        if (_initiated is null) return;
-        int i = IndexOfInitiated(peer);
-        if (i >= 0) _initiated.RemoveAt(i);
-    }
-
-    private int IndexOfInitiated(NodeId peer) => PeerSearch.Find<Initiated>(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_initiated), peer);
 }

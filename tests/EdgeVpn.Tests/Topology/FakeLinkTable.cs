@@ -18,4 +18,12 @@ internal sealed class FakeLinkTable : ILinkTable
     public bool IsProtected(NodeId peer, Instant now) => Protected.Contains(peer);
     public int CountIncoming(LinkKind kind) => Links.Values.Count(l => l.Incoming && l.Kind == kind);
     public int CountIncoming() => Links.Values.Count(l => l.Incoming);
+    public int RecordCount => Links.Count;
+
+    public bool IsConnectedInitiator(int index, out NodeId peer)
+    {
+        var (id, link) = Links.ElementAt(index);
+        peer = id;
+        return link.State == LinkState.Connected && !link.Incoming;
+    }
 }

@@ -107,8 +107,8 @@ public class SymphonyTopologyTests
         Assert.Equal(LinkRefusal.None, t.Admit(ids[500], LinkKind.Successor));
     }
 
-    [Fact]
-    public void Closes_a_link_it_initiated_only_once_unwanted_and_out_of_protection()
+    /// <summary>A topology over 8 nodes with no long links, its first wants drained, and the three nodes farthest clockwise from it (not its successors).</summary>
+    private static (SymphonyTopology T, FakeLinkTable Links, NodeId[] Strangers) EightNodesWithoutLongLinks()
     {
         var view = RandomView(8, 11, out var ids);
         var self = ids[0];
@@ -116,7 +116,15 @@ public class SymphonyTopologyTests
         var t = new SymphonyTopology(self, new TopologyConfig { LongLinksMax = 0 }, links, new DeterministicRandom(1));
         t.Handle(T0, new TopologyInput.MembershipChanged(view));
         Drain(t);
-        var stranger = ids.Where(i => i != self).OrderByDescending(i => NodeId.ClockwiseDistance(self, i)).First();
+        var strangers = ids.Where(i => i != self).OrderByDescending(i => NodeId.ClockwiseDistance(self, i)).Take(3).ToArray();
+        return (t, links, strangers);
+    }
+
+    [Fact]
+    public void Closes_a_link_it_initiated_only_once_unwanted_and_out_of_protection()
+    {
+        var (t, links, strangers) = EightNodesWithoutLongLinks();
+        var stranger = strangers[0];
         links.Links[stranger] = (LinkState.Connected, LinkKind.LongDistance, false);
         links.Protected.Add(stranger);
         t.Handle(T0, new TopologyInput.LinkConnected(stranger, LinkKind.LongDistance, Initiator: true));
@@ -126,6 +134,18 @@ public class SymphonyTopologyTests
         links.Protected.Clear();
         t.HandleTimeout(t.PollTimeout()!.Value);
         Assert.Contains(Drain(t), o => o is TopologyOutput.CloseLink c && c.Peer == stranger);
+    }
+
+    [Fact]
+    public void Trims_only_links_it_initiated_as_the_link_table_shows_them()
+    {
+        var (t, links, strangers) = EightNodesWithoutLongLinks();
+        links.Links[strangers[0]] = (LinkState.Connected, LinkKind.LongDistance, false);   // ours, unwanted
+        links.Links[strangers[1]] = (LinkState.Connected, LinkKind.LongDistance, true);    // the peer's
+        links.Links[strangers[2]] = (LinkState.Connecting, LinkKind.LongDistance, false);  // ours, not up yet
+        t.Handle(T0, new TopologyInput.LinkConnected(strangers[0], LinkKind.LongDistance, Initiator: true));
+        var closed = Drain(t).OfType<TopologyOutput.CloseLink>().Select(c => c.Peer).ToList();
+        Assert.Equal([strangers[0]], closed);
     }
 
     [Fact]

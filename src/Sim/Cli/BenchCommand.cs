@@ -47,7 +47,7 @@ public static class BenchCommand
         {
             string args = $"flood --nodes {n} --seed {seed} --membership {membership} --check-invariants {checkEvery} --json";
             if (!json) Console.Error.WriteLine($"bench: {args} ...");
-            var (exit, output) = RunChild(args, n);
+            var (exit, output) = RunChild(args);
             var row = new Dictionary<string, object?> { ["nodes"] = n, ["exitCode"] = exit };
             try
             {
@@ -79,11 +79,11 @@ public static class BenchCommand
     }
 
     /// <summary>Runs this same program with other arguments; returns its exit code and stdout.</summary>
-    /// <summary>The first GC generation per heap for a run of n nodes, as scripts/sim.sh picks it for
-    /// a single run (the same threshold): 256 MiB, and 1 GiB from 200k nodes on.</summary>
-    internal static string Gen0SizeFor(int nodes) => nodes >= 200_000 ? "0x40000000" : "0x10000000";
+    /// <summary>The first GC generation per heap, as scripts/sim.sh sets it (256 MiB): children get it
+    /// when the user set none.</summary>
+    internal const string Gen0Size = "0x10000000";
 
-    private static (int Exit, string Output) RunChild(string arguments, int nodes)
+    private static (int Exit, string Output) RunChild(string arguments)
     {
         string exe = Environment.ProcessPath ?? throw new UsageException("cannot locate this program to run child benchmarks");
         var start = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -93,10 +93,10 @@ public static class BenchCommand
             start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
         }
         else start.FileName = exe;
-        // See scripts/sim.sh: the runtime reads the gen0 budget only from the environment. Each size
-        // gets its own unless the user set one (sim.sh marks a value it chose itself).
-        if (Environment.GetEnvironmentVariable("DOTNET_GCgen0size") is null || Environment.GetEnvironmentVariable("EDGEVPN_GEN0_DEFAULTED") == "1")
-            start.Environment["DOTNET_GCgen0size"] = Gen0SizeFor(nodes);
+        // See scripts/sim.sh: the runtime reads the gen0 budget only from the environment, which
+        // children inherit; one started without the script gets the script's value.
+        if (Environment.GetEnvironmentVariable("DOTNET_GCgen0size") is null)
+            start.Environment["DOTNET_GCgen0size"] = Gen0Size;
         foreach (var a in arguments.Split(' ')) start.ArgumentList.Add(a);
         using var child = Process.Start(start) ?? throw new UsageException("could not start a child benchmark process");
         var stderr = child.StandardError.ReadToEndAsync();

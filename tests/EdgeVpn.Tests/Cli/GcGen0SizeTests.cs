@@ -1,5 +1,6 @@
-// scripts/sim.sh picks the GC's first-generation size for a single run from --nodes; bench picks it
-// per child with BenchCommand.Gen0SizeFor. The two must agree: run the script's own rule in bash.
+// scripts/sim.sh sets the GC's first-generation size for a run; bench sets the same for the child
+// processes it starts when none is set (BenchCommand.Gen0Size). The two must agree: run the
+// script's own lines in bash and compare.
 using System.Diagnostics;
 using EdgeVpn.Sim.Cli;
 using Xunit;
@@ -8,22 +9,22 @@ namespace EdgeVpn.Tests.Cli;
 
 public sealed class GcGen0SizeTests
 {
-    // The lines of sim.sh from "gen0=" to the end of its argument loop, then an echo of the choice.
+    // The script's if-block that sets DOTNET_GCgen0size, then an echo of the value it leaves.
     private static string RuleOfScript()
     {
         var lines = File.ReadAllLines(RepoPaths.Of("scripts", "sim.sh"));
-        int from = Array.FindIndex(lines, l => l.StartsWith("gen0=", StringComparison.Ordinal));
-        int to = Array.FindIndex(lines, from, l => l == "done");
-        Assert.True(from >= 0 && to > from, "sim.sh no longer has its gen0 rule (gen0=... for ... done)");
-        return string.Join('\n', lines[from..(to + 1)]) + "\necho \"$gen0\"\n";
+        int from = Array.FindIndex(lines, l => l.StartsWith("if [[ -z \"${DOTNET_GCgen0size", StringComparison.Ordinal));
+        int to = from < 0 ? -1 : Array.FindIndex(lines, from, l => l == "fi");
+        Assert.True(from >= 0 && to > from, "sim.sh no longer sets DOTNET_GCgen0size in an if-block");
+        return string.Join('\n', lines[from..(to + 1)]) + "\necho \"$DOTNET_GCgen0size\"\n";
     }
 
-    private static string ScriptChoice(string rule, params string[] args)
+    private static string ScriptChoice(string rule, string? preset)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
         start.ArgumentList.Add("-s");
-        start.ArgumentList.Add("--");
-        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment.Remove("DOTNET_GCgen0size");
+        if (preset is not null) start.Environment["DOTNET_GCgen0size"] = preset;
         using var bash = Process.Start(start)!;
         bash.StandardInput.Write(rule);
         bash.StandardInput.Close();
@@ -32,21 +33,11 @@ public sealed class GcGen0SizeTests
         return output;
     }
 
-    [Theory]
-    [InlineData(1_000)]
-    [InlineData(199_999)]
-    [InlineData(200_000)]
-    [InlineData(1_000_000)]
-    public void The_script_and_bench_choose_the_same_first_generation_for_a_size(int nodes)
-    {
-        string rule = RuleOfScript();
-        string expected = BenchCommand.Gen0SizeFor(nodes);
-        Assert.Equal(expected, ScriptChoice(rule, "flood", "--nodes", nodes.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json"));
-        Assert.Equal(expected, ScriptChoice(rule, "flood", $"--nodes={nodes}"));
-        Assert.Equal(expected, ScriptChoice(rule, "converge", "-n", nodes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-    }
+    [Fact]
+    public void The_script_and_bench_choose_the_same_first_generation() =>
+        Assert.Equal(BenchCommand.Gen0Size, ScriptChoice(RuleOfScript(), preset: null));
 
     [Fact]
-    public void Large_runs_get_a_larger_first_generation_than_small_ones() =>
-        Assert.NotEqual(BenchCommand.Gen0SizeFor(10_000), BenchCommand.Gen0SizeFor(1_000_000));
+    public void A_first_generation_the_user_set_is_left_alone() =>
+        Assert.Equal("0x4000000", ScriptChoice(RuleOfScript(), preset: "0x4000000"));
 }

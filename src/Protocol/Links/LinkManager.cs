@@ -309,9 +309,9 @@ public sealed partial class LinkManager : IStateMachine<LinkInput, LinkOutput>, 
         }
         else if (_touched >= 0)
         {
-            CheckConnected(all: false, _touched);
             if (_touched >= _count) throw new InvariantViolation($"stepped record {_touched} is beyond the {_count} records");
             CheckRecord(_touched);
+            CheckConnected(all: false, _touched);
             // Only this record changed since the last check: the count moves by its own change,
             // and the deadlines the cached timeout is made of changed only if it entered or left
             // Connected (CreatedAt never changes).

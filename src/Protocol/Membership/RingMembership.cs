@@ -1,7 +1,7 @@
 // Symphony's scalable membership for one node, as a pure machine: join through any member, greedy
 // lookup over the overlay (bidirectional, as in the Symphony paper), Chord-style stabilization,
 // and an estimate of n from the spacing of nearby ids (SizeEstimator). It reads the linked peers
-// from the node's neighbour table when given one (IPeerView), else keeps its own list. It replaces
+// from the node's neighbour view when given one (IPeerView), else keeps its own list. It replaces
 // presence to every member (O(n²) messages) by O(log² n / k)-hop lookups and a constant
 // stabilization cost per node.
 //

@@ -1,6 +1,6 @@
 // EdgeNode: one overlay node as a single sans-IO machine, composing
 //   SymphonyTopology (which links it wants) → LinkManager (negotiation and lifecycle)
-//   → NeighbourTable (connected links, clockwise) → BoundedFlood (broadcast)
+//   → its neighbour view (the connected links, clockwise) → BoundedFlood (broadcast)
 //   → FlowLearner (unicast switching from learned MACs).
 // Contract: the five members of IStateMachine. After every Handle/HandleTimeout the internal
 // machines' outputs are routed to each other in a fixed order until all are drained; what is

@@ -78,11 +78,11 @@ public static class BenchCommand
         return allOk ? CliApp.ExitOk : CliApp.ExitCheckFailed;
     }
 
-    /// <summary>Runs this same program with other arguments; returns its exit code and stdout.</summary>
     /// <summary>The first GC generation per heap, as scripts/sim.sh sets it (256 MiB): children get it
     /// when the user set none.</summary>
     internal const string Gen0Size = "0x10000000";
 
+    /// <summary>Runs this same program with other arguments; returns its exit code and stdout.</summary>
     private static (int Exit, string Output) RunChild(string arguments)
     {
         string exe = Environment.ProcessPath ?? throw new UsageException("cannot locate this program to run child benchmarks");

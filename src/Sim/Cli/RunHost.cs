@@ -65,6 +65,8 @@ public sealed class RunHost : ISimProgress
               .Add("peakMemoryMB", PeakMemoryMB())
               // How much of the wall time went to the garbage collector (pauses of the run thread).
               .Add("gcPauseSeconds", Math.Round(GC.GetTotalPauseDuration().TotalSeconds, 3))
+              // Bytes the run allocated in all, the driver of young collections.
+              .Add("allocatedMB", GC.GetTotalAllocatedBytes() / (1024 * 1024))
               .Add("gcCollections", $"{GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}")
               .Add("traceHash", sim.TraceHash.ToString("x16", CultureInfo.InvariantCulture));
         if (json)

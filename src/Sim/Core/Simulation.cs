@@ -652,12 +652,15 @@ public sealed class Simulation : IIceLinkHost
                 // The member it joined through could not place it (e.g. still joining itself):
                 // the signaling server names another one a moment later.
                 Stats.JoinRetries++;
+                Recent?.Reported(i, _nowNs, jf.Event);
                 Observer?.Invoke(i, jf.Event);
                 Push(_nowNs + JoinRetryDelayNs, new SimEvent(EventKind.Bootstrap, i, -1, 0, null));
                 return;
-            case NodeOutput.Observed { Event: NodeEvent.IntroducerWanted }:
+            case NodeOutput.Observed { Event: NodeEvent.IntroducerWanted } iw:
                 // The signaling server answers with a random online member one round trip later
                 // (lost while the server is down: the node then checks through a neighbour).
+                Recent?.Reported(i, _nowNs, iw.Event);
+                Observer?.Invoke(i, iw.Event);
                 if (!_signalingDown) Push(_nowNs + 2 * _latency.ToServerNs(i), new SimEvent(EventKind.Bootstrap, i, -1, 0, null));
                 return;
             case NodeOutput.Observed o:

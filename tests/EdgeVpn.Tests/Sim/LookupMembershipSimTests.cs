@@ -1,6 +1,7 @@
 // Symphony's scalable membership inside the simulator: nodes join through a member named by the
 // signaling server, find their successors by lookup and stabilization, estimate n, and draw long
 // links through lookups; no roster views, no presence stanzas.
+using EdgeVpn.Protocol.Node;
 using EdgeVpn.Protocol.Topology;
 using EdgeVpn.Sim;
 using EdgeVpn.Sim.Experiments;
@@ -95,5 +96,25 @@ public class LookupMembershipSimTests
         // time proportional to n (155 s at 10k, 525 s at 30k).
         Assert.True(large.Result.ConvergeSeconds <= small.Result.ConvergeSeconds + 20,
             $"converged in {small.Result.ConvergeSeconds} s at 300 nodes but {large.Result.ConvergeSeconds} s at 3000");
+    }
+    [Fact]
+    public void Join_failures_and_introducer_requests_are_among_a_nodes_recent_events_for_violation_reports()
+    {
+        // A vopr violation prints the last events of the nodes involved; these two reports drive the
+        // signaling server (a join retry, a random member) and were once missing from that list.
+        var sim = new Simulation(Lookup(3000, 11) with { RecentEventsPerNode = 8 });
+        int joinFailures = 0, introducerRequests = 0;
+        sim.Observer = (node, e) =>
+        {
+            if (e is not (NodeEvent.JoinFailed or NodeEvent.IntroducerWanted)) return;
+            if (e is NodeEvent.JoinFailed) joinFailures++; else introducerRequests++;
+            string last = sim.Recent!.Describe(node).Last();
+            Assert.Contains($"reported {e}", last, StringComparison.Ordinal);
+        };
+        Assert.True(ConvergeExperiment.Run(sim).Converged);
+        // Self-checks ask for an introducer every SelfCheckInterval (5 minutes).
+        sim.RunFor(TimeSpan.FromMinutes(6));
+        Assert.True(joinFailures > 0, "no join failed, so the check above never ran for JoinFailed");
+        Assert.True(introducerRequests > 0, "no node asked for an introducer");
     }
 }

@@ -15,6 +15,9 @@ public struct OutputQueue<T>
 
     public readonly int Count => _count;
 
+    /// <summary>The backing array (null while none is held), for a host's cache hints only.</summary>
+    public readonly object? Buffer => _items;
+
     public void Enqueue(T item)
     {
         if (_items is null) _items = new T[4];

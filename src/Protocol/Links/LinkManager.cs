@@ -7,6 +7,7 @@
 // Inputs naming a link this machine no longer knows are normal races and are ignored silently.
 // Sized for a million instances per process: records live in one array sorted by peer id, all
 // collections are allocated on first use, and no iteration depends on hash order.
+using System.Runtime.CompilerServices;
 using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Ring;
 
@@ -43,6 +44,16 @@ public sealed partial class LinkManager : IStateMachine<LinkInput, LinkOutput>, 
     }
 
     private enum StepResult : byte { Rejected, Stayed, Deleted }
+
+    /// <summary>Names the records, their id column and the neighbour index for a host's cache
+    /// hints (see ICacheWarmer); changes nothing.</summary>
+    public void NameHotState<T>(ref T warmer) where T : struct, ICacheWarmer
+    {
+        warmer.Warm(_linkIds, 16 + 8 * _count);
+        warmer.Warm(_connected, 16 + 2 * _connectedCount);
+        warmer.Warm(_records, 16 + Unsafe.SizeOf<Record>() * _count);
+        warmer.Warm(_outputs.Buffer, 64);
+    }
 
     private readonly string _fingerprint;
     private readonly LinkConfig _config;

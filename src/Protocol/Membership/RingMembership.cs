@@ -80,6 +80,14 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
         public FindFailure LastFailure; // 0: none (the attempt timed out)
     }
 
+    /// <summary>Names the successor list and timers for a host's cache hints (see ICacheWarmer); changes nothing.</summary>
+    public void NameHotState<T>(ref T warmer) where T : struct, ICacheWarmer
+    {
+        warmer.Warm(_successors, 16 + 16 * _successors.Length);
+        warmer.Warm(_timers, 64);
+        warmer.Warm(_outputs.Buffer, 64);
+    }
+
     private readonly NodeId _self;
     private readonly MembershipConfig _config;
     private readonly DeterministicRandom _random;

@@ -75,6 +75,25 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
     public INeighbourView Neighbours { get { Touch(Machines.All); return _neighbours; } }
     public FlowLearner Flows { get { Touch(Machines.All); return _flows; } }
 
+    /// <summary>Names, for a host's cache hints, the state the next input will likely touch.
+    /// Level 0: the machine objects (needs this node loaded). Level 1: their tables (needs level 0
+    /// loaded, so a host names it one step later). Reads references only; changes nothing.</summary>
+    public void NameHotState<T>(ref T warmer, int level) where T : struct, ICacheWarmer
+    {
+        if (level == 0)
+        {
+            warmer.Warm(_links, 192);
+            warmer.Warm(_topology, 128);
+            warmer.Warm(_membership, 128);
+            warmer.Warm(_outputs.Buffer, 64);
+        }
+        else
+        {
+            _links.NameHotState(ref warmer);
+            _membership?.NameHotState(ref warmer);
+        }
+    }
+
     private void Touch(Machines m)
     {
         _toDrain |= m;

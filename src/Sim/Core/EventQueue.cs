@@ -150,6 +150,24 @@ public sealed class EventQueue
         return true;
     }
 
+    /// <summary>A guess at the event <paramref name="ahead"/> pops from now, for cache hints only:
+    /// it reads the current run and ignores the early heap and later buckets, so it may be wrong
+    /// or missing. The loop never acts on it.</summary>
+    internal bool TryPeekRun(int ahead, out SimEvent e)
+    {
+        int i = _runHead + ahead;
+        if ((uint)i >= (uint)_runCount) { e = default; return false; }
+        e = _slab[(int)(_run[i].SeqSlot & SlotMask)];
+        return true;
+    }
+
+    /// <summary>Starts loading the slab slot of the event <paramref name="ahead"/> pops from now (see TryPeekRun).</summary>
+    internal void HintRun(int ahead)
+    {
+        int i = _runHead + ahead;
+        if ((uint)i < (uint)_runCount) CacheHint.Element(ref _slab[(int)(_run[i].SeqSlot & SlotMask)]);
+    }
+
     /// <summary>Makes the ring's first non-empty bucket the current run. Only when the run and the
     /// early heap are empty and something is pending, so it lies in the ring or the far heap.</summary>
     private void Advance()

@@ -220,6 +220,12 @@ internal sealed class LinkFabric
 
     private int Home(ulong key) => (int)((key * 0x9E3779B97F4A7C15UL) >> _shift);
 
+    /// <summary>Starts loading the home slot of a link (a cache hint; see CacheHint).</summary>
+    public void Hint(ulong link)
+    {
+        if (link != 0) CacheHint.Element(ref _slots[Home(link)]);
+    }
+
     /// <summary>The slot holding key, or the complement of the free slot where it would go.</summary>
     private int Find(ulong key)
     {

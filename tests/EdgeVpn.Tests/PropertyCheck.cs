@@ -1,13 +1,14 @@
 // Runs every FsCheck property of the suite so that any failure can be replayed from its seed.
-// Contract: Run(property, maxTest) checks `property` on maxTest cases with FsCheck's Quick sizes
-// (1 to 100). Each call draws a fresh FsCheck seed, so runs keep exploring, unless the
-// environment variable EDGEVPN_PROPERTY_SEED holds a replay: "seed,gamma" (the whole run again,
-// as FsCheck's Rnd) or "seed,gamma,size" (only the failing case, FsCheck's "Replay directly at
-// failing step" triple); then every property uses that replay. A failure (or exhaustion) throws
-// the exact command that replays it, then FsCheck's own report (original and shrunk
-// counterexample). A malformed replay value throws an error that names the variable and the expected
-// form. The variable is read in one place only (the public Run); the helper's tests pass the
-// replay text to the internal Run and so never touch process-wide state.
+// Contract: Run(maxTest, property) checks `property` on maxTest cases (Run(property): FsCheck's
+// 100) with FsCheck's Quick sizes (1 to 100). Each call draws a fresh seed, so runs keep
+// exploring, unless the environment variable EDGEVPN_PROPERTY_SEED holds a replay: "seed,gamma"
+// (the whole run again, FsCheck's Rnd) or "seed,gamma,size" (only the failing case, the triple of
+// FsCheck's "Replay directly at failing step" line); then every property uses that replay. A
+// failure (or exhaustion) throws a message that starts with the exact command replaying it,
+// followed by FsCheck's own report (original and shrunk counterexample). A malformed replay value
+// throws an error naming the variable and the expected form. The variable is read in one place
+// (the public Run); tests of this class pass the replay text to the internal Run instead, so they
+// never touch process-wide state that parallel test classes share.
 using System.Diagnostics;
 using System.Globalization;
 using FsCheck;
@@ -29,11 +30,13 @@ internal static class PropertyCheck
         "expected \"seed,gamma\" or \"seed,gamma,size\" as printed by a failing property " +
         "(unsigned 64-bit integers, gamma odd; size a non-negative int), e.g. " + SeedVariable + "=12345,67891";
 
-    public static void Run(Property property, int maxTest = MaxTestDefault) =>
-        Run(property, maxTest, Environment.GetEnvironmentVariable(SeedVariable));
+    public static void Run(Property property) => Run(MaxTestDefault, property);
+
+    public static void Run(int maxTest, Property property) =>
+        Run(maxTest, property, Environment.GetEnvironmentVariable(SeedVariable));
 
     /// <summary>As Run, with the replay text given (null or empty: a fresh seed).</summary>
-    internal static void Run(Property property, int maxTest, string? replayText)
+    internal static void Run(int maxTest, Property property, string? replayText)
     {
         var replay = ParseReplay(replayText) ?? new Replay(FreshRnd(), FSharpOption<int>.None);
         var runner = new ReportRunner();

@@ -19,7 +19,7 @@ public partial class PropertyCheckTests
         Prop.ForAll(ArbMap.Default.ArbFor<int[]>(), xs => xs.Sum(v => (long)v) < 10);
 
     private static string Failure(string? replay) =>
-        Assert.Throws<XunitException>(() => PropertyCheck.Run(SumsStayBelowTen(), 100, replay)).Message;
+        Assert.Throws<XunitException>(() => PropertyCheck.Run(100, SumsStayBelowTen(), replay)).Message;
 
     [GeneratedRegex(@"Property failed. Replay: EDGEVPN_PROPERTY_SEED=(\d+,\d+) dotnet test tests/EdgeVpn.Tests -c Release --filter ""FullyQualifiedName~([\w.]+)""")]
     private static partial Regex ReplayLine();
@@ -82,13 +82,17 @@ public partial class PropertyCheckTests
         Assert.NotEqual(a, b);
     }
 
-    [Fact]
-    public void A_passing_property_passes_with_a_fresh_seed_and_with_a_replay()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("12345,67891")]
+    public void A_passing_property_is_checked_on_exactly_max_test_cases(string? replay)
     {
-        var law = Prop.ForAll(ArbMap.Default.ArbFor<int>(), x => x + 0 == x);
+        int cases = 0;
+        var law = Prop.ForAll(ArbMap.Default.ArbFor<int>(), x => { cases++; return x + 0 == x; });
 
-        PropertyCheck.Run(law, 100, replayText: null);
-        PropertyCheck.Run(law, 100, "12345,67891");
+        PropertyCheck.Run(37, law, replay);
+
+        Assert.Equal(37, cases);
     }
 
     [Theory]
@@ -117,7 +121,7 @@ public partial class PropertyCheckTests
     [InlineData("1;3")]
     public void A_malformed_replay_value_is_an_error_naming_the_variable_and_the_expected_form(string text)
     {
-        var e = Assert.Throws<InvalidOperationException>(() => PropertyCheck.Run(SumsStayBelowTen(), 100, text));
+        var e = Assert.Throws<InvalidOperationException>(() => PropertyCheck.Run(100, SumsStayBelowTen(), text));
 
         Assert.StartsWith($"EDGEVPN_PROPERTY_SEED=\"{text}\"", e.Message, StringComparison.Ordinal);
         Assert.Contains("expected \"seed,gamma\" or \"seed,gamma,size\"", e.Message, StringComparison.Ordinal);

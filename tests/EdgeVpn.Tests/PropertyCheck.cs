@@ -83,7 +83,7 @@ internal static class PropertyCheck
         return new Replay(new Rnd(seed, gamma), size);
     }
 
-    internal static string ReplayText(Replay replay) =>
+    private static string ReplayText(Replay replay) =>
         FormattableString.Invariant($"{replay.Rnd.Seed},{replay.Rnd.Gamma}")
         + (FSharpOption<int>.get_IsSome(replay.Size) ? FormattableString.Invariant($",{replay.Size.Value}") : "");
 

@@ -10,7 +10,7 @@ namespace EdgeVpn.Tests.Core;
 
 public sealed class DeterministicRandomTests
 {
-    private static readonly Config Some = Config.QuickThrowOnFailure.WithMaxTest(200);
+    private const int Some = 200;
 
     private static ulong[] Take(DeterministicRandom r, int n)
     {
@@ -30,17 +30,17 @@ public sealed class DeterministicRandomTests
 
     [Fact]
     public void The_same_seed_gives_the_same_sequence() =>
-        Check.One(Some, Prop.ForAll(Generators.Seeds, seed =>
+        PropertyCheck.Run(Some, Prop.ForAll(Generators.Seeds, seed =>
             Take(new DeterministicRandom(seed), 64).SequenceEqual(Take(new DeterministicRandom(seed), 64))));
 
     [Fact]
     public void Different_seeds_give_different_sequences() =>
-        Check.One(Some, Prop.ForAll(Arb.From(Gen.Two(Generators.Seeds.Generator)), s =>
+        PropertyCheck.Run(Some, Prop.ForAll(Arb.From(Gen.Two(Generators.Seeds.Generator)), s =>
             s.Item1 == s.Item2 || !Take(new DeterministicRandom(s.Item1), 4).SequenceEqual(Take(new DeterministicRandom(s.Item2), 4))));
 
     [Fact]
     public void Fork_by_label_depends_only_on_the_seed_and_the_label() =>
-        Check.One(Some, Prop.ForAll(Generators.Seeds, seed =>
+        PropertyCheck.Run(Some, Prop.ForAll(Generators.Seeds, seed =>
         {
             var parent = new DeterministicRandom(seed);
             var first = Take(parent.Fork("links"), 16);
@@ -52,7 +52,7 @@ public sealed class DeterministicRandomTests
 
     [Fact]
     public void Forks_do_not_depend_on_the_order_they_are_created_in() =>
-        Check.One(Some, Prop.ForAll(Generators.Seeds, seed =>
+        PropertyCheck.Run(Some, Prop.ForAll(Generators.Seeds, seed =>
         {
             var p = new DeterministicRandom(seed);
             var a1 = p.Fork("topology"); var b1 = p.Fork("flood"); var c1 = p.Fork(7UL);
@@ -65,7 +65,7 @@ public sealed class DeterministicRandomTests
 
     [Fact]
     public void Forks_with_different_labels_give_different_streams() =>
-        Check.One(Some, Prop.ForAll(Generators.Seeds, seed =>
+        PropertyCheck.Run(Some, Prop.ForAll(Generators.Seeds, seed =>
         {
             var p = new DeterministicRandom(seed);
             var streams = new[] { p.Fork("a"), p.Fork("b"), p.Fork(0UL), p.Fork(1UL), p }
@@ -152,7 +152,7 @@ public sealed class DeterministicRandomTests
 
     [Fact]
     public void Jitter_stays_within_the_spread() =>
-        Check.One(Some, Prop.ForAll(Arb.From(
+        PropertyCheck.Run(Some, Prop.ForAll(Arb.From(
             from seed in Generators.Seeds.Generator
             from ticks in Gen.Choose(0, int.MaxValue)
             from permille in Gen.Choose(0, 1000)
@@ -194,7 +194,7 @@ public sealed class DeterministicRandomTests
 
     [Fact]
     public void NextDouble_in_a_range_stays_in_that_range() =>
-        Check.One(Some, Prop.ForAll(Generators.Seeds, seed =>
+        PropertyCheck.Run(Some, Prop.ForAll(Generators.Seeds, seed =>
         {
             var r = new DeterministicRandom(seed);
             return Enumerable.Range(0, 100).Select(_ => r.NextDouble(-3.0, 5.0)).All(x => x >= -3.0 && x < 5.0);

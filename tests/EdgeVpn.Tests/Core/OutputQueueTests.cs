@@ -22,7 +22,7 @@ public sealed class OutputQueueTests
     [Fact]
     public void Any_interleaving_of_enqueues_and_dequeues_is_first_in_first_out() =>
         // Each op: a positive number enqueues that many items, otherwise one dequeue.
-        Check.One(Config.QuickThrowOnFailure.WithMaxTest(500), Prop.ForAll(Arb.From(
+        PropertyCheck.Run(500, Prop.ForAll(Arb.From(
             Gen.Frequency((3, Gen.Choose(1, 70)), (4, Gen.Constant(0))).ArrayOf()), ops =>
         {
             var q = new OutputQueue<int>();

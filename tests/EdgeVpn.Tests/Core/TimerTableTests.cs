@@ -30,7 +30,7 @@ public sealed class TimerTableTests
 
     [Fact]
     public void Earliest_is_the_minimum_armed_deadline() =>
-        Check.One(Config.QuickThrowOnFailure.WithMaxTest(300), Prop.ForAll(Arb.From(
+        PropertyCheck.Run(300, Prop.ForAll(Arb.From(
             Gen.Choose(-1, 1000).ArrayOf(4)), deadlines =>
         {
             var t = new TimerTable<Timer>();
@@ -82,7 +82,7 @@ public sealed class TimerTableTests
 
     [Fact]
     public void Walking_the_table_at_random_times_fires_each_timer_exactly_once_and_never_early() =>
-        Check.One(Config.QuickThrowOnFailure.WithMaxTest(300), Prop.ForAll(Arb.From(
+        PropertyCheck.Run(300, Prop.ForAll(Arb.From(
             from deadlines in Gen.Choose(0, 100).ArrayOf(4)
             from times in Gen.Choose(0, 120).ArrayOf()
             select (deadlines, times)), c =>

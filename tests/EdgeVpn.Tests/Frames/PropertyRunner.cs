@@ -1,5 +1,6 @@
-// Runs an FsCheck property from inside an xUnit [Fact] (no FsCheck.Xunit): a failing case throws
-// with FsCheck's counterexample report. Shared by the Frames, Flood and Flows tests.
+// A law over generated values, checked from inside an xUnit [Fact] (no FsCheck.Xunit) through
+// PropertyCheck: a failing case throws with the replay command and FsCheck's counterexample
+// report. Also the generators that the codec, flood and flow tests share.
 using FsCheck;
 using FsCheck.Fluent;
 
@@ -8,7 +9,7 @@ namespace EdgeVpn.Tests;
 internal static class PropertyRunner
 {
     public static void Check<T>(Arbitrary<T> arb, Func<T, bool> law, int maxTest = 300) =>
-        FsCheck.Check.One(Config.QuickThrowOnFailure.WithMaxTest(maxTest), Prop.ForAll(arb, law));
+        PropertyCheck.Run(maxTest, Prop.ForAll(arb, law));
 
     public static void Check<T>(Gen<T> gen, Func<T, bool> law, int maxTest = 300) =>
         Check(Arb.From(gen), law, maxTest);

@@ -12,7 +12,7 @@ namespace EdgeVpn.Tests.Links;
 
 public class LinkManagerPropertyTests
 {
-    private static readonly FsCheck.Config Quick = FsCheck.Config.QuickThrowOnFailure.WithMaxTest(300);
+    private const int Cases = 300;
 
     // Small limits so that random inputs reach them often.
     private static readonly LinkConfig Tight = new()
@@ -35,7 +35,7 @@ public class LinkManagerPropertyTests
     [Fact]
     public void Random_inputs_never_throw_and_keep_every_invariant()
     {
-        Check.One(Quick, Prop.ForAll(Steps, steps =>
+        PropertyCheck.Run(Cases, Prop.ForAll(Steps, steps =>
         {
             RunRandom(steps, checkEachStep: true);
             return true;
@@ -45,7 +45,7 @@ public class LinkManagerPropertyTests
     [Fact]
     public void The_same_inputs_give_the_same_outputs()
     {
-        Check.One(FsCheck.Config.QuickThrowOnFailure.WithMaxTest(100), Prop.ForAll(Steps, steps =>
+        PropertyCheck.Run(100, Prop.ForAll(Steps, steps =>
             RunRandom(steps, checkEachStep: false).SequenceEqual(RunRandom(steps, checkEachStep: false))));
     }
 
@@ -214,7 +214,7 @@ public class LinkManagerPropertyTests
             from delayMs in Gen.Choose(1, 2000)
             select (Seed: (ulong)seed, A: (ulong)a, B: (ulong)b, SecondOpenMs: secondOpenMs, DelayMs: delayMs);
 
-        Check.One(Quick, Prop.ForAll(Arb.From(gen), c =>
+        PropertyCheck.Run(Cases, Prop.ForAll(Arb.From(gen), c =>
         {
             var pair = new LinkPair(c.A, c.B, c.Seed) { DelayMax = TimeSpan.FromMilliseconds(c.DelayMs) };
             pair.Inject(0, new LinkInput.Open(Id(c.B), LinkKind.Successor));

@@ -10,7 +10,7 @@ namespace EdgeVpn.Tests.Ring;
 
 public sealed class MembershipViewTests
 {
-    private static readonly Config Many = Config.QuickThrowOnFailure.WithMaxTest(500);
+    private const int Many = 500;
 
     private static NodeId[] DistinctSorted(NodeId[] ids) => ids.Distinct().Order().ToArray();
 
@@ -24,7 +24,7 @@ public sealed class MembershipViewTests
 
     [Fact]
     public void Members_are_the_distinct_ids_in_increasing_order() =>
-        Check.One(Many, Prop.ForAll(Arb.From(Generators.NodeIdSets()), ids =>
+        PropertyCheck.Run(Many, Prop.ForAll(Arb.From(Generators.NodeIdSets()), ids =>
         {
             var view = new MembershipView(ids, 1);
             view.CheckInvariants();
@@ -41,12 +41,12 @@ public sealed class MembershipViewTests
 
     [Fact]
     public void Contains_matches_brute_force() =>
-        Check.One(Many, Prop.ForAll(Generators.MembersAndQuery, mq =>
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.MembersAndQuery, mq =>
             new MembershipView(mq.Members, 1).Contains(mq.Query) == mq.Members.Contains(mq.Query)));
 
     [Fact]
     public void IndexAtOrAfter_finds_the_nearest_member_at_or_clockwise_after_the_id() =>
-        Check.One(Many, Prop.ForAll(Generators.MembersAndQuery, mq =>
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.MembersAndQuery, mq =>
         {
             var view = new MembershipView(mq.Members, 1);
             int i = view.IndexAtOrAfter(mq.Query);
@@ -56,7 +56,7 @@ public sealed class MembershipViewTests
 
     [Fact]
     public void IndexAfter_finds_the_nearest_member_strictly_clockwise_after_the_id() =>
-        Check.One(Many, Prop.ForAll(Generators.MembersAndQuery, mq =>
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.MembersAndQuery, mq =>
         {
             var view = new MembershipView(mq.Members, 1);
             int i = view.IndexAfter(mq.Query);
@@ -66,7 +66,7 @@ public sealed class MembershipViewTests
 
     [Fact]
     public void Successors_are_the_other_members_in_clockwise_distance_order() =>
-        Check.One(Many, Prop.ForAll(Generators.MembersAndQuery, mq =>
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.MembersAndQuery, mq =>
         {
             var view = new MembershipView(mq.Members, 1);
             var expected = DistinctSorted(mq.Members)

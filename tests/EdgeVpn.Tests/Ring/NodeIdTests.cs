@@ -10,13 +10,13 @@ namespace EdgeVpn.Tests.Ring;
 
 public sealed class NodeIdTests
 {
-    private static readonly Config Many = Config.QuickThrowOnFailure.WithMaxTest(500);
+    private const int Many = 500;
 
     private static UInt128 D(NodeId a, NodeId b) => NodeId.ClockwiseDistance(a, b);
 
     [Fact]
     public void Equality_order_and_halves_agree_with_the_128_bit_value() =>
-        Check.One(Many, Prop.ForAll(Generators.NodeIdPairs, p =>
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.NodeIdPairs, p =>
             (p.A == p.B) == (p.A.Value == p.B.Value) && (p.A < p.B) == (p.A.Value < p.B.Value)
             && p.A.CompareTo(p.B) == p.A.Value.CompareTo(p.B.Value) && p.A.GetHashCode() == p.A.Value.GetHashCode()
             && new NodeId(p.A.Upper, p.A.Lower) == p.A && new NodeId(p.A.Value) == p.A));
@@ -27,28 +27,28 @@ public sealed class NodeIdTests
 
     [Fact]
     public void RingDistance_is_the_shorter_way_round_and_symmetric() =>
-        Check.One(Many, Prop.ForAll(Generators.NodeIdPairs, p =>
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.NodeIdPairs, p =>
             NodeId.RingDistance(p.A, p.B) == NodeId.RingDistance(p.B, p.A)
             && NodeId.RingDistance(p.A, p.B) == UInt128.Min(D(p.A, p.B), D(p.B, p.A))
             && NodeId.RingDistance(p.A, p.B) <= UInt128.One << 127));
 
     [Fact]
     public void Distance_there_and_back_sums_to_zero_modulo_the_ring() =>
-        Check.One(Many, Prop.ForAll(Generators.NodeIdPairs, p =>
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.NodeIdPairs, p =>
             unchecked(D(p.A, p.B) + D(p.B, p.A)) == UInt128.Zero));
 
     [Fact]
     public void Distance_from_an_id_to_itself_is_zero() =>
-        Check.One(Many, Prop.ForAll(Generators.NodeIds, a => D(a, a) == UInt128.Zero));
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.NodeIds, a => D(a, a) == UInt128.Zero));
 
     [Fact]
     public void Distances_add_up_along_the_ring_modulo_the_ring() =>
-        Check.One(Many, Prop.ForAll(Generators.NodeIdTriples, t =>
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.NodeIdTriples, t =>
             unchecked(D(t.A, t.B) + D(t.B, t.C)) == D(t.A, t.C)));
 
     [Fact]
     public void Adding_the_distance_from_a_to_b_to_a_gives_b() =>
-        Check.One(Many, Prop.ForAll(Generators.NodeIdPairs, p => p.A.Add(D(p.A, p.B)) == p.B));
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.NodeIdPairs, p => p.A.Add(D(p.A, p.B)) == p.B));
 
     [Fact]
     public void Distance_across_the_seam_wraps() =>
@@ -56,7 +56,7 @@ public sealed class NodeIdTests
 
     [Fact]
     public void Exactly_one_of_the_two_open_arcs_holds_an_id_that_is_neither_end() =>
-        Check.One(Many, Prop.ForAll(Generators.NodeIdTriples, t =>
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.NodeIdTriples, t =>
         {
             var (x, a, b) = t;
             if (a == b || x == a || x == b) return true;
@@ -65,18 +65,18 @@ public sealed class NodeIdTests
 
     [Fact]
     public void The_ends_of_an_arc_are_in_neither_open_arc() =>
-        Check.One(Many, Prop.ForAll(Generators.NodeIdPairs, p =>
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.NodeIdPairs, p =>
             !NodeId.IsInOpen(p.A, p.A, p.B) && !NodeId.IsInOpen(p.B, p.A, p.B)
             && !NodeId.IsInOpen(p.A, p.B, p.A) && !NodeId.IsInOpen(p.B, p.B, p.A)));
 
     [Fact]
     public void Open_arc_from_an_id_to_itself_is_the_whole_ring_but_that_id() =>
-        Check.One(Many, Prop.ForAll(Generators.NodeIdPairs, p =>
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.NodeIdPairs, p =>
             NodeId.IsInOpen(p.A, p.B, p.B) == (p.A != p.B)));
 
     [Fact]
     public void Open_arc_agrees_with_clockwise_distance() =>
-        Check.One(Many, Prop.ForAll(Generators.NodeIdTriples, t =>
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.NodeIdTriples, t =>
         {
             var (x, a, b) = t;
             if (a == b) return true;
@@ -86,7 +86,7 @@ public sealed class NodeIdTests
 
     [Fact]
     public void Half_open_arc_is_the_open_arc_plus_its_far_end() =>
-        Check.One(Many, Prop.ForAll(Generators.NodeIdTriples, t =>
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.NodeIdTriples, t =>
         {
             var (x, a, b) = t;
             if (a == b) return NodeId.IsInHalfOpen(x, a, b);
@@ -95,7 +95,7 @@ public sealed class NodeIdTests
 
     [Fact]
     public void Closed_arc_is_the_open_arc_plus_both_ends() =>
-        Check.One(Many, Prop.ForAll(Generators.NodeIdTriples, t =>
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.NodeIdTriples, t =>
         {
             var (x, a, b) = t;
             if (a == b) return NodeId.IsInClosed(x, a, b) == (x == a);
@@ -104,7 +104,7 @@ public sealed class NodeIdTests
 
     [Fact]
     public void Closed_arc_is_the_complement_of_the_opposite_open_arc() =>
-        Check.One(Many, Prop.ForAll(Generators.NodeIdTriples, t =>
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.NodeIdTriples, t =>
         {
             var (x, a, b) = t;
             if (a == b) return true;
@@ -125,7 +125,7 @@ public sealed class NodeIdTests
 
     [Fact]
     public void Parse_of_ToString_round_trips() =>
-        Check.One(Many, Prop.ForAll(Generators.NodeIds, a =>
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.NodeIds, a =>
         {
             string text = a.ToString();
             var parsed = NodeId.Parse(text);
@@ -134,7 +134,7 @@ public sealed class NodeIdTests
 
     [Fact]
     public void Parse_accepts_upper_case_hex() =>
-        Check.One(Many, Prop.ForAll(Generators.NodeIds, a =>
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.NodeIds, a =>
             NodeId.Parse(a.ToString().ToUpperInvariant()) is { Ok: true } r && r.Value == a));
 
     [Fact]
@@ -173,7 +173,7 @@ public sealed class NodeIdTests
         var strings = Arb.From(Gen.Frequency(
             (1, anyChar.ArrayOf().Select(cs => new string(cs))),
             (3, anyChar.ArrayOf(NodeId.HexDigits).Select(cs => new string(cs)))));
-        Check.One(Many, Prop.ForAll(strings, s =>
+        PropertyCheck.Run(Many, Prop.ForAll(strings, s =>
         {
             var r = NodeId.Parse(s);
             bool wellFormed = s.Length == NodeId.HexDigits && s.All(Uri.IsHexDigit);
@@ -183,7 +183,7 @@ public sealed class NodeIdTests
 
     [Fact]
     public void OffsetOfFraction_is_monotone() =>
-        Check.One(Many, Prop.ForAll(Arb.From(Gen.Two(Generators.RingFraction)), fs =>
+        PropertyCheck.Run(Many, Prop.ForAll(Arb.From(Gen.Two(Generators.RingFraction)), fs =>
         {
             var (lo, hi) = fs.Item1 <= fs.Item2 ? (fs.Item1, fs.Item2) : (fs.Item2, fs.Item1);
             return NodeId.OffsetOfFraction(lo) <= NodeId.OffsetOfFraction(hi);
@@ -191,7 +191,7 @@ public sealed class NodeIdTests
 
     [Fact]
     public void FractionOfRing_inverts_OffsetOfFraction() =>
-        Check.One(Many, Prop.ForAll(Arb.From(Generators.RingFraction), f =>
+        PropertyCheck.Run(Many, Prop.ForAll(Arb.From(Generators.RingFraction), f =>
         {
             double back = NodeId.FractionOfRing(NodeId.OffsetOfFraction(f));
             return Math.Abs(back - f) <= 1e-15 * Math.Max(f, 1e-300) + Math.Pow(2, -128)
@@ -200,7 +200,7 @@ public sealed class NodeIdTests
 
     [Fact]
     public void FractionOfRing_stays_in_zero_to_one_exclusive_for_every_distance() =>
-        Check.One(Many, Prop.ForAll(Arb.From(Gen.OneOf(Generators.UInt128Uniform,
+        PropertyCheck.Run(Many, Prop.ForAll(Arb.From(Gen.OneOf(Generators.UInt128Uniform,
             Generators.NodeIdNearMax.Select(n => n.Value))), d =>
         {
             double f = NodeId.FractionOfRing(d);
@@ -225,7 +225,7 @@ public sealed class NodeIdTests
 
     [Fact]
     public void Ordering_equality_and_hashing_follow_the_128_bit_value() =>
-        Check.One(Many, Prop.ForAll(Generators.NodeIdPairs, p =>
+        PropertyCheck.Run(Many, Prop.ForAll(Generators.NodeIdPairs, p =>
             Math.Sign(p.A.CompareTo(p.B)) == Math.Sign(p.A.Value.CompareTo(p.B.Value))
             && (p.A == p.B) == (p.A.Value == p.B.Value)
             && (p.A < p.B) == (p.A.Value < p.B.Value)

@@ -14,7 +14,7 @@ public class EventQueueTests
     public void Events_pop_in_time_order_and_first_in_first_out_among_equal_times()
     {
         var ops = Gen.ListOf(Gen.Choose(-1, 50)).Select(l => l.ToArray()); // -1 = pop, else push at that time
-        Prop.ForAll(ops.ToArbitrary(), script =>
+        PropertyCheck.Run(Prop.ForAll(ops.ToArbitrary(), script =>
         {
             var q = new EventQueue();
             var reference = new List<(long Time, int Id)>();
@@ -40,7 +40,7 @@ public class EventQueueTests
                 if (!q.TryPop(out long t, out var e) || t != expected.Time || e.Node != expected.Id) return false;
             }
             return q.Count == 0 && !q.TryPop(out _, out _);
-        }).QuickCheckThrowOnFailure();
+        }));
     }
 
     private const long BucketNs = 1L << EventQueue.BucketWidthBits;
@@ -71,7 +71,7 @@ public class EventQueueTests
             (9, Gen.Constant((Kind: 0, A: 0))), // pop
             (12, Gen.Choose(2, 10).SelectMany(k => Gen.Choose(0, 1000).Select(a => (Kind: k, A: a)))));
         var script = Gen.Choose(0, 600).SelectMany(n => Gen.ArrayOf(step, n));
-        Check.One(Config.QuickThrowOnFailure.WithMaxTest(500), Prop.ForAll(script.ToArbitrary(), ops => Replay(ops)));
+        PropertyCheck.Run(500, Prop.ForAll(script.ToArbitrary(), ops => Replay(ops)));
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public class SimulationPropertyTests
             from seed in Gen.Choose(1, int.MaxValue)
             from successors in Gen.Choose(1, 3)
             select (nodes, seed, k, successors);
-        Prop.ForAll(cases.ToArbitrary(), c =>
+        PropertyCheck.Run(40, Prop.ForAll(cases.ToArbitrary(), c =>
         {
             var sim = new Simulation(new SimParameters
             {
@@ -36,6 +36,6 @@ public class SimulationPropertyTests
             if (!converge.Converged || converge.RingViolations != 0 || converge.ProtocolErrors != 0) return false;
             var flood = FloodExperiment.Run(sim);
             return flood.Reached == c.nodes && flood.Duplicates == 0 && flood.ReplyReturned && !flood.ReplyLooped;
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(40));
+        }));
     }
 }

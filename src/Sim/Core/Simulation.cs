@@ -197,15 +197,22 @@ public sealed class Simulation : IIceLinkHost
     }
 
     // A pipeline of cache hints over the next events (see CacheHint): each step reads only what an
-    // earlier step asked to load. The event slot six pops ahead; the nodes of the event four ahead;
-    // the protocol node of the event three ahead; its machines two ahead; their tables one ahead.
+    // earlier step asked to load. The event slot eight pops ahead; the node table's entries of the
+    // event six ahead; the SimNodes (and the coordinates: the node sends the outputs, whose latency
+    // reads them) of the event four ahead; its protocol node three ahead; that node's machines two
+    // ahead; their tables, the payload and the fabric slot one and two ahead.
     private void HintAhead()
     {
         var warmer = new CacheHint.Warmer();
-        _queue.HintRun(6);
+        _queue.HintRun(8);
+        if (_queue.TryPeekRun(6, out var e6))
+        {
+            if ((uint)e6.Node < (uint)_nodes.Length) CacheHint.Element(ref _nodes[e6.Node]);
+            if ((uint)e6.From < (uint)_nodes.Length) CacheHint.Element(ref _nodes[e6.From]);
+        }
         if (_queue.TryPeekRun(4, out var e4))
         {
-            if ((uint)e4.Node < (uint)_nodes.Length) CacheHint.Object(_nodes[e4.Node], 64);
+            if ((uint)e4.Node < (uint)_nodes.Length) { CacheHint.Object(_nodes[e4.Node], 64); _latency.Hint(e4.Node); }
             if ((uint)e4.From < (uint)_nodes.Length) CacheHint.Object(_nodes[e4.From], 64);
         }
         if (_queue.TryPeekRun(3, out var e3) && (uint)e3.Node < (uint)_nodes.Length)

@@ -52,7 +52,7 @@ public static class BenchCommand
             try
             {
                 using var doc = JsonDocument.Parse(output);
-                foreach (var key in new[] { "reached", "duplicates", "convergeSeconds", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "traceHash" })
+                foreach (var key in new[] { "reached", "duplicates", "convergeSeconds", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "gcPauseSeconds", "gcCollections", "allocatedMB", "traceHash" })
                     if (doc.RootElement.TryGetProperty(key, out var v)) row[key] = v.Clone();
             }
             catch (JsonException)
@@ -69,9 +69,9 @@ public static class BenchCommand
         }
         else
         {
-            var table = new Table().AddColumns("nodes", "reached", "dups", "conv s", "events", "wall s", "ev/s", "peak MB", "exit");
+            var table = new Table().AddColumns("nodes", "reached", "dups", "conv s", "events", "wall s", "ev/s", "peak MB", "GC pause s", "exit");
             foreach (var row in runs)
-                table.AddRow(new[] { "nodes", "reached", "duplicates", "convergeSeconds", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "exitCode" }
+                table.AddRow(new[] { "nodes", "reached", "duplicates", "convergeSeconds", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "gcPauseSeconds", "exitCode" }
                     .Select(k => Markup.Escape(row.TryGetValue(k, out var v) ? Convert.ToString(v, CultureInfo.InvariantCulture) ?? "-" : "-")).ToArray());
             AnsiConsole.Write(table);
         }

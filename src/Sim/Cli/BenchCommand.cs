@@ -73,7 +73,7 @@ public static class BenchCommand
             foreach (var row in runs)
                 table.AddRow(new[] { "nodes", "reached", "duplicates", "convergeSeconds", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "gcPauseSeconds", "exitCode" }
                     .Select(k => Markup.Escape(row.TryGetValue(k, out var v) ? Convert.ToString(v, CultureInfo.InvariantCulture) ?? "-" : "-")).ToArray());
-            AnsiConsole.Write(table);
+            TableConsole.Stdout().Write(table);
         }
         return allOk ? CliApp.ExitOk : CliApp.ExitCheckFailed;
     }

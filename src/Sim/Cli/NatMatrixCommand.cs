@@ -79,9 +79,7 @@ public static class NatMatrixCommand
                 table.AddRow(x.A, x.B, Pct(x.Connected, x.Trials), Pct(x.Direct, x.Trials), Pct(x.Relayed, x.Trials),
                     double.IsNaN(x.MedianSetupMs) ? "-" : x.MedianSetupMs.ToString("F0", CultureInfo.InvariantCulture),
                     x.Predicted.ToString(), x.Measured.ToString(), Markup.Escape(Note(x, turn) ?? ""));
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
-            console.Profile.Width = 200; // a table, not prose: never wrap cells at a redirected 80 columns
-            console.Write(table);
+            TableConsole.Stdout().Write(table);
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{cells.Count - mismatches.Count} of {cells.Count} pairs as predicted; {wall:F1} s wall"));
         }
         foreach (var m in mismatches)

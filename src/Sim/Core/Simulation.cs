@@ -294,6 +294,7 @@ public sealed class Simulation : IIceLinkHost
         if ((Stats.Events & (ProgressEveryEvents - 1)) == 0) Progress?.Report(Now, Stats.Events, Phase);
         Recent?.Processed(e.Node, _nowNs, e.Kind, e.From, e.Link);
 
+        // Link inputs go to the node's typed entry points: no input record per event.
         switch (e.Kind)
         {
             case EventKind.Join: Join(e.Node); return;
@@ -305,14 +306,13 @@ public sealed class Simulation : IIceLinkHost
             case EventKind.Wake: Wake(e.Node); return;
             case EventKind.Signal:
                 Stats.SignalMessages++;
-                Deliver(e.Node, new NodeInput.Signal(_nodes[e.From].Id, (LinkSignal)e.Payload!));
+                if (LiveNode(e.Node) is { } signalled) { signalled.Node!.HandleSignal(Now, _nodes[e.From].Id, (LinkSignal)e.Payload!); AfterInput(signalled); }
                 return;
             case EventKind.EndpointPrepared:
-                Deliver(e.Node, new NodeInput.EndpointPrepared(new LinkId(e.Link), SimEndpoint));
+                if (LiveNode(e.Node) is { } prepared) { prepared.Node!.HandleEndpointPrepared(Now, new LinkId(e.Link), SimEndpoint); AfterInput(prepared); }
                 return;
             case EventKind.TransportUp:
-                if (_fabric.IsUpAndOpen(e.Link))
-                    Deliver(e.Node, new NodeInput.TransportUp(new LinkId(e.Link)));
+                if (_fabric.IsUpAndOpen(e.Link) && LiveNode(e.Node) is { } up) { up.Node!.HandleTransportUp(Now, new LinkId(e.Link)); AfterInput(up); }
                 return;
             case EventKind.TransportDown:
                 _teardownsInFlight--;
@@ -320,7 +320,7 @@ public sealed class Simulation : IIceLinkHost
                 // half closed, for the rest of the run: one leaked slot per link ever torn down).
                 _fabric.Close(e.Link, e.Node);
                 _ice?.Close(e.Node, e.Link);
-                Deliver(e.Node, new NodeInput.TransportDown(new LinkId(e.Link)));
+                if (LiveNode(e.Node) is { } down) { down.Node!.HandleTransportDown(Now, new LinkId(e.Link)); AfterInput(down); }
                 return;
             case EventKind.LinkFrame:
                 FramesInFlight--;
@@ -332,8 +332,7 @@ public sealed class Simulation : IIceLinkHost
                 return;
             case EventKind.KeepAlive:
                 Stats.KeepAlives++;
-                if (_fabric.IsOpenAt(e.Link, e.Node))
-                    Deliver(e.Node, new NodeInput.KeepAlive(new LinkId(e.Link)));
+                if (_fabric.IsOpenAt(e.Link, e.Node) && LiveNode(e.Node) is { } kept) { kept.Node!.HandleKeepAlive(Now, new LinkId(e.Link)); AfterInput(kept); }
                 return;
             case EventKind.LocalFrame:
                 FramesInFlight--;

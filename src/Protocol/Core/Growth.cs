@@ -6,6 +6,8 @@ namespace EdgeVpn.Protocol.Core;
 
 public static class Growth
 {
-    /// <summary>The next capacity after current: one and a half times, at least 4, at least current + 2.</summary>
-    public static int Next(int current) => Math.Max(4, current + Math.Max(current / 2, 2));
+    /// <summary>The next capacity after current (0: none yet): one and a half times, at least
+    /// <paramref name="first"/>, at least current + 2. An array that fills in a burst (a node's
+    /// first links) starts larger and skips the small copies.</summary>
+    public static int Next(int current, int first = 4) => Math.Max(first, current + Math.Max(current / 2, 2));
 }

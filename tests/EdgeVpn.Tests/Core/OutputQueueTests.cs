@@ -1,6 +1,6 @@
 // Tests for OutputQueue: FIFO order against a model queue through any interleaving of
 // enqueues and dequeues (which drives growth, wrap-around and the release of large buffers),
-// and the overflow guard at CapacityMax.
+// the overflow guard at CapacityMax, and the per-thread stock of drained arrays.
 using EdgeVpn.Protocol.Core;
 using FsCheck;
 using FsCheck.Fluent;
@@ -77,5 +77,37 @@ public sealed class OutputQueueTests
         Assert.Equal(OutputQueue<byte>.CapacityMax, q.Count);
         var ex = Assert.Throws<InvalidOperationException>(() => q.Enqueue(1));
         Assert.Contains("overflow", ex.Message);
+    }
+
+    [Fact]
+    public void A_drained_queue_holds_no_array_and_the_next_queue_to_fill_takes_it_empty()
+    {
+        var first = new OutputQueue<string>();
+        first.Enqueue("a"); first.Enqueue("b");
+        object? array = first.Buffer;
+        Assert.NotNull(array);
+        while (first.TryDequeue(out _)) { }
+        Assert.Null(first.Buffer);
+
+        var second = new OutputQueue<string>();
+        second.Enqueue("c");
+        Assert.Same(array, second.Buffer);
+        Assert.All((string?[])second.Buffer!, (s, i) => Assert.Equal(i == 0 ? "c" : null, s));
+        Assert.True(second.TryDequeue(out var c));
+        Assert.Equal("c", c);
+        Assert.False(second.TryDequeue(out _));
+    }
+
+    [Fact]
+    public void An_array_grown_by_a_burst_is_not_kept_for_other_queues()
+    {
+        var burst = new OutputQueue<long>();
+        for (int i = 0; i < 100; i++) burst.Enqueue(i);
+        object? big = burst.Buffer;
+        while (burst.TryDequeue(out _)) { }
+        var next = new OutputQueue<long>();
+        next.Enqueue(1);
+        Assert.NotSame(big, next.Buffer);
+        Assert.True(((long[])next.Buffer!).Length <= 8);
     }
 }

@@ -5,14 +5,19 @@
 // every group of siblings is line-aligned). Keys only: the events sit still in EventQueue's slab.
 // Grows by doubling and never shrinks, so its memory is bounded by its peak count.
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace EdgeVpn.Sim;
 
 /// <summary>An agenda key: the event's time, and its sequence number shifted left over its slab slot.</summary>
+// SeqSlot first: on a little-endian machine the key's 16 bytes are then the UInt128
+// Time << 64 | SeqSlot, which orders keys of non-negative times exactly as Less does, so a bucket
+// sorts as plain numbers (EventQueue.SortRun) instead of through a comparer delegate.
+[StructLayout(LayoutKind.Sequential)]
 internal struct EventKey
 {
-    public long Time;
     public long SeqSlot;
+    public long Time;
 
     /// <summary>(time, sequence) order; sequences are unique, so no two keys are equal.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

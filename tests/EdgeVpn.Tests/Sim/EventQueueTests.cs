@@ -117,4 +117,21 @@ public class EventQueueTests
         now = t;
         return true;
     }
+
+    [Fact]
+    public void A_bucket_sorts_its_keys_in_time_then_sequence_order() =>
+        // Times share high bits and collide (one bucket's span), sequences are unique: the numeric
+        // sort must agree with EventKey.Less key for key.
+        PropertyCheck.Run(300, Prop.ForAll(Arb.From(Gen.Choose(0, 2000).ArrayOf()), times =>
+        {
+            var keys = new EventKey[times.Length];
+            for (int i = 0; i < times.Length; i++)
+                keys[i] = new EventKey { Time = (7L << 40) + (times[i] % 64), SeqSlot = (long)(times.Length - i) << 28 | (uint)(times[i] * 31 % 1000) };
+            var expected = keys.ToArray();
+            Array.Sort(expected, (a, b) => EventKey.Less(a, b) ? -1 : EventKey.Less(b, a) ? 1 : 0);
+            EventQueue.SortRun(keys);
+            for (int i = 0; i < keys.Length; i++)
+                if (keys[i].Time != expected[i].Time || keys[i].SeqSlot != expected[i].SeqSlot) return false;
+            return true;
+        }));
 }

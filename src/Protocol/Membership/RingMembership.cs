@@ -57,6 +57,7 @@
 //    the farthest neighbour instead.
 //  - Leave: Leaving to predecessor and first successor; pending lookups fail; then inert.
 using EdgeVpn.Protocol.Core;
+using EdgeVpn.Protocol.Flood;
 using EdgeVpn.Protocol.Ring;
 using static EdgeVpn.Protocol.Membership.MembershipMessage;
 
@@ -103,6 +104,9 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
     // The peers with a connected link: the node's own table when it shares one (EdgeNode does),
     // else this machine's list (sorted by id), kept from NeighbourUp and NeighbourDown.
     private readonly IPeerView? _sharedNeighbours;
+    // The shared table when it is sorted clockwise from this node (LinkManager's is): lookups then
+    // bisect it for the nearest hop instead of scanning it.
+    private readonly INeighbourView? _clockwiseNeighbours;
     private NodeId[] _neighbours = [];
     private int _neighbourCount;
 
@@ -127,6 +131,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
     {
         if (config.Validate() is { } problem) throw new ArgumentException(problem, nameof(config));
         _sharedNeighbours = neighbours;
+        if (neighbours is INeighbourView view && view.Self == self) _clockwiseNeighbours = view;
         _self = self;
         _config = config;
         _random = random;
@@ -362,7 +367,13 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
             UInt128 d = NodeId.RingDistance(c, k);
             if (d < bestDistance) { bestDistance = d; best = c; }
         }
-        for (int i = 0, n = NeighbourCount; i < n; i++) Consider(NeighbourAt(i), ref best, ref bestDistance);
+        if (_clockwiseNeighbours is { } view)
+        {
+            // The scan below, in O(log n): same answer, ties included (NearestOnRing's contract).
+            int at = NearestOnRing.IndexOf(view, _self, k);
+            if (at >= 0) Consider(view.IdAt(at), ref best, ref bestDistance);
+        }
+        else for (int i = 0, n = NeighbourCount; i < n; i++) Consider(NeighbourAt(i), ref best, ref bestDistance);
         foreach (var s in _successors) Consider(s, ref best, ref bestDistance);
         if (_hasPredecessor) Consider(_predecessor, ref best, ref bestDistance);
         return best;

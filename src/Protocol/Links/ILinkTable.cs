@@ -21,4 +21,11 @@ public interface ILinkTable
     /// connected link this node initiated. The topology trims these when nothing wants them.
     /// </summary>
     bool IsConnectedInitiator(int index, out NodeId peer);
+
+    /// <summary>
+    /// Advances whenever a record is removed, or a link this node initiated becomes connected or stops
+    /// being connected: the only changes of the table that can alter the topology's decisions by
+    /// themselves (a new record only turns a wanted peer's HasLink true). Equal values: no such change.
+    /// </summary>
+    long Version { get; }
 }

@@ -76,6 +76,7 @@ public sealed partial class LinkManager : INeighbourView
         _connected[at] = (ushort)index;
         _connectedCount++;
         if (_records![index].Peer < Self) _connectedBelowSelf++;
+        if (_records[index].Initiator) _version++;
     }
 
     /// <summary>A record was inserted at index (not Connected yet): the records after it moved up one.</summary>
@@ -98,6 +99,7 @@ public sealed partial class LinkManager : INeighbourView
         int at = Array.BinarySearch(_connected!, 0, _connectedCount, (ushort)index);
         if (at < 0) return ~at;
         if (_records![index].Peer < Self) _connectedBelowSelf--;
+        if (_records[index].Initiator) _version++;
         Array.Copy(_connected!, at + 1, _connected!, at, _connectedCount - at - 1);
         _connectedCount--;
         if (_connectedCount == 0) _connected = null;

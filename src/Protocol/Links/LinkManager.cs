@@ -166,6 +166,12 @@ public sealed partial class LinkManager : IStateMachine<LinkInput, LinkOutput>, 
 
     int ILinkTable.RecordCount => _count;
 
+    // ILinkTable.Version: bumped in RemoveAt, and where an initiated record joins or leaves the
+    // neighbour view (AddConnected, DropConnected).
+    private long _version;
+
+    long ILinkTable.Version => _version;
+
     bool ILinkTable.IsConnectedInitiator(int index, out NodeId peer)
     {
         if ((uint)index >= (uint)_count) throw new ArgumentOutOfRangeException(nameof(index));
@@ -667,6 +673,7 @@ public sealed partial class LinkManager : IStateMachine<LinkInput, LinkOutput>, 
 
     private void RemoveAt(int index)
     {
+        _version++;
         TakeRemote(_linkIds![index]);
         if (_records![index].State != LinkState.Connected) _pending--;
         if (!_records[index].Initiator) { _incoming--; _incomingByKind[(int)_records[index].Kind]--; }

@@ -360,7 +360,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
                 Touch(Machines.Flood | Machines.Topology | Machines.Flows);
                 _connected++;
                 if (_membership is not null) { Touch(Machines.Membership); _membership.Handle(now, new MembershipInput.NeighbourUp(c.Peer)); }
-                _topology.HandleLinkConnectedOrGone(now);
+                _topology.HandleLinkConnected(now, c.Peer, c.Initiator);
                 _flows.HandleDirectLink(now, c.Peer, c.Link);
                 Observe(new NodeEvent.LinkUp(c.Link, c.Peer, c.Kind, c.Initiator));
                 break;
@@ -369,7 +369,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
                 _connected--;
                 if (_membership is not null) { Touch(Machines.Membership); _membership.Handle(now, new MembershipInput.NeighbourDown(r.Peer)); }
                 _flows.HandleLinkRemoved(now, r.Link);
-                _topology.HandleLinkConnectedOrGone(now);
+                _topology.HandleLinkGone(now);
                 Observe(new NodeEvent.LinkDown(r.Link, r.Peer, r.Reason));
                 break;
             case LinkOutput.Failed f:

@@ -20,6 +20,25 @@ internal sealed class FakeLinkTable : ILinkTable
     public int CountIncoming() => Links.Values.Count(l => l.Incoming);
     public int RecordCount => Links.Count;
 
+    // Version as LinkManager keeps it, worked out from what the test changed since the last read:
+    // one step per removed link and per initiated link that came up or went down.
+    private Dictionary<NodeId, bool> _seen = new();   // peer -> connected and initiated by us
+    private long _version;
+
+    public long Version
+    {
+        get
+        {
+            foreach (var (peer, ours) in _seen)
+                if (!Links.TryGetValue(peer, out var l)) _version++;
+                else if (ours != (l.State == LinkState.Connected && !l.Incoming)) _version++;
+            foreach (var (peer, l) in Links)
+                if (!_seen.ContainsKey(peer) && l.State == LinkState.Connected && !l.Incoming) _version++;
+            _seen = Links.ToDictionary(p => p.Key, p => p.Value.State == LinkState.Connected && !p.Value.Incoming);
+            return _version;
+        }
+    }
+
     public bool IsConnectedInitiator(int index, out NodeId peer)
     {
         var (id, link) = Links.ElementAt(index);

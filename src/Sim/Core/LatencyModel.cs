@@ -7,6 +7,9 @@ using EdgeVpn.Protocol.Core;
 
 namespace EdgeVpn.Sim;
 
+/// <summary>A node's point in the latency model's unit square.</summary>
+public readonly record struct LatencyPoint(float X, float Y);
+
 public sealed class LatencyModel
 {
     private readonly float[] _xy; // node i: x at 2i, y at 2i + 1
@@ -26,6 +29,15 @@ public sealed class LatencyModel
 
     public long BetweenNs(int a, int b) => _baseNs + (long)(Distance(_xy[2 * a], _xy[2 * a + 1], _xy[2 * b], _xy[2 * b + 1]) * _spanNs);
     public long ToServerNs(int a) => _baseNs + (long)(Distance(_xy[2 * a], _xy[2 * a + 1], _serverX, _serverY) * _spanNs);
+
+    /// <summary>Node a's point (for a caller that keeps it next to other per-node data).</summary>
+    public LatencyPoint PointOf(int a) => new(_xy[2 * a], _xy[2 * a + 1]);
+
+    /// <summary>BetweenNs(a, b) where b's point is already at hand: the same value, without reading b's.</summary>
+    public long BetweenNs(int a, LatencyPoint b) => _baseNs + (long)(Distance(_xy[2 * a], _xy[2 * a + 1], b.X, b.Y) * _spanNs);
+
+    /// <summary>ToServerNs for a point at hand.</summary>
+    public long ToServerNs(LatencyPoint a) => _baseNs + (long)(Distance(a.X, a.Y, _serverX, _serverY) * _spanNs);
 
     /// <summary>Starts loading a node's coordinates (a cache hint; see CacheHint).</summary>
     internal void Hint(int node)

@@ -121,7 +121,7 @@ public sealed class Simulation : IIceLinkHost
             NodeId id;
             do id = new NodeId(ids.NextUInt128()); while (_indexOf.ContainsKey(id));
             _nodes[i] = new SimNode(i, id);
-            _indexOf.Add(id, i);
+            _indexOf.Add(id, i, _latency.PointOf(i));
         }
 
         var joins = master.Fork("joins");
@@ -572,9 +572,9 @@ public sealed class Simulation : IIceLinkHost
         {
             case NodeOutput.SendSignal s:
             {
-                if (!_indexOf.TryGetValue(s.To, out int to)) { Stats.Drops++; return; }
+                if (!_indexOf.TryGetValue(s.To, out int to, out var toPoint)) { Stats.Drops++; return; }
                 if (_signalingDown) { Stats.SignalsLost++; return; }
-                long delay = _latency.ToServerNs(i) + _latency.ToServerNs(to);
+                long delay = _latency.ToServerNs(i) + _latency.ToServerNs(toPoint);
                 Push(_nowNs + delay, new SimEvent(EventKind.Signal, to, i, s.Message.Link.Value, s.Message));
                 return;
             }
@@ -663,7 +663,7 @@ public sealed class Simulation : IIceLinkHost
             }
             case NodeOutput.SendMembership m:
             {
-                if (!_indexOf.TryGetValue(m.To, out int to)) { Stats.Drops++; return; }
+                if (!_indexOf.TryGetValue(m.To, out int to, out var toPoint)) { Stats.Drops++; return; }
                 Stats.MembershipMessages++;
                 CountMembership(m.Message);
                 long delay;
@@ -671,12 +671,12 @@ public sealed class Simulation : IIceLinkHost
                 {
                     Stats.MembershipViaSignaling++;
                     if (_signalingDown) { Stats.SignalsLost++; return; }
-                    delay = _latency.ToServerNs(i) + _latency.ToServerNs(to);
+                    delay = _latency.ToServerNs(i) + _latency.ToServerNs(toPoint);
                 }
                 else
                 {
                     if (Datagrams(i, to) == 0) return; // over the link: loss and partitions apply
-                    delay = PathNs(i, to);
+                    delay = PathNs(i, toPoint);
                 }
                 Push(_nowNs + delay, new SimEvent(EventKind.Membership, to, i, 0, m.Message));
                 return;
@@ -790,9 +790,13 @@ public sealed class Simulation : IIceLinkHost
     }
 
     /// <summary>One-way latency between two nodes, spikes included.</summary>
-    private long PathNs(int a, int b)
+    private long PathNs(int a, int b) => Spiked(_latency.BetweenNs(a, b));
+
+    /// <summary>PathNs(a, b) with b's point at hand (from the index map's slot).</summary>
+    private long PathNs(int a, LatencyPoint b) => Spiked(_latency.BetweenNs(a, b));
+
+    private long Spiked(long ns)
     {
-        long ns = _latency.BetweenNs(a, b);
         double factor = Conditions.LatencyFactor;
         return factor == 1 ? ns : (long)(ns * factor);
     }
@@ -800,9 +804,7 @@ public sealed class Simulation : IIceLinkHost
     /// <summary>One-way latency through the TURN server (placed with the signaling server).</summary>
     private long RelayNs(int a, int b)
     {
-        long ns = _latency.ToServerNs(a) + _latency.ToServerNs(b);
-        double factor = Conditions.LatencyFactor;
-        return factor == 1 ? ns : (long)(ns * factor);
+        return Spiked(_latency.ToServerNs(a) + _latency.ToServerNs(b));
     }
 
     /// <summary>What ICE achieves between the NATs of two nodes (Direct when there are no NATs).</summary>

@@ -18,6 +18,9 @@ public sealed class RunHost : ISimProgress
     private readonly Stopwatch _wall = Stopwatch.StartNew();
     private static readonly TimeSpan AdviceInterval = TimeSpan.FromSeconds(5);
     private readonly Stopwatch _lastAdvice = Stopwatch.StartNew();
+    // Wall time spent advising (the kernel copies pages into huge pages inside the call), reported
+    // so that a run shows what its huge pages cost as well as what they save.
+    private static readonly Stopwatch s_advising = new();
     private double _expectedSeconds = 1;
 
     public static int Run(SimParameters parameters, bool json, FileInfo? graph, FileInfo? trace, string command,
@@ -36,7 +39,7 @@ public sealed class RunHost : ISimProgress
         if (!ShowProgress()) host._log = Console.Error;
         // Huge pages for the heap (see HugePageAdvisor); the mode goes into the report with the parameters
         // because it changes the wall time (never the simulation).
-        HugePageAdvisor.Advise();
+        Advise();
         report.AddParameter("hugePages", HugePageAdvisor.Describe());
         report.AddParameter("gcGen0Size", Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "runtime default");
         var clock = Stopwatch.StartNew();
@@ -68,6 +71,7 @@ public sealed class RunHost : ISimProgress
               // Bytes the run allocated in all, the driver of young collections.
               .Add("allocatedMB", GC.GetTotalAllocatedBytes() / (1024 * 1024))
               .Add("gcCollections", $"{GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}")
+              .Add("hugePageAdviceSeconds", Math.Round(s_advising.Elapsed.TotalSeconds, 3))
               .Add("traceHash", sim.TraceHash.ToString("x16", CultureInfo.InvariantCulture));
         if (json)
         {
@@ -98,7 +102,7 @@ public sealed class RunHost : ISimProgress
     public void Report(Instant now, long events, string phase)
     {
         // The heap grows and the GC remaps what it decommits: mark the new ranges every few seconds.
-        if (_lastAdvice.Elapsed >= AdviceInterval) { _lastAdvice.Restart(); HugePageAdvisor.Advise(); }
+        if (_lastAdvice.Elapsed >= AdviceInterval) { _lastAdvice.Restart(); Advise(); }
         if (_task is null)
         {
             // stderr is redirected (a batch run): a plain line at most every LogInterval of wall time.
@@ -110,6 +114,13 @@ public sealed class RunHost : ISimProgress
         }
         _task.Description = $"{phase} t={now.TotalSeconds:F1}s events={events:N0}";
         _task.Value = Math.Min(0.99, now.TotalSeconds / _expectedSeconds);
+    }
+
+    private static void Advise()
+    {
+        s_advising.Start();
+        HugePageAdvisor.Advise();
+        s_advising.Stop();
     }
 
     public static long PeakMemoryMB()

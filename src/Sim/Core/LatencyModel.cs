@@ -27,8 +27,8 @@ public sealed class LatencyModel
         _spanNs = spanLatency.Ticks * 100.0;
     }
 
-    public long BetweenNs(int a, int b) => _baseNs + (long)(Distance(_xy[2 * a], _xy[2 * a + 1], _xy[2 * b], _xy[2 * b + 1]) * _spanNs);
-    public long ToServerNs(int a) => _baseNs + (long)(Distance(_xy[2 * a], _xy[2 * a + 1], _serverX, _serverY) * _spanNs);
+    public long BetweenNs(int a, int b) => BetweenNs(a, PointOf(b));
+    public long ToServerNs(int a) => ToServerNs(PointOf(a));
 
     /// <summary>Node a's point (for a caller that keeps it next to other per-node data).</summary>
     public LatencyPoint PointOf(int a) => new(_xy[2 * a], _xy[2 * a + 1]);

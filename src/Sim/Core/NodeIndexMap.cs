@@ -50,8 +50,8 @@ internal sealed class NodeIndexMap
         }
     }
 
-    /// <summary>Adds a new id; the table is sized for the node count given at construction.</summary>
-    public void Add(NodeId id, int index, LatencyPoint point = default)
+    /// <summary>Adds a new id with its latency point; the table is sized for the node count given at construction.</summary>
+    public void Add(NodeId id, int index, LatencyPoint point)
     {
         if ((Count + 1) * 2 > _slots.Length) throw new InvalidOperationException("node index map is full");
         var slots = _slots;

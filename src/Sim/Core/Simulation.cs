@@ -802,10 +802,7 @@ public sealed class Simulation : IIceLinkHost
     }
 
     /// <summary>One-way latency through the TURN server (placed with the signaling server).</summary>
-    private long RelayNs(int a, int b)
-    {
-        return Spiked(_latency.ToServerNs(a) + _latency.ToServerNs(b));
-    }
+    private long RelayNs(int a, int b) => Spiked(_latency.ToServerNs(a) + _latency.ToServerNs(b));
 
     /// <summary>What ICE achieves between the NATs of two nodes (Direct when there are no NATs).</summary>
     private IcePath NatPathOf(int a, int b) =>

@@ -21,6 +21,12 @@ public sealed class RunHost : ISimProgress
     // Wall time spent advising (the kernel copies pages into huge pages inside the call), reported
     // so that a run shows what its huge pages cost as well as what they save.
     private static readonly Stopwatch s_advising = new();
+    // Pauses of full blocking collections, read from the runtime's record of the last one at each
+    // progress report (full collections come seconds apart; a report comes every 65,536 events):
+    // the split of gcPauseSeconds between full and young collections.
+    private static long s_lastFullIndex;
+    private static TimeSpan s_fullPause;
+    private static int s_fullTimed;
     private double _expectedSeconds = 1;
 
     public static int Run(SimParameters parameters, bool json, FileInfo? graph, FileInfo? trace, string command,
@@ -72,6 +78,8 @@ public sealed class RunHost : ISimProgress
               .Add("allocatedMB", GC.GetTotalAllocatedBytes() / (1024 * 1024))
               .Add("gcCollections", $"{GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}")
               .Add("hugePageAdviceSeconds", Math.Round(s_advising.Elapsed.TotalSeconds, 3))
+              .Add("gcFullPauseSeconds", Math.Round(FullPauses(out int timed).TotalSeconds, 3))
+              .Add("gcFullCollectionsTimed", timed)
               .Add("traceHash", sim.TraceHash.ToString("x16", CultureInfo.InvariantCulture));
         if (json)
         {
@@ -103,6 +111,7 @@ public sealed class RunHost : ISimProgress
     {
         // The heap grows and the GC remaps what it decommits: mark the new ranges every few seconds.
         if (_lastAdvice.Elapsed >= AdviceInterval) { _lastAdvice.Restart(); Advise(); }
+        NoteFullCollection();
         if (_task is null)
         {
             // stderr is redirected (a batch run): a plain line at most every LogInterval of wall time.
@@ -114,6 +123,25 @@ public sealed class RunHost : ISimProgress
         }
         _task.Description = $"{phase} t={now.TotalSeconds:F1}s events={events:N0}";
         _task.Value = Math.Min(0.99, now.TotalSeconds / _expectedSeconds);
+    }
+
+    private static void NoteFullCollection()
+    {
+        var last = GC.GetGCMemoryInfo(GCKind.FullBlocking);
+        if (last.Index == 0 || last.Index == s_lastFullIndex) return;
+        s_lastFullIndex = last.Index;
+        foreach (var pause in last.PauseDurations) s_fullPause += pause;
+        s_fullTimed++;
+    }
+
+    /// <summary>The full blocking collections' pauses seen so far, and how many were seen (a full
+    /// collection between two reports that another one followed would be missed: compare the count
+    /// with gcCollections' third figure).</summary>
+    private static TimeSpan FullPauses(out int timed)
+    {
+        NoteFullCollection();
+        timed = s_fullTimed;
+        return s_fullPause;
     }
 
     private static void Advise()

@@ -118,11 +118,23 @@ public sealed class RunHost : ISimProgress
             if (_log is null || _lastLog.Elapsed < LogInterval) return;
             _lastLog.Restart();
             _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"progress: {phase} t={now.TotalSeconds:F1}s events={events} unstable={_sim?.UnstableNodes} ringOk={_sim?.RingOk} wall={_wall.Elapsed.TotalSeconds:F0}s rssMB={Environment.WorkingSet >> 20}"));
+                $"progress: {phase} t={now.TotalSeconds:F1}s events={events} unstable={_sim?.UnstableNodes} ringOk={_sim?.RingOk} wall={_wall.Elapsed.TotalSeconds:F0}s rssMB={Environment.WorkingSet >> 20} {LastYoungCollection()}"));
             return;
         }
         _task.Description = $"{phase} t={now.TotalSeconds:F1}s events={events:N0}";
         _task.Value = Math.Min(0.99, now.TotalSeconds / _expectedSeconds);
+    }
+
+    // What the last young collection paused and kept: the log's view of why young collections cost
+    // what they do at large sizes (promoted bytes are the survivors it had to mark and copy).
+    private static string LastYoungCollection()
+    {
+        var last = GC.GetGCMemoryInfo(GCKind.Ephemeral);
+        if (last.Index == 0) return "lastYoungGc=none";
+        double pauseMs = 0;
+        foreach (var pause in last.PauseDurations) pauseMs += pause.TotalMilliseconds;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"lastYoungGc=gen{last.Generation},{pauseMs:F0}ms,promoted{last.PromotedBytes >> 20}MB,heap{last.HeapSizeBytes >> 20}MB");
     }
 
     private static void NoteFullCollection()

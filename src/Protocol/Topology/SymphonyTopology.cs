@@ -119,7 +119,9 @@ public sealed class SymphonyTopology : IStateMachine<TopologyInput, TopologyOutp
                 _successors = ComputeSuccessors();
                 _wantedStale = true;
                 break;
-            case TopologyInput.LinkConnected:
+            case TopologyInput.LinkConnected c:
+                HandleLinkConnected(now, c.Peer, c.Initiator); // the same quiet-pass rule as EdgeNode's path
+                return;
             case TopologyInput.LinkGone:
                 break; // the link table already shows it: Reconcile reads it there
             case TopologyInput.LinkFailed f:

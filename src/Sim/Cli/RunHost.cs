@@ -16,11 +16,6 @@ public sealed class RunHost : ISimProgress
     private Simulation? _sim;
     private readonly Stopwatch _lastLog = Stopwatch.StartNew();
     private readonly Stopwatch _wall = Stopwatch.StartNew();
-    private static readonly TimeSpan AdviceInterval = TimeSpan.FromSeconds(5);
-    private readonly Stopwatch _lastAdvice = Stopwatch.StartNew();
-    // Wall time spent advising (the kernel copies pages into huge pages inside the call), reported
-    // so that a run shows what its huge pages cost as well as what they save.
-    private static readonly Stopwatch s_advising = new();
     // Pauses of full blocking collections, read from the runtime's record of the last one at each
     // progress report (full collections come seconds apart; a report comes every 65,536 events):
     // the split of gcPauseSeconds between full and young collections.
@@ -43,9 +38,9 @@ public sealed class RunHost : ISimProgress
         var sim = new Simulation(parameters, traceWriter) { Progress = host };
         host._sim = sim;
         if (!ShowProgress()) host._log = Console.Error;
-        // Huge pages for the heap (see HugePageAdvisor); the mode goes into the report with the parameters
-        // because it changes the wall time (never the simulation).
-        Advise();
+        // Huge pages for the heap (see HugePageAdvisor), on a thread beside the loop; the mode goes into
+        // the report with the parameters because it changes the wall time (never the simulation).
+        using var hugePages = new HugePageAdviceThread();
         report.AddParameter("hugePages", HugePageAdvisor.Describe());
         report.AddParameter("gcGen0Size", Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "runtime default");
         var clock = Stopwatch.StartNew();
@@ -66,6 +61,7 @@ public sealed class RunHost : ISimProgress
         }
         else Work();
         clock.Stop();
+        hugePages.Dispose();
 
         double wall = clock.Elapsed.TotalSeconds;
         report.Add("events", sim.Stats.Events)
@@ -77,7 +73,8 @@ public sealed class RunHost : ISimProgress
               // Bytes the run allocated in all, the driver of young collections.
               .Add("allocatedMB", GC.GetTotalAllocatedBytes() / (1024 * 1024))
               .Add("gcCollections", $"{GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}")
-              .Add("hugePageAdviceSeconds", Math.Round(s_advising.Elapsed.TotalSeconds, 3))
+              // Time inside the huge-page passes, on their own thread beside the loop (what the pages cost).
+              .Add("hugePageAdviceSeconds", Math.Round(hugePages.BusyTime.TotalSeconds, 3))
               .Add("gcFullPauseSeconds", Math.Round(FullPauses(out int timed).TotalSeconds, 3))
               .Add("gcFullCollectionsTimed", timed)
               .Add("traceHash", sim.TraceHash.ToString("x16", CultureInfo.InvariantCulture));
@@ -109,8 +106,6 @@ public sealed class RunHost : ISimProgress
 
     public void Report(Instant now, long events, string phase)
     {
-        // The heap grows and the GC remaps what it decommits: mark the new ranges every few seconds.
-        if (_lastAdvice.Elapsed >= AdviceInterval) { _lastAdvice.Restart(); Advise(); }
         NoteFullCollection();
         if (_task is null)
         {
@@ -154,13 +149,6 @@ public sealed class RunHost : ISimProgress
         NoteFullCollection();
         timed = s_fullTimed;
         return s_fullPause;
-    }
-
-    private static void Advise()
-    {
-        s_advising.Start();
-        HugePageAdvisor.Advise();
-        s_advising.Stop();
     }
 
     public static long PeakMemoryMB()

@@ -45,3 +45,19 @@ public sealed class HugePageAdvisorTests
         GC.KeepAlive(big);
     }
 }
+
+public sealed class HugePageAdviceThreadTests
+{
+    [Fact]
+    public void Disposing_the_advice_thread_waits_for_its_pass_and_no_pass_runs_after()
+    {
+        var thread = new HugePageAdviceThread();
+        thread.Dispose();
+        var busy = thread.BusyTime;
+        // A pass still running, or one started after Dispose returned, would move the figure.
+        Assert.Equal(busy, thread.BusyTime);
+        Assert.True(busy >= TimeSpan.Zero);
+        thread.Dispose(); // a second Dispose is harmless
+        Assert.Equal(busy, thread.BusyTime);
+    }
+}

@@ -31,13 +31,21 @@ internal sealed class HugePageAdviceThread : IDisposable
 
     private void Loop()
     {
-        do
+        try
         {
-            _busy.Start();
-            HugePageAdvisor.Advise();
+            do
+            {
+                _busy.Start();
+                HugePageAdvisor.Advise();
+                _busy.Stop();
+            }
+            while (!_stop.Wait(Interval));
+        }
+        catch (Exception)
+        {
+            // The pass only changes how memory is paged: an unforeseen failure ends the passes, never the run.
             _busy.Stop();
         }
-        while (!_stop.Wait(Interval));
     }
 
     public void Dispose()

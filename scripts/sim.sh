@@ -19,7 +19,9 @@ if [[ -z "${DOTNET_GCgen0size:-}" ]]; then
   export DOTNET_GCgen0size=0x10000000
 fi
 out=artifacts/sim
-if ! dotnet build src/Sim/Cli/edgevpn-sim.csproj -c Release -o "$out" -nologo -v quiet -clp:NoSummary\;ErrorsOnly >&2; then
+# The build's own output only when it fails (MSBuild prints a summary even when told not to).
+if ! build_log=$(dotnet build src/Sim/Cli/edgevpn-sim.csproj -c Release -o "$out" -nologo -v quiet 2>&1); then
+  echo "$build_log" >&2
   echo "error: the build failed" >&2
   exit 1
 fi

@@ -52,7 +52,7 @@ public static class BenchCommand
             try
             {
                 using var doc = JsonDocument.Parse(output);
-                foreach (var key in new[] { "reached", "duplicates", "convergeSeconds", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "gcPauseSeconds", "gcCollections", "allocatedMB", "hugePageAdviceSeconds", "gcFullPauseSeconds", "traceHash" })
+                foreach (var key in new[] { "reached", "duplicates", "convergeSeconds", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "gcPauseSeconds", "gcCollections", "allocatedMB", "hugePageAdviceSeconds", "gcPauseSecondsByGeneration", "gcFullPauseSeconds", "traceHash" })
                     if (doc.RootElement.TryGetProperty(key, out var v)) row[key] = v.Clone();
             }
             catch (JsonException)

@@ -12,23 +12,21 @@ public sealed class RunHost : ISimProgress
 {
     private ProgressTask? _task;
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(30);
+    /// <summary>How long the report waits for the GC events of the run's last collections.</summary>
+    private static readonly TimeSpan GcEventsWait = TimeSpan.FromSeconds(5);
     private TextWriter? _log;
     private Simulation? _sim;
     private readonly Stopwatch _lastLog = Stopwatch.StartNew();
     private readonly Stopwatch _wall = Stopwatch.StartNew();
-    // Pauses of full blocking collections, read from the runtime's record of the last one at each
-    // progress report (full collections come seconds apart; a report comes every 65,536 events):
-    // the split of gcPauseSeconds between full and young collections.
-    private static long s_lastFullIndex;
-    private static int s_lastGen2Count;
-    private static TimeSpan s_fullPause;
-    private static int s_fullTimed;
     private double _expectedSeconds = 1;
 
     public static int Run(SimParameters parameters, bool json, FileInfo? graph, FileInfo? trace, string command,
                           Func<Simulation, Report, bool> body)
     {
         if (parameters.Validate() is { } problem) throw new UsageException(problem);
+        // The GC figures are this run's, from here on (the tests run several in one process).
+        using var gcPauses = new GcPauseListener();
+        var gcAtStart = GcCounters.Now();
         using var graphWriter = OpenForWriting(graph, "--export-graph");
         using var traceWriter = OpenForWriting(trace, "--trace");
         var report = new Report(command);
@@ -65,19 +63,25 @@ public sealed class RunHost : ISimProgress
         hugePages.Dispose();
 
         double wall = clock.Elapsed.TotalSeconds;
+        var gc = GcCounters.Now() - gcAtStart;
+        var pauses = gcPauses.Read(GcEventsWait);
         report.Add("events", sim.Stats.Events)
               .Add("wallSeconds", Math.Round(wall, 3))
               .Add("eventsPerSecond", Math.Round(sim.Stats.Events / Math.Max(wall, 1e-9)))
               .Add("peakMemoryMB", PeakMemoryMB())
               // How much of the wall time went to the garbage collector (pauses of the run thread).
-              .Add("gcPauseSeconds", Math.Round(GC.GetTotalPauseDuration().TotalSeconds, 3))
+              .Add("gcPauseSeconds", Math.Round(gc.Pause.TotalSeconds, 3))
               // Bytes the run allocated in all, the driver of young collections.
-              .Add("allocatedMB", GC.GetTotalAllocatedBytes() / (1024 * 1024))
-              .Add("gcCollections", $"{GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}")
+              .Add("allocatedMB", gc.AllocatedBytes / (1024 * 1024))
+              .Add("gcCollections", $"{gc.Gen0}/{gc.Gen1}/{gc.Gen2}")
               // Time inside the huge-page passes, on their own thread beside the loop (what the pages cost).
               .Add("hugePageAdviceSeconds", Math.Round(hugePages.BusyTime.TotalSeconds, 3))
-              .Add("gcFullPauseSeconds", Math.Round(FullPauses(out int timed).TotalSeconds, 3))
-              .Add("gcFullCollectionsTimed", timed)
+              // The pauses split by what each collection collected (young only / up to gen1 / full),
+              // from the runtime's GC events; gcFullCollectionsTimed equals gcCollections' third
+              // figure unless an event was late (then gcFullPauseSeconds is a lower bound).
+              .Add("gcPauseSecondsByGeneration", string.Join('/', pauses.Pauses.Select(p => Math.Round(p.TotalSeconds, 3).ToString(CultureInfo.InvariantCulture))))
+              .Add("gcFullPauseSeconds", Math.Round(pauses.Pauses[2].TotalSeconds, 3))
+              .Add("gcFullCollectionsTimed", pauses.Collections[2])
               .Add("traceHash", sim.TraceHash.ToString("x16", CultureInfo.InvariantCulture));
         if (json)
         {
@@ -107,7 +111,6 @@ public sealed class RunHost : ISimProgress
 
     public void Report(Instant now, long events, string phase)
     {
-        NoteFullCollection();
         if (_task is null)
         {
             // stderr is redirected (a batch run): a plain line at most every LogInterval of wall time.
@@ -131,30 +134,6 @@ public sealed class RunHost : ISimProgress
         foreach (var pause in last.PauseDurations) pauseMs += pause.TotalMilliseconds;
         return string.Create(CultureInfo.InvariantCulture,
             $"lastYoungGc=gen{last.Generation},{pauseMs:F0}ms,promoted{last.PromotedBytes >> 20}MB,heap{last.HeapSizeBytes >> 20}MB");
-    }
-
-    private static void NoteFullCollection()
-    {
-        // A full collection moves the gen2 count: until it does, skip the runtime's record (which
-        // is read into a new object) at each of the run's many progress reports.
-        int gen2 = GC.CollectionCount(2);
-        if (gen2 == s_lastGen2Count) return;
-        s_lastGen2Count = gen2;
-        var last = GC.GetGCMemoryInfo(GCKind.FullBlocking);
-        if (last.Index == 0 || last.Index == s_lastFullIndex) return;
-        s_lastFullIndex = last.Index;
-        foreach (var pause in last.PauseDurations) s_fullPause += pause;
-        s_fullTimed++;
-    }
-
-    /// <summary>The full blocking collections' pauses seen so far, and how many were seen (a full
-    /// collection between two reports that another one followed would be missed: compare the count
-    /// with gcCollections' third figure).</summary>
-    private static TimeSpan FullPauses(out int timed)
-    {
-        NoteFullCollection();
-        timed = s_fullTimed;
-        return s_fullPause;
     }
 
     public static long PeakMemoryMB()

@@ -83,7 +83,7 @@ public class CommandLineTests
         Assert.Equal(0, exit);
         using var doc = JsonDocument.Parse(stdout);
         var root = doc.RootElement;
-        foreach (var field in new[] { "nodes", "reached", "duplicates", "maxHops", "meanHops", "messages", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "gcPauseSeconds", "gcCollections", "allocatedMB", "hugePageAdviceSeconds", "gcFullPauseSeconds", "gcFullCollectionsTimed", "traceHash" })
+        foreach (var field in new[] { "nodes", "reached", "duplicates", "maxHops", "meanHops", "messages", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "gcPauseSeconds", "gcCollections", "allocatedMB", "hugePageAdviceSeconds", "gcPauseSecondsByGeneration", "gcFullPauseSeconds", "gcFullCollectionsTimed", "traceHash" })
             Assert.True(root.TryGetProperty(field, out _), $"missing {field}");
         Assert.Equal(300, root.GetProperty("reached").GetInt32());
         Assert.Equal(0, root.GetProperty("duplicates").GetInt32());

@@ -147,6 +147,8 @@ public sealed class Simulation : IIceLinkHost
     /// <summary>--links ice: datagrams the agents and servers sent, and those a NAT or the fabric dropped.</summary>
     public long IceDatagramsSent => _ice?.DatagramsSent ?? 0;
     public long IceDatagramsDropped => _ice?.DatagramsDropped ?? 0;
+    /// <summary>--links ice: datagrams that carried link frames (each leg of a relayed one).</summary>
+    public long IceFrameDatagrams => _ice?.FrameDatagramsSent ?? 0;
     /// <summary>--links ice: link ends holding an ICE agent (0 in modeled mode).</summary>
     public int IceLinkEnds => _ice?.Ends ?? 0;
     public bool TryIndexOf(NodeId id, out int index) => _indexOf.TryGetValue(id, out index);
@@ -632,6 +634,7 @@ public sealed class Simulation : IIceLinkHost
             }
             case NodeOutput.SendKeepAlive k:
             {
+                if (_ice is not null) { _ice.SendData(i, k.Link.Value, null); return; }   // at packet level, through the NATs
                 var kPath = _fabric.PathOf(k.Link.Value, i, out int other);
                 if (kPath == LinkPath.Silenced) { Stats.DatagramsLost++; return; }
                 if (kPath != LinkPath.None)
@@ -645,6 +648,13 @@ public sealed class Simulation : IIceLinkHost
             }
             case NodeOutput.SendOnLink f:
             {
+                if (_ice is not null)
+                {
+                    // At packet level: the agent's selected pair, through the NAT boxes or the relay.
+                    if (_ice.SendData(i, f.Link.Value, f.Frame)) Stats.LinkFrames++;
+                    else Stats.Drops++;
+                    return;
+                }
                 var fPath = _fabric.PathOf(f.Link.Value, i, out int other);
                 if (fPath == LinkPath.Silenced) { Stats.LinkFrames++; Stats.DatagramsLost++; return; }
                 if (fPath != LinkPath.None)
@@ -779,6 +789,14 @@ public sealed class Simulation : IIceLinkHost
         return factor == 1 ? ns : (long)(ns * factor);
     }
     bool IIceLinkHost.Blocks(int from, int to) => Conditions.Blocks(from, to);
+    void IIceLinkHost.FrameDatagrams(int delta) => FramesInFlight += delta;
+    void IIceLinkHost.DeliverLinkData(int node, int peer, ulong link, byte[]? frame)
+    {
+        // As an event now, never re-entrantly: the node's answer may send on the agent that spoke.
+        if (frame is null) { Push(_nowNs, new SimEvent(EventKind.KeepAlive, node, peer, link, null)); return; }
+        FramesInFlight++;
+        Push(_nowNs, new SimEvent(EventKind.LinkFrame, node, peer, link, frame));
+    }
     int IIceLinkHost.Copies(int from, int to)
     {
         if (from >= 0 && to >= 0) return Datagrams(from, to);

@@ -16,9 +16,12 @@
 //    TransportUp (when both ends connected) or TransportDown;
 //  - the agent sees the peer's candidates only through the signaling payload, encoded and
 //    parsed by IceEndpointCodec (RFC 8839 lines): what the node would send over XMPP;
-//  - frames and keep-alives of an up link travel as in the modeled mode (LinkFabric, direct or
-//    through the relay); consent checks keep running at packet level, so a NAT that forgets its
-//    mappings (ExpireNat) takes a link down only when consent really fails.
+//  - frames and keep-alives of an up link are the agent's application data (LinkData), sent on
+//    its selected pair through the NAT boxes, direct or through the TURN relay, and handed back
+//    as LinkFrame / KeepAlive events at the receiving end (DeliverLinkData); a datagram that holds
+//    a frame counts among the simulation's frames in flight until it arrives or is lost
+//    (FrameDatagrams). Consent checks keep running at packet level, so a NAT that forgets its
+//    mappings (ExpireNat) drops the link's frames at once and takes the link down when consent fails.
 // Bounds: DatagramsInFlightMax datagrams in flight (beyond it the run stops with a clear error),
 // one port per end (LinksMax per node is far below the port range). Deterministic: agents draw
 // from a random stream forked per (node, incarnation, link); lookups use integer keys only and
@@ -45,6 +48,10 @@ internal interface IIceLinkHost
     int Copies(int from, int to);
     /// <summary>A partition cuts datagrams from one node to another (relayed ones too).</summary>
     bool Blocks(int from, int to);
+    /// <summary>Datagrams that hold a link frame were scheduled (+) or arrived or were lost (-).</summary>
+    void FrameDatagrams(int delta);
+    /// <summary>A connected agent received link data from its peer: a frame, or (null) a keep-alive.</summary>
+    void DeliverLinkData(int node, int peer, ulong link, byte[]? frame);
 }
 
 internal sealed class IceLinkLayer
@@ -66,11 +73,14 @@ internal sealed class IceLinkLayer
     private readonly List<IceLinkEnd>?[] _endsOf;
     private readonly ushort[] _nextPort;
     private readonly List<Servers.SimDatagram> _replies = new();
+    private bool _carryingFrame;   // what Send marks its datagrams with (a frame, or a relay of one)
 
     public long DatagramsSent { get; private set; }
     /// <summary>Datagrams a NAT or the fabric dropped (no mapping, filtered, no route) or that reached no open end.</summary>
     public long DatagramsDropped { get; private set; }
     public long InFlight { get; private set; }
+    /// <summary>Datagrams sent that hold a link frame (a relayed frame counts at each leg).</summary>
+    public long FrameDatagramsSent { get; private set; }
     public int Ends => _ends.Count;
 
     public IceLinkLayer(SimParameters parameters, Func<int, NatBehaviour> natOf, DeterministicRandom random, IIceLinkHost host)
@@ -125,6 +135,21 @@ internal sealed class IceLinkLayer
         return true;
     }
 
+    /// <summary>A frame (or, with null, a keep-alive) from this end of an up link, on its agent's
+    /// selected pair: direct, or through the TURN relay. False when the end has no connected agent.</summary>
+    public bool SendData(int node, ulong link, byte[]? frame)
+    {
+        if (!_ends.TryGetValue((node, link), out var end) || end.Closed || !end.Connected) return false;
+        _carryingFrame = frame is not null;
+        try
+        {
+            end.Agent.Handle(Now, new IceInput.Send(frame is null ? LinkData.KeepAlive : LinkData.Frame(frame)));
+            AfterInput(end);
+        }
+        finally { _carryingFrame = false; }
+        return true;
+    }
+
     /// <summary>CloseTransport (or the transport went down): the agent releases its relay and the end goes away. Returns the end, if there was one.</summary>
     public IceLinkEnd? Close(int node, ulong link)
     {
@@ -155,11 +180,14 @@ internal sealed class IceLinkLayer
     {
         InFlight--;
         var d = (LinkDatagram)e.Payload!;
+        if (d.CarriesFrame) _host.FrameDatagrams(-1);
         if (_site.IsServerHost(d.Host))
         {
             _replies.Clear();
             _site.Deliver(Now, d.Host, d.Local.ToIPEndPoint(), d.Remote.ToIPEndPoint(), d.Bytes, _replies);
-            foreach (var r in _replies) Send(-1, e.Link, r.From, r.To, r.Bytes, d.Origin);
+            _carryingFrame = d.CarriesFrame;   // what the relay passes on still holds the frame
+            try { foreach (var r in _replies) Send(-1, e.Link, r.From, r.To, r.Bytes, d.Origin); }
+            finally { _carryingFrame = false; }
             return;
         }
         if (!_byBase.TryGetValue(d.Local.Packed, out var end) || end.Closed) { DatagramsDropped++; return; }
@@ -212,8 +240,12 @@ internal sealed class IceLinkLayer
                 case IceOutput.ConsentLost:
                     Notify(end, IceNoticeKind.ConsentLost);
                     break;
-                // LocalCandidate (no trickling: the endpoint goes out whole), ApplicationData (frames
-                // travel on the modeled data plane) and Error (rejected checks, stale responses) need nothing.
+                case IceOutput.ApplicationData a:
+                    if (LinkData.TryRead(a.Bytes, out var frame)) _host.DeliverLinkData(end.Node, end.Peer, end.Link, frame);
+                    else DatagramsDropped++;
+                    break;
+                // LocalCandidate (no trickling: the endpoint goes out whole) and Error (rejected
+                // checks, stale responses, data handed to an agent no longer connected) need nothing.
             }
         }
         try { agent.CheckInvariants(); }
@@ -247,11 +279,12 @@ internal sealed class IceLinkLayer
         if (fromNode < 0 && toNode >= 0 && origin >= 0 && origin != toNode && _host.Blocks(origin, toNode)) { DatagramsDropped++; return; }
         int copies = _host.Copies(fromNode, toNode);
         if (copies == 0) return;
-        var datagram = new LinkDatagram(route.Host, route.LocalDestination, route.SeenSource, bytes, origin);
+        var datagram = new LinkDatagram(route.Host, route.LocalDestination, route.SeenSource, bytes, origin, _carryingFrame);
         for (int c = 0; c < copies; c++)
         {
             if (++InFlight > DatagramsInFlightMax)
                 throw new InvalidOperationException($"more than {DatagramsInFlightMax:N0} ICE datagrams in flight: this run is too large for --links ice (use --links modeled or fewer nodes)");
+            if (_carryingFrame) { FrameDatagramsSent++; _host.FrameDatagrams(+1); }
             _host.Schedule(_host.NowNs + latency * (c + 1), new SimEvent(EventKind.IceDatagram, toNode, fromNode, link, datagram));
         }
     }

@@ -8,7 +8,8 @@ public abstract record TopologyInput
 {
     /// <summary>A new view of the overlay's members (from presence or lookups).</summary>
     public sealed record MembershipChanged(MembershipView View) : TopologyInput;
-    public sealed record LinkConnected(NodeId Peer, LinkKind Kind, bool Initiator) : TopologyInput;
+    /// <summary>A link came up (the link's kind is the link table's to say: the topology reads it there).</summary>
+    public sealed record LinkConnected(NodeId Peer, bool Initiator) : TopologyInput;
     public sealed record LinkGone(NodeId Peer) : TopologyInput;
     public sealed record LinkFailed(NodeId Peer, LinkFailure Reason, LinkRefusal Refusal) : TopologyInput;
     /// <summary>Local traffic towards a remote node (the root of the MAC it goes to).</summary>

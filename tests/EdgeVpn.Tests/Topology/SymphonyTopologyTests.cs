@@ -127,7 +127,7 @@ public class SymphonyTopologyTests
         var stranger = strangers[0];
         links.Links[stranger] = (LinkState.Connected, LinkKind.LongDistance, false);
         links.Protected.Add(stranger);
-        t.Handle(T0, new TopologyInput.LinkConnected(stranger, LinkKind.LongDistance, Initiator: true));
+        t.Handle(T0, new TopologyInput.LinkConnected(stranger, Initiator: true));
         Assert.DoesNotContain(Drain(t), o => o is TopologyOutput.CloseLink);
         Assert.NotNull(t.PollTimeout()); // it must come back to trim
 
@@ -143,7 +143,7 @@ public class SymphonyTopologyTests
         links.Links[strangers[0]] = (LinkState.Connected, LinkKind.LongDistance, false);   // ours, unwanted
         links.Links[strangers[1]] = (LinkState.Connected, LinkKind.LongDistance, true);    // the peer's
         links.Links[strangers[2]] = (LinkState.Connecting, LinkKind.LongDistance, false);  // ours, not up yet
-        t.Handle(T0, new TopologyInput.LinkConnected(strangers[0], LinkKind.LongDistance, Initiator: true));
+        t.Handle(T0, new TopologyInput.LinkConnected(strangers[0], Initiator: true));
         var closed = Drain(t).OfType<TopologyOutput.CloseLink>().Select(c => c.Peer).ToList();
         Assert.Equal([strangers[0]], closed);
     }
@@ -194,7 +194,7 @@ public class SymphonyTopologyTests
         Assert.Contains(Drain(t), o => o is TopologyOutput.OpenLink { Kind: LinkKind.OnDemand } open && open.Peer == far);
 
         links.Links[far] = (LinkState.Connected, LinkKind.OnDemand, false);
-        t.Handle(T0, new TopologyInput.LinkConnected(far, LinkKind.OnDemand, Initiator: true));
+        t.Handle(T0, new TopologyInput.LinkConnected(far, Initiator: true));
         var later = T0 + config.OnDemandIdleTimeout + TimeSpan.FromSeconds(1);
         while (t.PollTimeout() is { } at && at <= later) t.HandleTimeout(at);
         t.HandleTimeout(later);

@@ -73,6 +73,5 @@ public sealed class DtlsFingerprint : IEquatable<DtlsFingerprint>
         _ => -1,
     };
 
-    private static string Printable(string s) =>
-        new(s.Take(16).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+    private static string Printable(string s) => Protocol.Core.Printable.Of(s, 16);
 }

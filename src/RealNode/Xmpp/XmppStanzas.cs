@@ -89,15 +89,5 @@ public static class XmppStanzas
     }
 
     /// <summary>A peer-supplied string made safe for one log line (no controls, bounded).</summary>
-    public static string Printable(string? s, int max = 80)
-    {
-        if (s is null) return "(none)";
-        var sb = new StringBuilder(Math.Min(s.Length, max) + 3);
-        foreach (char c in s)
-        {
-            if (sb.Length >= max) { sb.Append("..."); break; }
-            sb.Append(char.IsControl(c) ? '?' : c);
-        }
-        return sb.ToString();
-    }
+    public static string Printable(string? s, int max = 80) => Protocol.Core.Printable.Of(s, max);
 }

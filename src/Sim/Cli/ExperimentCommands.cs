@@ -84,7 +84,8 @@ public static class ExperimentCommands
               .Add("p90SetupMs", Ms(st.SetupTimes.PercentileMs(0.9))).Add("meanSetupMs", Ms(st.SetupTimes.MeanMs));
         if (sim.Parameters.LinkModel != LinkModel.Ice) return;
         report.Add("iceDatagrams", sim.IceDatagramsSent).Add("iceDatagramsDropped", sim.IceDatagramsDropped)
-              .Add("iceFrameDatagrams", sim.IceFrameDatagrams);   // of iceDatagrams: those that carried link frames
+              .Add("iceFrameDatagrams", sim.IceFrameDatagrams)    // of iceDatagrams: those that carried link frames
+              .Add("signalingPayloadBytes", st.SignalingPayloadBytes);
         long agree = st.IceOutcomes[0] + st.IceOutcomes[4] + st.IceOutcomes[8], total = st.IceOutcomes.Sum();
         report.Add("iceOutcomesAsPredicted", agree).Add("iceOutcomesOtherwise", total - agree);
     }

@@ -38,6 +38,9 @@ public sealed class SimStats
     /// <summary>Lookup membership messages, and how many of them the signaling server relayed.</summary>
     public long MembershipMessages;
     public long MembershipViaSignaling;
+    /// <summary>--links ice: bytes of the signaling payloads sent through the server as wire text
+    /// (SignalCodec's JSON, what the real node puts in an XMPP signal); 0 in modeled runs.</summary>
+    public long SignalingPayloadBytes;
     /// <summary>Lookup membership messages sent, per MembershipMessageKind.</summary>
     public readonly long[] MembershipByKind = new long[Enum.GetValues<MembershipMessageKind>().Length];
     /// <summary>Hops of the answered lookups (FoundOwner) and of the failed ones (FindFailed), summed with their counts.</summary>

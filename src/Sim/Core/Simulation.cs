@@ -1,7 +1,7 @@
 // The discrete-event engine: virtual time jumps to the next event; every simulated node is one
 // EdgeNode driven through the sans-IO contract (Handle, then drain outputs, then re-arm its one
 // wake-up from PollTimeout). The virtual signaling service relays presence and messages with
-// latency; the link fabric models transports, or, with LinkModel.Ice, the IceLinkLayer runs the real
+// latency (with LinkModel.Ice, messages as the real node's signal text, SignalCodec); the link fabric models transports, or, with LinkModel.Ice, the IceLinkLayer runs the real
 // ICE agent of every link end through virtual NATs and STUN/TURN servers, and the link comes up
 // when both agents connected. Same parameters (seed included) → same sequence of
 // events → same TraceHash, byte for byte; an optional trace writer prints every event.
@@ -309,7 +309,7 @@ public sealed class Simulation : IIceLinkHost
             case EventKind.Wake: Wake(e.Node); return;
             case EventKind.Signal:
                 Stats.SignalMessages++;
-                if (LiveNode(e.Node) is { } signalled) { signalled.Node!.HandleSignal(Now, _nodes[e.From].Id, (LinkSignal)e.Payload!); AfterInput(signalled); }
+                if (LiveNode(e.Node) is { } signalled && SignalOf(e) is { } signal) { signalled.Node!.HandleSignal(Now, _nodes[e.From].Id, signal); AfterInput(signalled); }
                 return;
             case EventKind.EndpointPrepared:
                 if (LiveNode(e.Node) is { } prepared) { prepared.Node!.HandleEndpointPrepared(Now, new LinkId(e.Link), SimEndpoint); AfterInput(prepared); }
@@ -359,9 +359,9 @@ public sealed class Simulation : IIceLinkHost
                 return;
             case EventKind.Membership:
                 // Straight to the machine: no NodeInput record per lookup hop (see EdgeNode.HandleMembership).
-                if (LiveNode(e.Node) is { } to)
+                if (LiveNode(e.Node) is { } to && MembershipOf(e) is { } message)
                 {
-                    to.Node!.HandleMembership(Now, _nodes[e.From].Id, (Protocol.Membership.MembershipMessage)e.Payload!);
+                    to.Node!.HandleMembership(Now, _nodes[e.From].Id, message);
                     AfterInput(to);
                 }
                 return;
@@ -577,7 +577,7 @@ public sealed class Simulation : IIceLinkHost
                 if (!_indexOf.TryGetValue(s.To, out int to, out var toPoint)) { Stats.Drops++; return; }
                 if (_signalingDown) { Stats.SignalsLost++; return; }
                 long delay = _latency.ToServerNs(i) + _latency.ToServerNs(toPoint);
-                Push(_nowNs + delay, new SimEvent(EventKind.Signal, to, i, s.Message.Link.Value, s.Message));
+                Push(_nowNs + delay, new SimEvent(EventKind.Signal, to, i, s.Message.Link.Value, OnSignalingWire(s.Message)));
                 return;
             }
             case NodeOutput.PrepareEndpoint p:
@@ -688,7 +688,7 @@ public sealed class Simulation : IIceLinkHost
                     if (Datagrams(i, to) == 0) return; // over the link: loss and partitions apply
                     delay = PathNs(i, toPoint);
                 }
-                Push(_nowNs + delay, new SimEvent(EventKind.Membership, to, i, 0, m.Message));
+                Push(_nowNs + delay, new SimEvent(EventKind.Membership, to, i, 0, m.ViaSignaling ? OnSignalingWire(m.Message) : m.Message));
                 return;
             }
             case NodeOutput.DeliverLocal d:
@@ -778,6 +778,51 @@ public sealed class Simulation : IIceLinkHost
 
     private void RecordIceOutcome(int a, int b, IcePath measured) =>
         Stats.IceOutcomes[(int)NatPathOf(a, b) * 3 + (int)measured]++;
+
+    // ---- what crosses the signaling server ----
+    // With --links ice the run is packet-level, so what a node sends through the signaling server
+    // travels as the text the real node puts in its XMPP <signal/> element (SignalCodec) and is
+    // decoded at the receiver; a payload the codec refuses is dropped and reported, as the real
+    // node drops a stanza with bad content. Modeled runs pass the records (no text per message).
+
+    private object OnSignalingWire(LinkSignal signal) => _ice is null ? signal : Counted(SignalCodec.Encode(signal));
+
+    private object OnSignalingWire(Protocol.Membership.MembershipMessage message) => _ice is null ? message : Counted(SignalCodec.Encode(message));
+
+    private string Counted(string text)
+    {
+        Stats.SignalingPayloadBytes += System.Text.Encoding.UTF8.GetByteCount(text);
+        return text;
+    }
+
+    /// <summary>For tests: the signaling server relays this text from one node to another, now.</summary>
+    internal void RelaySignalText(int from, int to, string text) => Push(_nowNs, new SimEvent(EventKind.Signal, to, from, 0, text));
+
+    private LinkSignal? SignalOf(in SimEvent e)
+    {
+        if (e.Payload is LinkSignal signal) return signal;
+        var decoded = SignalCodec.Decode((string)e.Payload!);
+        if (decoded.Ok && decoded.Value.Link is { } link) return link;
+        RefuseSignal(e, decoded.Ok ? "a membership message where a link signal was expected" : decoded.Error!);
+        return null;
+    }
+
+    private Protocol.Membership.MembershipMessage? MembershipOf(in SimEvent e)
+    {
+        if (e.Payload is not string text) return (Protocol.Membership.MembershipMessage)e.Payload!;
+        var decoded = SignalCodec.Decode(text);
+        if (decoded.Ok && decoded.Value.Membership is { } message) return message;
+        RefuseSignal(e, decoded.Ok ? "a link signal where a membership message was expected" : decoded.Error!);
+        return null;
+    }
+
+    private void RefuseSignal(in SimEvent e, string problem)
+    {
+        Stats.ProtocolErrors++;
+        var error = new NodeEvent.Error(new ProtocolError("SignalingServer", "Relaying", $"signal from #{e.From}", problem));
+        Recent?.Reported(e.Node, _nowNs, error);
+        Observer?.Invoke(e.Node, error);
+    }
 
     long IIceLinkHost.NowNs => _nowNs;
     void IIceLinkHost.Schedule(long atNs, in SimEvent e) => Push(atNs, e);

@@ -3,7 +3,7 @@ using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Links;
 using EdgeVpn.Protocol.Membership;
 using EdgeVpn.Protocol.Ring;
-using EdgeVpn.RealNode.Host;
+using EdgeVpn.Protocol.Node;
 using FsCheck.Fluent;
 using Xunit;
 

@@ -4,6 +4,10 @@
 // without TURN the pairs that need a relay fail, as the modeled mode says; the run is a pure
 // function of its seed; frames travel as the agents' datagrams through the NATs (or the relay), so
 // a lost NAT mapping drops them at once and takes links down through consent, and the overlay heals.
+using EdgeVpn.Protocol.Membership;
+using EdgeVpn.Protocol.Node;
+using EdgeVpn.Protocol.Ring;
+using EdgeVpn.Protocol.Topology;
 using EdgeVpn.Sim;
 using EdgeVpn.Sim.Experiments;
 using EdgeVpn.Sim.Net;
@@ -179,6 +183,42 @@ public class IceLinkSimTests
         }
         Assert.Equal(0, f.Duplicates);
         Assert.Equal(0, sim.FramesInFlight);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]   // lookup membership: its messages relayed by the server go as wire text too
+    public void What_crosses_the_signaling_server_travels_as_the_real_node_s_signal_text(bool lookup)
+    {
+        var p = Ice(30, 31, Mix);
+        if (lookup) p = p with { Topology = new TopologyConfig { Membership = MembershipMode.Lookup } };
+        var sim = new Simulation(p);
+        var c = ConvergeExperiment.Run(sim);
+        Assert.True(c.Converged);
+        Assert.Equal(0, c.ProtocolErrors);
+        long relayed = sim.Stats.SignalMessages + (lookup ? sim.Stats.MembershipViaSignaling : 0);
+        Assert.True(relayed > 0);
+        // The shortest payload, a link request, is {"v":1,"t":"request","link":"<16 hex>","kind":"long"}: 59 bytes.
+        Assert.True(sim.Stats.SignalingPayloadBytes >= 50 * relayed, $"{sim.Stats.SignalingPayloadBytes} bytes for {relayed} signals");
+    }
+
+    [Fact]
+    public void A_signal_the_codec_refuses_is_dropped_and_reported_and_the_overlay_carries_on()
+    {
+        var sim = new Simulation(Ice(20, 32, "none=1"));
+        Assert.True(ConvergeExperiment.Run(sim).Converged);
+        var errors = new List<string>();
+        sim.Observer = (_, e) => { if (e is NodeEvent.Error err) errors.Add(err.Problem.ToString()); };
+        long before = sim.Stats.ProtocolErrors;
+        sim.RelaySignalText(0, 1, "not json");
+        sim.RelaySignalText(0, 1, "{\"v\":2,\"t\":\"request\"}");
+        sim.RelaySignalText(0, 1, SignalCodec.Encode(new MembershipMessage.FoundOwner(7, new NodeId(42), 3, null, [])));   // membership where a link signal goes
+        sim.RunFor(TimeSpan.FromSeconds(1));
+        sim.Observer = null;
+        Assert.Equal(before + 3, sim.Stats.ProtocolErrors);
+        Assert.Equal(3, errors.Count);
+        Assert.All(errors, e => Assert.Contains("SignalingServer", e));
+        Assert.Equal(20, FloodExperiment.Run(sim).Reached);
     }
 
     [Fact]

@@ -112,14 +112,7 @@ public static class NatPresets
     private static bool? OnOff(string value) => value switch { "on" or "true" or "yes" => true, "off" or "false" or "no" => false, _ => null };
 
     /// <summary>Untrusted text echoed in an error: control characters replaced, length capped.</summary>
-    private static string Printable(string s)
-    {
-        if (s.Length > 40) s = s[..40] + "...";
-        return string.Create(s.Length, s, static (span, src) =>
-        {
-            for (int i = 0; i < src.Length; i++) span[i] = char.IsControl(src[i]) ? '?' : src[i];
-        });
-    }
+    private static string Printable(string s) => Protocol.Core.Printable.Of(s, 40);
 
     private static NatBehaviour Cone(NatDependence filtering) => new()
     {

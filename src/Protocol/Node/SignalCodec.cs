@@ -16,7 +16,7 @@ using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Links;
 using EdgeVpn.Protocol.Membership;
 
-namespace EdgeVpn.RealNode.Host;
+namespace EdgeVpn.Protocol.Node;
 
 /// <summary>One decoded payload: exactly one of Link and Membership is set.</summary>
 public readonly record struct SignalPayload(LinkSignal? Link, MembershipMessage? Membership);
@@ -148,5 +148,5 @@ public static class SignalCodec
 
     private static ParseResult<SignalPayload> Fail(string problem) => ParseResult<SignalPayload>.Fail("signal payload: " + problem);
 
-    private static string Printable(string s) => Xmpp.XmppStanzas.Printable(s, 60);
+    private static string Printable(string s) => Core.Printable.Of(s, 60);
 }

@@ -35,7 +35,6 @@ internal sealed class GcPauseListener : EventListener
     public readonly record struct Totals(long[] Collections, TimeSpan[] Pauses, long RuntimeCollections)
     {
         public long Seen => Collections.Sum();
-        public TimeSpan Pause => Pauses.Aggregate(TimeSpan.Zero, (a, b) => a + b);
     }
 
     protected override void OnEventSourceCreated(EventSource source)

@@ -1,10 +1,11 @@
 // The discrete-event engine: virtual time jumps to the next event; every simulated node is one
 // EdgeNode driven through the sans-IO contract (Handle, then drain outputs, then re-arm its one
 // wake-up from PollTimeout). The virtual signaling service relays presence and messages with
-// latency (with LinkModel.Ice, messages as the real node's signal text, SignalCodec); the link fabric models transports, or, with LinkModel.Ice, the IceLinkLayer runs the real
-// ICE agent of every link end through virtual NATs and STUN/TURN servers, and the link comes up
-// when both agents connected. Same parameters (seed included) → same sequence of
-// events → same TraceHash, byte for byte; an optional trace writer prints every event.
+// latency (with LinkModel.Ice, messages as the real node's signal text, SignalCodec); the link
+// fabric models transports, or, with LinkModel.Ice, the IceLinkLayer runs the real ICE agent of
+// every link end through virtual NATs and STUN/TURN servers, and the link comes up when both
+// agents connected. Same parameters (seed included) → same sequence of events → same TraceHash,
+// byte for byte; an optional trace writer prints every event.
 // Single-threaded by design; nothing here reads a clock.
 using System.Globalization;
 using EdgeVpn.Protocol.Core;
@@ -798,30 +799,27 @@ public sealed class Simulation : IIceLinkHost
     /// <summary>For tests: the signaling server relays this text from one node to another, now.</summary>
     internal void RelaySignalText(int from, int to, string text) => Push(_nowNs, new SimEvent(EventKind.Signal, to, from, 0, text));
 
-    private LinkSignal? SignalOf(in SimEvent e)
+    // The record itself (modeled runs, and every lookup hop over a link) is tested for first: it is
+    // the hot path.
+    private LinkSignal? SignalOf(in SimEvent e) =>
+        e.Payload is LinkSignal signal ? signal : FromWire(e, link: true).Link;
+
+    private Protocol.Membership.MembershipMessage? MembershipOf(in SimEvent e) =>
+        e.Payload is Protocol.Membership.MembershipMessage message ? message : FromWire(e, link: false).Membership;
+
+    /// <summary>Decodes a payload that crossed the server as text; one the codec refuses, or of the
+    /// other family, is dropped and reported (an empty payload comes back).</summary>
+    private SignalPayload FromWire(in SimEvent e, bool link)
     {
-        if (e.Payload is LinkSignal signal) return signal;
         var decoded = SignalCodec.Decode((string)e.Payload!);
-        if (decoded.Ok && decoded.Value.Link is { } link) return link;
-        RefuseSignal(e, decoded.Ok ? "a membership message where a link signal was expected" : decoded.Error!);
-        return null;
-    }
-
-    private Protocol.Membership.MembershipMessage? MembershipOf(in SimEvent e)
-    {
-        if (e.Payload is not string text) return (Protocol.Membership.MembershipMessage)e.Payload!;
-        var decoded = SignalCodec.Decode(text);
-        if (decoded.Ok && decoded.Value.Membership is { } message) return message;
-        RefuseSignal(e, decoded.Ok ? "a link signal where a membership message was expected" : decoded.Error!);
-        return null;
-    }
-
-    private void RefuseSignal(in SimEvent e, string problem)
-    {
+        if (decoded.Ok && (link ? decoded.Value.Link is not null : decoded.Value.Membership is not null)) return decoded.Value;
+        string problem = !decoded.Ok ? decoded.Error!
+            : link ? "a membership message where a link signal was expected" : "a link signal where a membership message was expected";
         Stats.ProtocolErrors++;
         var error = new NodeEvent.Error(new ProtocolError("SignalingServer", "Relaying", $"signal from #{e.From}", problem));
         Recent?.Reported(e.Node, _nowNs, error);
         Observer?.Invoke(e.Node, error);
+        return default;
     }
 
     long IIceLinkHost.NowNs => _nowNs;

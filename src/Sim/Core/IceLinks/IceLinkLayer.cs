@@ -73,7 +73,6 @@ internal sealed class IceLinkLayer
     private readonly List<IceLinkEnd>?[] _endsOf;
     private readonly ushort[] _nextPort;
     private readonly List<Servers.SimDatagram> _replies = new();
-    private bool _carryingFrame;   // what Send marks its datagrams with (a frame, or a relay of one)
 
     public long DatagramsSent { get; private set; }
     /// <summary>Datagrams a NAT or the fabric dropped (no mapping, filtered, no route) or that reached no open end.</summary>
@@ -140,13 +139,8 @@ internal sealed class IceLinkLayer
     public bool SendData(int node, ulong link, byte[]? frame)
     {
         if (!_ends.TryGetValue((node, link), out var end) || end.Closed || !end.Connected) return false;
-        _carryingFrame = frame is not null;
-        try
-        {
-            end.Agent.Handle(Now, new IceInput.Send(frame is null ? LinkData.KeepAlive : LinkData.Frame(frame)));
-            AfterInput(end);
-        }
-        finally { _carryingFrame = false; }
+        end.Agent.Handle(Now, new IceInput.Send(frame is null ? LinkData.KeepAlive : LinkData.Frame(frame)));
+        AfterInput(end, carriesFrame: frame is not null);
         return true;
     }
 
@@ -185,9 +179,8 @@ internal sealed class IceLinkLayer
         {
             _replies.Clear();
             _site.Deliver(Now, d.Host, d.Local.ToIPEndPoint(), d.Remote.ToIPEndPoint(), d.Bytes, _replies);
-            _carryingFrame = d.CarriesFrame;   // what the relay passes on still holds the frame
-            try { foreach (var r in _replies) Send(-1, e.Link, r.From, r.To, r.Bytes, d.Origin); }
-            finally { _carryingFrame = false; }
+            // What the relay passes on still holds the frame.
+            foreach (var r in _replies) Send(-1, e.Link, r.From, r.To, r.Bytes, d.Origin, d.CarriesFrame);
             return;
         }
         if (!_byBase.TryGetValue(d.Local.Packed, out var end) || end.Closed) { DatagramsDropped++; return; }
@@ -215,7 +208,8 @@ internal sealed class IceLinkLayer
     }
 
     /// <summary>Drains the agent (the sans-IO rule: after every input), checks it, re-arms its wake-up.</summary>
-    private void AfterInput(IceLinkEnd end)
+    /// <param name="carriesFrame">The input was a frame to send: what the agent transmits holds it.</param>
+    private void AfterInput(IceLinkEnd end, bool carriesFrame = false)
     {
         var agent = end.Agent;
         while (agent.TryPollOutput(out var output))
@@ -223,7 +217,7 @@ internal sealed class IceLinkLayer
             switch (output)
             {
                 case IceOutput.Transmit t:
-                    Send(end.Node, end.Link, t.From, t.To, t.Bytes, end.Node);
+                    Send(end.Node, end.Link, t.From, t.To, t.Bytes, end.Node, carriesFrame);
                     break;
                 case IceOutput.LocalCandidatesComplete:
                     var text = IceEndpointCodec.Encode(new IceEndpoint(agent.LocalUfrag, agent.LocalPassword, agent.LocalCandidates));
@@ -266,7 +260,7 @@ internal sealed class IceLinkLayer
         _host.Schedule(_host.NowNs, new SimEvent(EventKind.IceNotify, end.Node, end.Peer, end.Link, new IceNotice(end, kind, endpoint)));
 
     /// <summary>Routes a datagram sent by node `fromNode` (-1: a server) on behalf of node `origin` and schedules its arrival.</summary>
-    private void Send(int fromNode, ulong link, IPEndPoint from, IPEndPoint to, byte[] bytes, int origin)
+    private void Send(int fromNode, ulong link, IPEndPoint from, IPEndPoint to, byte[] bytes, int origin, bool carriesFrame)
     {
         DatagramsSent++;
         if (!Ip4Endpoint.TryFrom(from, out var f) || !Ip4Endpoint.TryFrom(to, out var t)) { DatagramsDropped++; return; }
@@ -279,12 +273,12 @@ internal sealed class IceLinkLayer
         if (fromNode < 0 && toNode >= 0 && origin >= 0 && origin != toNode && _host.Blocks(origin, toNode)) { DatagramsDropped++; return; }
         int copies = _host.Copies(fromNode, toNode);
         if (copies == 0) return;
-        var datagram = new LinkDatagram(route.Host, route.LocalDestination, route.SeenSource, bytes, origin, _carryingFrame);
+        var datagram = new LinkDatagram(route.Host, route.LocalDestination, route.SeenSource, bytes, origin, carriesFrame);
         for (int c = 0; c < copies; c++)
         {
             if (++InFlight > DatagramsInFlightMax)
                 throw new InvalidOperationException($"more than {DatagramsInFlightMax:N0} ICE datagrams in flight: this run is too large for --links ice (use --links modeled or fewer nodes)");
-            if (_carryingFrame) { FrameDatagramsSent++; _host.FrameDatagrams(+1); }
+            if (carriesFrame) { FrameDatagramsSent++; _host.FrameDatagrams(+1); }
             _host.Schedule(_host.NowNs + latency * (c + 1), new SimEvent(EventKind.IceDatagram, toNode, fromNode, link, datagram));
         }
     }

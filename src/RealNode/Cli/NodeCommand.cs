@@ -18,6 +18,7 @@ using EdgeVpn.RealNode.Dtls;
 using EdgeVpn.RealNode.Host;
 using EdgeVpn.RealNode.Link;
 using EdgeVpn.RealNode.Tap;
+using EdgeVpn.Protocol.Xmpp;
 using EdgeVpn.RealNode.Xmpp;
 
 namespace EdgeVpn.RealNode.Cli;

@@ -7,6 +7,7 @@
 using System.Net;
 using EdgeVpn.Protocol.Node;
 using EdgeVpn.Protocol.Ring;
+using EdgeVpn.Protocol.Xmpp;
 using EdgeVpn.RealNode.Xmpp;
 
 namespace EdgeVpn.RealNode.Config;

@@ -17,6 +17,7 @@ using EdgeVpn.Protocol.Membership;
 using EdgeVpn.Protocol.Node;
 using EdgeVpn.Protocol.Ring;
 using EdgeVpn.Protocol.Topology;
+using EdgeVpn.Protocol.Xmpp;
 using EdgeVpn.RealNode.Xmpp;
 
 namespace EdgeVpn.RealNode.Config;

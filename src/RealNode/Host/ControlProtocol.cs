@@ -43,19 +43,19 @@ public static class ControlProtocol
             foreach (var p in root.EnumerateObject())
             {
                 fields++;
-                if (p.Name != "command") return ParseResult<ControlCommand>.Fail($"unknown field '{Xmpp.XmppStanzas.Printable(p.Name, 40)}'");
+                if (p.Name != "command") return ParseResult<ControlCommand>.Fail($"unknown field '{EdgeVpn.Protocol.Core.Printable.Of(p.Name, 40)}'");
             }
             if (fields != 1 || !root.TryGetProperty("command", out var c) || c.ValueKind != JsonValueKind.String)
                 return ParseResult<ControlCommand>.Fail("request needs exactly one field, \"command\", a string");
             return c.GetString() switch
             {
                 "status" => ControlCommand.Status,
-                var other => ParseResult<ControlCommand>.Fail($"unknown command '{Xmpp.XmppStanzas.Printable(other, 40)}'"),
+                var other => ParseResult<ControlCommand>.Fail($"unknown command '{EdgeVpn.Protocol.Core.Printable.Of(other, 40)}'"),
             };
         }
         catch (JsonException e)
         {
-            return ParseResult<ControlCommand>.Fail("request is not JSON: " + Xmpp.XmppStanzas.Printable(e.Message, 120));
+            return ParseResult<ControlCommand>.Fail("request is not JSON: " + EdgeVpn.Protocol.Core.Printable.Of(e.Message, 120));
         }
     }
 
@@ -83,7 +83,7 @@ public static class ControlProtocol
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
         {
-            return ParseResult<NodeStatus>.Fail("response is not a status: " + Xmpp.XmppStanzas.Printable(e.Message, 120));
+            return ParseResult<NodeStatus>.Fail("response is not a status: " + EdgeVpn.Protocol.Core.Printable.Of(e.Message, 120));
         }
     }
 

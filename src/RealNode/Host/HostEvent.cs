@@ -1,6 +1,6 @@
 // What the adapters hand the host loop (through its bounded channel). Each event is turned into
 // zero or more node inputs by NodeDriver on the loop thread; nothing here is processed elsewhere.
-using EdgeVpn.RealNode.Xmpp;
+using EdgeVpn.Protocol.Xmpp;
 
 namespace EdgeVpn.RealNode.Host;
 

@@ -13,13 +13,15 @@
 // other online member (or starts the ring alone) on its first view, again after JoinFailed,
 // and membership messages travel through the signaling server (not over links yet).
 // Signaling outage: the roster is kept (links may still be up); presences after a reconnect
-// update it, and a peer that left meanwhile is found dead by its links' keep-alives.
+// update it, and a peer not announced again within ResyncDelay of being online again left while
+// we were offline: it is dropped from the view (XmppNodeBinding's resync), else the topology would
+// want a link to it for ever.
 using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Links;
 using EdgeVpn.Protocol.Node;
 using EdgeVpn.Protocol.Ring;
 using EdgeVpn.Protocol.Topology;
-using EdgeVpn.RealNode.Xmpp;
+using EdgeVpn.Protocol.Xmpp;
 
 namespace EdgeVpn.RealNode.Host;
 
@@ -37,15 +39,16 @@ public sealed class NodeDriver
     private readonly EdgeNodeConfig _config;
     private readonly ILinkTransport _transport;
     private readonly ILocalPort _local;
-    private readonly ISignalingPort _signaling;
+    private readonly ISignalingPort _signalingPort;
+    private readonly XmppNodeBinding _signaling;
     private readonly NodeTraceWriter? _trace;
     private readonly HostLog _log;
-    private readonly PresenceRoster _roster;
     private readonly string _overlayId;
     private readonly string _account;
     private readonly Instant _startedAt;
     private string _signalingState = "connecting";
     private bool _bootstrapNeeded;
+    private Instant? _resyncDue;
     private long _linksUp, _linkFailures, _signalsSent, _signalsReceived;
     private string? _lastLinkFailure, _lastTransportError;
     private string? _downReason;   // the transport's reason for the TransportDown being handled now
@@ -60,11 +63,11 @@ public sealed class NodeDriver
         _account = account;
         _transport = transport;
         _local = local;
-        _signaling = signaling;
+        _signalingPort = signaling;
         _trace = trace;
         _log = log;
         _startedAt = now;
-        _roster = new PresenceRoster(id);
+        _signaling = new XmppNodeBinding(id, overlayId);
         _node = new EdgeNode(id, config, new DeterministicRandom(seed), transport.LocalFingerprint);
         _bootstrapNeeded = config.Topology.Membership == MembershipMode.Lookup;
         trace?.WriteHeader(new TraceHeader(id, seed, transport.LocalFingerprint));
@@ -76,8 +79,8 @@ public sealed class NodeDriver
     /// <summary>Sees every output the node produces, before it is carried out (tests, logs).</summary>
     public Action<NodeOutput>? OutputObserver { get; set; }
 
-    /// <summary>When the node wants HandleTimeout next (null: no timer).</summary>
-    public Instant? NextWake => _node.PollTimeout();
+    /// <summary>When the node wants HandleTimeout, or the roster's resync is due, next (null: neither).</summary>
+    public Instant? NextWake => Instant.Earliest(_node.PollTimeout(), _resyncDue);
 
     public bool IsConnectedTo(NodeId peer) => _node.IsConnectedTo(peer);
 
@@ -86,6 +89,11 @@ public sealed class NodeDriver
         switch (e)
         {
             case HostEvent.Wake:
+                if (_resyncDue is { } resync && resync <= now)
+                {
+                    _resyncDue = null;
+                    if (_signaling.EndResync()) Input(now, new NodeInput.Presence(_signaling.Roster.View()));
+                }
                 if (_node.PollTimeout() is { } due && due <= now) Timeout(now);
                 break;
             case HostEvent.Link l: OnLink(now, l.Event); break;
@@ -121,6 +129,8 @@ public sealed class NodeDriver
         {
             case XmppOutput.Online o:
                 _signalingState = "online";
+                _signaling.BeginResync();
+                _resyncDue = now + ResyncDelay;
                 _log(XmppLogLevel.Info, $"signaling online as {o.BoundJid}");
                 break;
             case XmppOutput.Offline o:
@@ -131,10 +141,9 @@ public sealed class NodeDriver
                 _signalingState = "stopped: " + s.Reason;
                 break;
             case XmppOutput.PeerPresence p:
-                if (p.OverlayId is not null && p.OverlayId != _overlayId) break;
-                bool changed = _roster.Apply(p.From, p.Node, p.Available, out string? refusal);
+                bool changed = _signaling.OnPresence(p, out string? refusal);
                 if (refusal is not null) _log(XmppLogLevel.Warning, "presence refused: " + refusal);
-                if (changed) Input(now, new NodeInput.Presence(_roster.View()));
+                if (changed) Input(now, new NodeInput.Presence(_signaling.Roster.View()));
                 Bootstrap(now);
                 break;
             case XmppOutput.Signal s:
@@ -148,26 +157,19 @@ public sealed class NodeDriver
 
     private void OnSignal(Instant now, Jid from, string json)
     {
-        if (_roster.NodeOf(from) is not { } peer)
+        if (_signaling.OnSignal(from, json, out string? drop) is not { } input)
         {
-            _log(XmppLogLevel.Debug, $"signal from {from} dropped: no presence with a node id from that address");
-            return;
-        }
-        var payload = SignalCodec.Decode(json);
-        if (!payload.Ok)
-        {
-            _log(XmppLogLevel.Info, $"signal from {from} dropped: {payload.Error}");
+            _log(XmppLogLevel.Info, drop!);
             return;
         }
         _signalsReceived++;
-        if (payload.Value.Link is { } link) Input(now, new NodeInput.Signal(peer, link));
-        else Input(now, new NodeInput.Membership(peer, payload.Value.Membership!));
+        Input(now, input);
     }
 
     private void Bootstrap(Instant now)
     {
         if (!_bootstrapNeeded) return;
-        NodeId? via = _roster.Members().Where(m => m != Id).Cast<NodeId?>().FirstOrDefault();
+        NodeId? via = _signaling.Roster.Members().Where(m => m != Id).Cast<NodeId?>().FirstOrDefault();
         _bootstrapNeeded = false;
         Input(now, new NodeInput.Bootstrap(via));
     }
@@ -200,8 +202,7 @@ public sealed class NodeDriver
     {
         switch (output)
         {
-            case NodeOutput.SendSignal s: SendSignal(s.To, SignalCodec.Encode(s.Message)); break;
-            case NodeOutput.SendMembership m: SendSignal(m.To, SignalCodec.Encode(m.Message)); break;
+            case NodeOutput.SendSignal or NodeOutput.SendMembership: SendSignal(output); break;
             case NodeOutput.PrepareEndpoint p: _transport.Prepare(p.Link, p.Peer, p.Role); break;
             case NodeOutput.ConnectTransport c: _transport.Connect(c.Link, c.Peer, c.Role, c.RemoteEndpoint, c.RemoteFingerprint); break;
             case NodeOutput.CloseTransport c: _transport.Close(c.Link); break;
@@ -212,15 +213,15 @@ public sealed class NodeDriver
         }
     }
 
-    private void SendSignal(NodeId to, string json)
+    private void SendSignal(NodeOutput output)
     {
-        if (_roster.AddressOf(to) is not { } address)
+        if (_signaling.ToSession(output, out string? drop) is not { } send)
         {
-            _log(XmppLogLevel.Debug, $"signal to {to.Short} dropped: no online address for that node id");
+            _log(XmppLogLevel.Debug, drop!);
             return;
         }
         _signalsSent++;
-        _signaling.Send(address, json);
+        _signalingPort.Send(send.To, send.Json);
     }
 
     private void Observe(NodeEvent e)
@@ -263,13 +264,17 @@ public sealed class NodeDriver
                 Math.Round((now - s.CreatedAt).TotalSeconds, 3), PathWord(t.Path), t.RttMs, t.BytesIn, t.BytesOut,
                 s.ConnectedAt is { } up ? Math.Round((up - s.CreatedAt).TotalMilliseconds, 1) : null));
         }
-        var members = _roster.Members();
+        var members = _signaling.Roster.Members();
         var peers = new List<PeerStatus>();
         foreach (var m in members)
-            if (m != Id) peers.Add(new PeerStatus(m.ToString(), _roster.AddressOf(m)?.ToString() ?? "?"));
+            if (m != Id) peers.Add(new PeerStatus(m.ToString(), _signaling.Roster.AddressOf(m)?.ToString() ?? "?"));
         return new NodeStatus(Id.ToString(), _overlayId, _account, _signalingState, members.Count, peers, links,
             _linksUp, _linkFailures, _lastLinkFailure, _lastTransportError, _signalsSent, _signalsReceived, Math.Round((now - _startedAt).TotalSeconds, 3));
     }
+
+    /// <summary>After a reconnect, how long the server's presences of the members online may take to
+    /// arrive (it sends them all at once, one round trip after our own presence).</summary>
+    public static readonly TimeSpan ResyncDelay = TimeSpan.FromSeconds(5);
 
     public static string KindWord(LinkKind k) => k switch
     {

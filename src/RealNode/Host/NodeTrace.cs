@@ -180,5 +180,5 @@ public static class NodeTrace
         catch (FormatException) { return null; }
     }
 
-    private static string Cut(string s) => Xmpp.XmppStanzas.Printable(s, 20);
+    private static string Cut(string s) => EdgeVpn.Protocol.Core.Printable.Of(s, 20);
 }

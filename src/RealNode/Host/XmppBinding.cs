@@ -2,6 +2,7 @@
 // presence with node ids, signals, logs) become HostEvent.Xmpp on the loop's channel, and the
 // node's outgoing signals go to XmppClient.SendSignal. The pump waits for room in the channel,
 // so a busy node slows the XMPP reader down instead of losing presences.
+using EdgeVpn.Protocol.Xmpp;
 using EdgeVpn.RealNode.Xmpp;
 
 namespace EdgeVpn.RealNode.Host;

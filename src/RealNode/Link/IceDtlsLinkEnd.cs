@@ -21,6 +21,7 @@ using EdgeVpn.Protocol.Ring;
 using EdgeVpn.RealNode.Dtls;
 using EdgeVpn.RealNode.Host;
 using EdgeVpn.RealNode.Ice;
+using EdgeVpn.Protocol.Xmpp;
 using EdgeVpn.RealNode.Xmpp;
 
 namespace EdgeVpn.RealNode.Link;

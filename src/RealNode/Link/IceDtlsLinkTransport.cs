@@ -19,6 +19,7 @@ using EdgeVpn.Protocol.Links;
 using EdgeVpn.Protocol.Ring;
 using EdgeVpn.RealNode.Dtls;
 using EdgeVpn.RealNode.Host;
+using EdgeVpn.Protocol.Xmpp;
 using EdgeVpn.RealNode.Xmpp;
 
 namespace EdgeVpn.RealNode.Link;

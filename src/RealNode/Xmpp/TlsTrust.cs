@@ -12,6 +12,8 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using EdgeVpn.Protocol.Core;
 
+using EdgeVpn.Protocol.Xmpp;
+
 namespace EdgeVpn.RealNode.Xmpp;
 
 public abstract record TlsTrust

@@ -18,6 +18,8 @@ using System.Security.Cryptography;
 using System.Threading.Channels;
 using EdgeVpn.Protocol.Core;
 
+using EdgeVpn.Protocol.Xmpp;
+
 namespace EdgeVpn.RealNode.Xmpp;
 
 public sealed class XmppClient : IAsyncDisposable

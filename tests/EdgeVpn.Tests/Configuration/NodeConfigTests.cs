@@ -8,6 +8,7 @@ using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Flows;
 using EdgeVpn.Protocol.Topology;
 using EdgeVpn.RealNode.Config;
+using EdgeVpn.Protocol.Xmpp;
 using EdgeVpn.RealNode.Xmpp;
 using FsCheck.Fluent;
 using Xunit;

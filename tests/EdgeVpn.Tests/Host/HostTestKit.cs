@@ -6,7 +6,7 @@ using EdgeVpn.Protocol.Frames;
 using EdgeVpn.Protocol.Node;
 using EdgeVpn.Protocol.Ring;
 using EdgeVpn.RealNode.Host;
-using EdgeVpn.RealNode.Xmpp;
+using EdgeVpn.Protocol.Xmpp;
 
 namespace EdgeVpn.Tests.Host;
 

@@ -4,7 +4,7 @@
 using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Node;
 using EdgeVpn.RealNode.Host;
-using EdgeVpn.RealNode.Xmpp;
+using EdgeVpn.Protocol.Xmpp;
 using Xunit;
 
 namespace EdgeVpn.Tests.Host;
@@ -109,6 +109,31 @@ public class NodeDriverTests
         w.RunFor(TimeSpan.FromSeconds(60));
         Assert.Equal(1, w.Drivers[0].Status(w.Now).Members);
         Assert.False(w.Drivers[0].IsConnectedTo(w.Drivers[1].Id));
+    }
+
+    [Fact]
+    public void After_a_reconnect_a_peer_not_announced_again_within_the_resync_delay_leaves_the_view()
+    {
+        var w = new DriverWorld();
+        w.Add(1);
+        void Presence(int i, bool available) =>
+            w.Post(0, new HostEvent.Xmpp(new XmppOutput.PeerPresence(HostTestKit.JidOf(i), available ? HostTestKit.IdOf(i) : null, "ov", available)));
+        w.Post(0, new HostEvent.Xmpp(new XmppOutput.Online(HostTestKit.JidOf(1))));
+        Presence(2, true);
+        Presence(3, true);
+        w.RunFor(TimeSpan.FromSeconds(1));
+        Assert.Equal(3, w.Drivers[0].Status(w.Now).Members);
+        // An outage: peer 3 leaves meanwhile, and the server will not say so to a session that was away.
+        w.Post(0, new HostEvent.Xmpp(new XmppOutput.Offline("outage", w.Now + TimeSpan.FromSeconds(1))));
+        w.RunFor(TimeSpan.FromSeconds(1));
+        w.Post(0, new HostEvent.Xmpp(new XmppOutput.Online(HostTestKit.JidOf(1))));
+        Presence(2, true);
+        w.RunFor(NodeDriver.ResyncDelay - TimeSpan.FromSeconds(1));
+        Assert.Equal(3, w.Drivers[0].Status(w.Now).Members);
+        w.RunFor(TimeSpan.FromSeconds(2));
+        var status = w.Drivers[0].Status(w.Now);
+        Assert.Equal(2, status.Members);
+        Assert.Equal(HostTestKit.IdOf(2).ToString(), Assert.Single(status.Peers).NodeId);
     }
 
     [Fact]

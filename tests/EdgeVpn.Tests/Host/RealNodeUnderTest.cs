@@ -5,6 +5,7 @@
 // never a timing assertion.
 using EdgeVpn.Protocol.Ring;
 using EdgeVpn.RealNode.Host;
+using EdgeVpn.Protocol.Xmpp;
 using EdgeVpn.RealNode.Xmpp;
 using EdgeVpn.Tests.Xmpp;
 using Xunit;

@@ -24,7 +24,7 @@ internal sealed class LinkEventRecorder : ILinkEvents
 
     public IReadOnlyList<LinkEvent> Events { get { lock (_gate) return [.. _events]; } }
 
-    public void AddLog(EdgeVpn.RealNode.Xmpp.XmppLogLevel level, string line) => Log.Enqueue($"{level}: {line}");
+    public void AddLog(EdgeVpn.Protocol.Xmpp.XmppLogLevel level, string line) => Log.Enqueue($"{level}: {line}");
 
     /// <summary>The first event matching, waiting up to Bound for it.</summary>
     public T WaitFor<T>(Func<T, bool>? match = null, string? what = null) where T : LinkEvent

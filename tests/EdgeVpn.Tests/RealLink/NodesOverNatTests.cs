@@ -118,6 +118,6 @@ public sealed class NodesOverNatTests(NatTestbed nat, ProsodyServer prosody) : I
 
     private sealed class RewritingSignalingPort(ISignalingPort inner, Func<string, string> rewrite) : ISignalingPort
     {
-        public void Send(RealNode.Xmpp.Jid to, string json) => inner.Send(to, rewrite(json));
+        public void Send(Protocol.Xmpp.Jid to, string json) => inner.Send(to, rewrite(json));
     }
 }

@@ -5,6 +5,7 @@
 // through; a wrong pin and a wrong password are refused with their reasons.
 // The waits are liveness bounds (EventBound), never timing assertions.
 using EdgeVpn.Protocol.Ring;
+using EdgeVpn.Protocol.Xmpp;
 using EdgeVpn.RealNode.Xmpp;
 using Xunit;
 

@@ -1,6 +1,6 @@
 // SCRAM-SHA-1 against the RFC 5802 §5 example exchange, and its refusals: a server that does
 // not extend our nonce, too few iterations, mandatory extensions, a forged server signature.
-using EdgeVpn.RealNode.Xmpp;
+using EdgeVpn.Protocol.Xmpp;
 using Xunit;
 
 namespace EdgeVpn.Tests.Xmpp;

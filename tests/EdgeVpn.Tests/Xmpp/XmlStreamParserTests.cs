@@ -3,7 +3,7 @@
 // mutated bytes never make it throw, give at most one error, and nothing after the error.
 using System.Text;
 using EdgeVpn.Protocol.Core;
-using EdgeVpn.RealNode.Xmpp;
+using EdgeVpn.Protocol.Xmpp;
 using Xunit;
 using static EdgeVpn.Tests.PropertyRunner;
 

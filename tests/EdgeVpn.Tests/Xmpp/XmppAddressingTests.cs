@@ -1,6 +1,7 @@
 // Addresses, certificate pins and configuration checks: what is accepted, what is refused and
 // that each refusal names the field or part at fault.
 using EdgeVpn.Protocol.Ring;
+using EdgeVpn.Protocol.Xmpp;
 using EdgeVpn.RealNode.Xmpp;
 using Xunit;
 

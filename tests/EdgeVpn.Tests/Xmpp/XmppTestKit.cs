@@ -7,7 +7,7 @@
 using System.Text;
 using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Ring;
-using EdgeVpn.RealNode.Xmpp;
+using EdgeVpn.Protocol.Xmpp;
 using Xunit;
 
 namespace EdgeVpn.Tests.Xmpp;

@@ -10,7 +10,7 @@
 // only our own code can trigger: peer input is checked before it gets here.
 using System.Text;
 
-namespace EdgeVpn.RealNode.Xmpp;
+namespace EdgeVpn.Protocol.Xmpp;
 
 public sealed class XmlElement
 {

@@ -9,9 +9,8 @@
 //     is where signals go, and the id stays a member until both are gone;
 //   - a signal's sender is known only by its address: NodeOf gives the id it announced.
 using EdgeVpn.Protocol.Ring;
-using EdgeVpn.RealNode.Xmpp;
 
-namespace EdgeVpn.RealNode.Host;
+namespace EdgeVpn.Protocol.Xmpp;
 
 public sealed class PresenceRoster
 {
@@ -25,7 +24,12 @@ public sealed class PresenceRoster
 
     public PresenceRoster(NodeId self) => _self = self;
 
+    public NodeId Self => _self;
+
     public int Count => _byAddress.Count;
+
+    /// <summary>Every online address, sorted (ordinal).</summary>
+    public IEnumerable<Jid> Addresses => _byAddress.Values.Select(e => e.Jid);
 
     /// <summary>Applies one presence; true when the set of member ids may have changed.</summary>
     public bool Apply(Jid from, NodeId? node, bool available, out string? refusal)

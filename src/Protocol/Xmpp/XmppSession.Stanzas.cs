@@ -10,7 +10,7 @@
 using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Ring;
 
-namespace EdgeVpn.RealNode.Xmpp;
+namespace EdgeVpn.Protocol.Xmpp;
 
 public sealed partial class XmppSession
 {
@@ -44,7 +44,7 @@ public sealed partial class XmppSession
                 _timers.Stop(XmppTimer.PingReply);
                 if (State == XmppState.Online) _timers.Set(XmppTimer.PingDue, now + _config.PingInterval);
             }
-            else Log(XmppLogLevel.Debug, $"ignored iq {type} with unknown id {XmppStanzas.Printable(id)}");
+            else Log(XmppLogLevel.Debug, $"ignored iq {type} with unknown id {Printable.Of(id)}");
             return;
         }
         if (type is not ("get" or "set") || id is null) { Drop(iq, "an iq without a valid type or id"); return; }
@@ -140,7 +140,7 @@ public sealed partial class XmppSession
         string? type = presence.Attr("type");
         if (type is not (null or "unavailable"))
         {
-            Log(type == "error" ? XmppLogLevel.Warning : XmppLogLevel.Debug, $"ignored presence of type {XmppStanzas.Printable(type)} from {from.Value}");
+            Log(type == "error" ? XmppLogLevel.Warning : XmppLogLevel.Debug, $"ignored presence of type {Printable.Of(type)} from {from.Value}");
             return;
         }
         if (!IsMember(from.Value.Bare)) { Drop(presence, $"{from.Value.Bare} is not in {(_config.Group is null ? "our roster" : "group " + _config.Group)}"); return; }
@@ -159,7 +159,7 @@ public sealed partial class XmppSession
         string? overlay = node.Attr("overlay");
         if (_config.OverlayId is not null && overlay != _config.OverlayId)
         {
-            Drop(presence, $"overlay '{XmppStanzas.Printable(overlay)}' is not ours");
+            Drop(presence, $"overlay '{Printable.Of(overlay)}' is not ours");
             return;
         }
         _available.Add(from.Value.ToString());
@@ -171,11 +171,11 @@ public sealed partial class XmppSession
         if (message.Attr("type") == "error")
         {
             string condition = message.Child("error", XmppNs.Client)?.Children.FirstOrDefault()?.Name ?? "unknown";
-            Log(XmppLogLevel.Warning, $"a message to {XmppStanzas.Printable(message.Attr("from"))} bounced: {XmppStanzas.Printable(condition)}");
+            Log(XmppLogLevel.Warning, $"a message to {Printable.Of(message.Attr("from"))} bounced: {Printable.Of(condition)}");
             return;
         }
         var signal = message.Child("signal", XmppNs.EdgeVpn);
-        if (signal is null) { Log(XmppLogLevel.Debug, $"ignored a message without a signal from {XmppStanzas.Printable(message.Attr("from"))}"); return; }
+        if (signal is null) { Log(XmppLogLevel.Debug, $"ignored a message without a signal from {Printable.Of(message.Attr("from"))}"); return; }
         var from = Jid.Parse(message.Attr("from"));
         if (!from.Ok) { Drop(message, "bad sender address: " + from.Error); return; }
         if (!IsMember(from.Value.Bare)) { Drop(message, $"{from.Value.Bare} is not in {(_config.Group is null ? "our roster" : "group " + _config.Group)}"); return; }
@@ -187,7 +187,7 @@ public sealed partial class XmppSession
     {
         if (State != XmppState.Online) { Log(XmppLogLevel.Warning, $"signal to {send.To} dropped: not online ({State})"); return; }
         // The address may have been built by hand rather than parsed: check it before it goes out.
-        if (!Jid.Parse(send.To.ToString()).Ok) { Log(XmppLogLevel.Error, $"signal to {XmppStanzas.Printable(send.To.ToString())} not sent: bad address"); return; }
+        if (!Jid.Parse(send.To.ToString()).Ok) { Log(XmppLogLevel.Error, $"signal to {Printable.Of(send.To.ToString())} not sent: bad address"); return; }
         if (XmppStanzas.CheckJson(send.Json, _config.SignalBytesMax, _config.SignalJsonDepthMax) is { } bad)
         {
             Log(XmppLogLevel.Error, $"signal to {send.To} not sent: {bad}");
@@ -197,5 +197,5 @@ public sealed partial class XmppSession
     }
 
     private void Drop(XmlElement stanza, string reason) =>
-        Log(XmppLogLevel.Warning, $"dropped <{XmppStanzas.Printable(stanza.Name)}> from {XmppStanzas.Printable(stanza.Attr("from"))}: {reason}");
+        Log(XmppLogLevel.Warning, $"dropped <{Printable.Of(stanza.Name)}> from {Printable.Of(stanza.Attr("from"))}: {reason}");
 }

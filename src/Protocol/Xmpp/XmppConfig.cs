@@ -4,7 +4,7 @@
 using System.Text;
 using EdgeVpn.Protocol.Ring;
 
-namespace EdgeVpn.RealNode.Xmpp;
+namespace EdgeVpn.Protocol.Xmpp;
 
 public sealed record XmppConfig
 {
@@ -36,7 +36,10 @@ public sealed record XmppConfig
     public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(60);
     public TimeSpan PingTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    public XmlLimits Limits { get; init; } = XmlLimits.Default;
+    /// <summary>The roster comes as one stanza holding every item (about 80 bytes each): 1 MiB holds
+    /// RosterItemsMax of them. With the parser's 64 KiB default a roster of about 800 members failed
+    /// to parse and the session reconnected forever (found by the simulator's --signaling xmpp).</summary>
+    public XmlLimits Limits { get; init; } = XmlLimits.Default with { StanzaBytesMax = 1 << 20 };
     public int RosterItemsMax { get; init; } = 10_000;
     public int GroupsPerItemMax { get; init; } = 64;
     /// <summary>The largest JSON signaling payload we send or accept, in UTF-8 bytes.</summary>

@@ -20,7 +20,7 @@
 using System.Text;
 using EdgeVpn.Protocol.Core;
 
-namespace EdgeVpn.RealNode.Xmpp;
+namespace EdgeVpn.Protocol.Xmpp;
 
 public enum XmppState : byte
 {
@@ -91,7 +91,7 @@ public sealed partial class XmppSession : IStateMachine<XmppInput, XmppOutput>
                 DrainParser(now);
                 return;
             case XmppInput.TransportFailed f when f.Connection == _connection && (IsConnectedState || State == XmppState.Connecting):
-                Fail(now, "transport: " + XmppStanzas.Printable(f.Reason, 200), null);
+                Fail(now, "transport: " + Printable.Of(f.Reason, 200), null);
                 return;
             default:
                 // Inputs about an older connection, or transport events in a state that expects
@@ -193,7 +193,7 @@ public sealed partial class XmppSession : IStateMachine<XmppInput, XmppOutput>
         string? version = header.Attr("version");
         if (version is null || !version.StartsWith("1.", StringComparison.Ordinal))
         {
-            Fail(now, $"the server speaks stream version '{XmppStanzas.Printable(version)}', not 1.x", "unsupported-version");
+            Fail(now, $"the server speaks stream version '{Printable.Of(version)}', not 1.x", "unsupported-version");
             return;
         }
         _headerReceived = true;
@@ -205,7 +205,7 @@ public sealed partial class XmppSession : IStateMachine<XmppInput, XmppOutput>
         {
             string condition = stanza.Children.FirstOrDefault(c => c.Namespace == XmppNs.StreamErrors && c.Name != "text")?.Name ?? "undefined-condition";
             string? text = stanza.Child("text", XmppNs.StreamErrors)?.Text;
-            Fail(now, $"stream error from the server: {condition}{(text is null ? "" : " (" + XmppStanzas.Printable(text) + ")")}", null, sendClose: true);
+            Fail(now, $"stream error from the server: {condition}{(text is null ? "" : " (" + Printable.Of(text) + ")")}", null, sendClose: true);
             return;
         }
         switch (State)
@@ -222,7 +222,7 @@ public sealed partial class XmppSession : IStateMachine<XmppInput, XmppOutput>
                 OnRoutedStanza(now, stanza);
                 return;
             default:
-                Fail(now, $"unexpected <{XmppStanzas.Printable(stanza.Name)}> in '{XmppStanzas.Printable(stanza.Namespace)}' while {State}", "unsupported-stanza-type");
+                Fail(now, $"unexpected <{Printable.Of(stanza.Name)}> in '{Printable.Of(stanza.Namespace)}' while {State}", "unsupported-stanza-type");
                 return;
         }
     }
@@ -243,7 +243,7 @@ public sealed partial class XmppSession : IStateMachine<XmppInput, XmppOutput>
             else if (offered.Contains("PLAIN") && _config.AllowPlain) StartPlain();
             else
             {
-                StopFor($"no usable SASL mechanism (server offers: {XmppStanzas.Printable(string.Join(" ", offered))}; we take SCRAM-SHA-1{(_config.AllowPlain ? " or PLAIN" : "")})", sendGoodbye: true);
+                StopFor($"no usable SASL mechanism (server offers: {Printable.Of(string.Join(" ", offered))}; we take SCRAM-SHA-1{(_config.AllowPlain ? " or PLAIN" : "")})", sendGoodbye: true);
                 return;
             }
             if (State != XmppState.Stopped) State = XmppState.Authenticating;
@@ -330,7 +330,7 @@ public sealed partial class XmppSession : IStateMachine<XmppInput, XmppOutput>
             {
                 string condition = stanza.Children.FirstOrDefault(c => c.Name != "text")?.Name ?? "undefined-condition";
                 string? text = stanza.Child("text", XmppNs.Sasl)?.Text;
-                string reason = $"authentication failed: {XmppStanzas.Printable(condition)}{(text is null ? "" : " (" + XmppStanzas.Printable(text) + ")")}";
+                string reason = $"authentication failed: {Printable.Of(condition)}{(text is null ? "" : " (" + Printable.Of(text) + ")")}";
                 // Retrying a refused password only risks locking the account: give up.
                 if (condition is "not-authorized" or "account-disabled" or "credentials-expired" or "invalid-mechanism" or "mechanism-too-weak" or "encryption-required")
                     StopFor(reason, sendGoodbye: true);
@@ -338,7 +338,7 @@ public sealed partial class XmppSession : IStateMachine<XmppInput, XmppOutput>
                 return;
             }
             default:
-                Fail(now, $"unexpected SASL <{XmppStanzas.Printable(stanza.Name)}>", "not-authorized");
+                Fail(now, $"unexpected SASL <{Printable.Of(stanza.Name)}>", "not-authorized");
                 return;
         }
     }
@@ -370,7 +370,7 @@ public sealed partial class XmppSession : IStateMachine<XmppInput, XmppOutput>
         if (type != "result")
         {
             string condition = iq.Child("error", XmppNs.Client)?.Children.FirstOrDefault()?.Name ?? "no error element";
-            Fail(now, $"{State} refused: {XmppStanzas.Printable(condition)}", null, sendClose: true);
+            Fail(now, $"{State} refused: {Printable.Of(condition)}", null, sendClose: true);
             return;
         }
         switch (State)

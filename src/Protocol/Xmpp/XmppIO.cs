@@ -11,7 +11,7 @@
 using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Ring;
 
-namespace EdgeVpn.RealNode.Xmpp;
+namespace EdgeVpn.Protocol.Xmpp;
 
 public abstract record XmppInput
 {

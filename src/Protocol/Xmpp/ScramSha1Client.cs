@@ -14,7 +14,7 @@ using System.Text;
 using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Stun;
 
-namespace EdgeVpn.RealNode.Xmpp;
+namespace EdgeVpn.Protocol.Xmpp;
 
 public sealed class ScramSha1Client
 {

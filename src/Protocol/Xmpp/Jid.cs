@@ -8,7 +8,7 @@
 using System.Text;
 using EdgeVpn.Protocol.Core;
 
-namespace EdgeVpn.RealNode.Xmpp;
+namespace EdgeVpn.Protocol.Xmpp;
 
 public sealed record Jid(string? Local, string Domain, string? Resource)
 {

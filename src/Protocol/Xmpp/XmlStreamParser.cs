@@ -22,7 +22,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Unicode;
 
-namespace EdgeVpn.RealNode.Xmpp;
+namespace EdgeVpn.Protocol.Xmpp;
 
 public sealed record XmlLimits(int StanzaBytesMax = 65_536, int DepthMax = 16, int AttributesMax = 32, int HeaderBytesMax = 4_096)
 {

@@ -8,7 +8,7 @@ using System.Text;
 using System.Text.Json;
 using EdgeVpn.Protocol.Ring;
 
-namespace EdgeVpn.RealNode.Xmpp;
+namespace EdgeVpn.Protocol.Xmpp;
 
 public static class XmppNs
 {
@@ -87,7 +87,4 @@ public static class XmppStanzas
             return "payload is not JSON: " + e.Message;
         }
     }
-
-    /// <summary>A peer-supplied string made safe for one log line (no controls, bounded).</summary>
-    public static string Printable(string? s, int max = 80) => Protocol.Core.Printable.Of(s, max);
 }

@@ -82,12 +82,28 @@ public static class ExperimentCommands
         var st = sim.Stats;
         report.Add("medianGatherMs", Ms(st.GatherTimes.MedianMs)).Add("medianSetupMs", Ms(st.SetupTimes.MedianMs))
               .Add("p90SetupMs", Ms(st.SetupTimes.PercentileMs(0.9))).Add("meanSetupMs", Ms(st.SetupTimes.MeanMs));
+        AddXmpp(sim, report);
         if (sim.Parameters.LinkModel != LinkModel.Ice) return;
         report.Add("iceDatagrams", sim.IceDatagramsSent).Add("iceDatagramsDropped", sim.IceDatagramsDropped)
               .Add("iceFrameDatagrams", sim.IceFrameDatagrams)    // of iceDatagrams: those that carried link frames
               .Add("signalingPayloadBytes", st.SignalingPayloadBytes);
         long agree = st.IceOutcomes[0] + st.IceOutcomes[4] + st.IceOutcomes[8], total = st.IceOutcomes.Sum();
         report.Add("iceOutcomesAsPredicted", agree).Add("iceOutcomesOtherwise", total - agree);
+    }
+
+    /// <summary>--signaling xmpp: what the virtual XMPP server carried and how the sessions fared.</summary>
+    private static void AddXmpp(Simulation sim, Report report)
+    {
+        if (sim.XmppServer is not { } server) return;
+        var st = sim.Stats;
+        report.Add("xmppLogins", st.XmppLogins).Add("xmppDisconnects", st.XmppDisconnects)
+              .Add("xmppStanzasIn", server.StanzasIn).Add("xmppStanzasOut", server.StanzasOut)
+              .Add("xmppBytesIn", server.BytesIn).Add("xmppBytesOut", server.BytesOut)
+              .Add("xmppPresenceStanzas", server.PresenceDelivered).Add("xmppMessagesRouted", server.MessagesRouted)
+              .Add("xmppMessagesDropped", server.MessagesDropped).Add("xmppStreamErrors", server.StreamErrors)
+              .Add("xmppStanzasRefused", st.XmppDropped).Add("xmppSessionWarnings", st.XmppWarnings)
+              .Add("signalsLost", st.SignalsLost);
+        if (sim.Parameters.LinkModel != LinkModel.Ice) report.Add("signalingPayloadBytes", st.SignalingPayloadBytes);   // ice mode adds it with its own figures
     }
 
     private static double Ms(double v) => double.IsNaN(v) ? -1 : Math.Round(v, 1);

@@ -22,13 +22,16 @@ public static class VoprCommand
         links.AcceptOnlyFromAmong("modeled", "ice");
         var membership = new Option<string>("--membership") { Description = "How members find each other: presence (EdgeVPN's roster to every member) or lookup (Symphony: join through a member, greedy lookups, stabilization, estimated n); the scenarios drawn from each seed are the same", DefaultValueFactory = _ => "presence" };
         membership.AcceptOnlyFromAmong("presence", "lookup");
-        c.Add(seed); c.Add(seeds); c.Add(links); c.Add(membership);
+        var signaling = new Option<string>("--signaling") { Description = "The signaling server: modeled (message level) or xmpp (every node runs the real XMPP client session against the stanza-level virtual XMPP server: logins, presence, signals as stanzas; outages close the streams and clients reconnect with back-off); the scenarios drawn from each seed are the same", DefaultValueFactory = _ => "modeled" };
+        signaling.AcceptOnlyFromAmong("modeled", "xmpp");
+        c.Add(seed); c.Add(seeds); c.Add(links); c.Add(membership); c.Add(signaling);
         c.SetAction(r => Run(r.GetValue(seed), r.GetValue(seeds), r.GetValue(links) == "ice" ? LinkModel.Ice : LinkModel.Modeled,
-            r.GetValue(membership) == "lookup" ? MembershipMode.Lookup : MembershipMode.Presence));
+            r.GetValue(membership) == "lookup" ? MembershipMode.Lookup : MembershipMode.Presence,
+            r.GetValue(signaling) == "xmpp" ? SignalingModel.Xmpp : SignalingModel.Modeled));
         return c;
     }
 
-    private static int Run(ulong? seed, string? range, LinkModel links, MembershipMode membership)
+    private static int Run(ulong? seed, string? range, LinkModel links, MembershipMode membership, SignalingModel signaling)
     {
         if (seed is not null && range is not null) throw new UsageException("give either --seed or --seeds, not both");
         var (from, to) = range is null ? (seed ?? 1, seed ?? 1) : ParseRange(range);
@@ -37,7 +40,7 @@ public static class VoprCommand
         var clock = Stopwatch.StartNew();
         for (ulong s = from; ; s++)
         {
-            var scenario = VoprScenario.Draw(s) with { Links = links, Membership = membership };
+            var scenario = VoprScenario.Draw(s) with { Links = links, Membership = membership, Signaling = signaling };
             var result = VoprRunner.Run(scenario);
             if (single || result.Violation is not null)
             {

@@ -57,6 +57,12 @@ public enum EventKind : byte
     /// <summary>Lookup membership: the signaling server names a member to this node (after a failed
     /// join, or for a self-check that asked for an introducer).</summary>
     Bootstrap,
+    /// <summary>--signaling xmpp: bytes (or the connection's opening, TLS or loss) reach the XMPP server on a node's stream.</summary>
+    XmppToServer,
+    /// <summary>--signaling xmpp: the server's bytes (or the connection's acceptance, TLS or failure) reach a node.</summary>
+    XmppToClient,
+    /// <summary>--signaling xmpp: a node's XMPP session wants its timer handled.</summary>
+    XmppWake,
 }
 
 /// <summary>One scheduled happening. Node is the receiving node's index; Payload depends on Kind.</summary>

@@ -38,8 +38,8 @@ public sealed class SimStats
     /// <summary>Lookup membership messages, and how many of them the signaling server relayed.</summary>
     public long MembershipMessages;
     public long MembershipViaSignaling;
-    /// <summary>--links ice: bytes of the signaling payloads sent through the server as wire text
-    /// (SignalCodec's JSON, what the real node puts in an XMPP signal); 0 in modeled runs.</summary>
+    /// <summary>--links ice or --signaling xmpp: bytes of the signaling payloads sent through the server
+    /// as wire text (SignalCodec's JSON, what the real node puts in an XMPP signal); 0 in modeled runs.</summary>
     public long SignalingPayloadBytes;
     /// <summary>Lookup membership messages sent, per MembershipMessageKind.</summary>
     public readonly long[] MembershipByKind = new long[Enum.GetValues<MembershipMessageKind>().Length];
@@ -54,6 +54,11 @@ public sealed class SimStats
     public readonly DurationHistogram SetupTimes = new();
     /// <summary>From PrepareEndpoint until the end's candidates are ready (both modes).</summary>
     public readonly DurationHistogram GatherTimes = new();
+    /// <summary>--signaling xmpp: sessions that came online (logins), and online sessions that lost their connection.</summary>
+    public long XmppLogins, XmppDisconnects;
+    /// <summary>--signaling xmpp: stanzas the binding refused (presence beyond the roster bound, a
+    /// signal from an address with no node id, a payload the codec refuses), and the sessions' warnings.</summary>
+    public long XmppDropped, XmppWarnings;
     public long Crashes;
     public long Restarts;
 

@@ -1,7 +1,9 @@
 // The discrete-event engine: virtual time jumps to the next event; every simulated node is one
 // EdgeNode driven through the sans-IO contract (Handle, then drain outputs, then re-arm its one
 // wake-up from PollTimeout). The virtual signaling service relays presence and messages with
-// latency (with LinkModel.Ice, messages as the real node's signal text, SignalCodec); the link
+// latency (with LinkModel.Ice, messages as the real node's signal text, SignalCodec), or, with
+// SignalingModel.Xmpp, every node runs the real XMPP client session against a stanza-level
+// virtual XMPP server (XmppSignalingLayer); the link
 // fabric models transports, or, with LinkModel.Ice, the IceLinkLayer runs the real ICE agent of
 // every link end through virtual NATs and STUN/TURN servers, and the link comes up when both
 // agents connected. Same parameters (seed included) → same sequence of events → same TraceHash,
@@ -15,6 +17,7 @@ using EdgeVpn.Protocol.Ring;
 using EdgeVpn.Sim.Faults;
 using EdgeVpn.Sim.IceLinks;
 using EdgeVpn.Sim.Net;
+using EdgeVpn.Sim.XmppSignaling;
 
 namespace EdgeVpn.Sim;
 
@@ -24,7 +27,7 @@ public interface ISimProgress
     void Report(Instant now, long events, string phase);
 }
 
-public sealed class Simulation : IIceLinkHost
+public sealed class Simulation : IIceLinkHost, IXmppHost
 {
     private const string SimFingerprint = "sha-256 simulated";
     private const string SimEndpoint = "simulated-candidates";
@@ -61,6 +64,7 @@ public sealed class Simulation : IIceLinkHost
     private readonly byte[]? _natOf;          // node -> index into Parameters.NatMix.Entries (null: all public)
     private readonly IcePath[]? _natOutcome;  // [natA * entries + natB] -> what ICE achieves between them
     private readonly IceLinkLayer? _ice;      // LinkModel.Ice: the packet-level link ends
+    private readonly XmppSignalingLayer? _xmpp;  // SignalingModel.Xmpp: the stanza-level signaling server
 
     public SimParameters Parameters { get; }
     public SimStats Stats { get; } = new();
@@ -105,6 +109,7 @@ public sealed class Simulation : IIceLinkHost
         }
         if (parameters.LinkModel == LinkModel.Ice)
             _ice = new IceLinkLayer(parameters, i => parameters.NatMix.Entries[_natOf is null ? 0 : _natOf[i]].Behaviour, master.Fork("ice"), this);
+        if (parameters.Signaling == SignalingModel.Xmpp) _xmpp = new XmppSignalingLayer(parameters, master.Fork("xmpp"), Stats, this);
         if (parameters.RecentEventsPerNode > 0) Recent = new RecentEvents(parameters.Nodes, parameters.RecentEventsPerNode);
         _nodeConfig = new EdgeNodeConfig
         {
@@ -153,13 +158,40 @@ public sealed class Simulation : IIceLinkHost
     /// <summary>--links ice: link ends holding an ICE agent (0 in modeled mode).</summary>
     public int IceLinkEnds => _ice?.Ends ?? 0;
     public bool TryIndexOf(NodeId id, out int index) => _indexOf.TryGetValue(id, out index);
+    /// <summary>--signaling xmpp: the virtual XMPP server (null with the modeled signaling service).</summary>
+    public Servers.VirtualXmppServer? XmppServer => _xmpp?.Server;
+    /// <summary>--signaling xmpp: what keeps the signaling from being settled (sessions offline and
+    /// their states, stream events in flight, views waiting), or null when it is.</summary>
+    public string? SignalingUnsettled() => _xmpp?.Unsettled();
+    /// <summary>--signaling xmpp: checks every session, the server and the layer's counts (O(n): for tests and checkers).</summary>
+    public void CheckSignalingInvariants() => _xmpp?.CheckInvariants();
+    /// <summary>--signaling xmpp: whether the node's XMPP session is online (always true with the modeled service).</summary>
+    public bool SignalingOnline(int node) => _xmpp?.IsOnline(node) ?? _nodes[node].Alive;
 
     /// <summary>All nodes joined, the last roster delivered, and every node has all the links it wants.</summary>
     /// <remarks>Also waits for links a crashed node left half open: until the surviving end notices,
     /// it believes in a link that carries nothing.</remarks>
     public bool IsConverged => _joinsPending == 0 && !_publishScheduled && !_publishWhenUp && _presenceInFlight == 0
         && _unstable == 0 && _teardownsInFlight == 0 && _fabric.HalfOpen == 0 && _fabric.SilencedCount == 0
-        && (!_lookup || _ringOk && Stats.LinksUp + Stats.LinksDown == _linkChangesAtRingCheck);
+        && (!_lookup || _ringOk && Stats.LinksUp + Stats.LinksDown == _linkChangesAtRingCheck)
+        && (_xmpp is null || _xmpp.Settled);
+
+    /// <summary>Which of IsConverged's conditions do not hold now (empty when converged): for reports.</summary>
+    public IReadOnlyList<string> NotConvergedBecause()
+    {
+        var why = new List<string>();
+        if (_joinsPending != 0) why.Add($"{_joinsPending} joins pending");
+        if (_publishScheduled || _publishWhenUp) why.Add("a roster publication pending");
+        if (_presenceInFlight != 0) why.Add($"{_presenceInFlight} roster views in flight");
+        if (_unstable != 0) why.Add($"{_unstable} unstable nodes");
+        if (_teardownsInFlight != 0) why.Add($"{_teardownsInFlight} teardowns in flight");
+        if (_fabric.HalfOpen != 0) why.Add($"{_fabric.HalfOpen} half-open links");
+        if (_fabric.SilencedCount != 0) why.Add($"{_fabric.SilencedCount} silenced links");
+        if (_lookup && !_ringOk) why.Add("the last ring check failed");
+        else if (_lookup && Stats.LinksUp + Stats.LinksDown != _linkChangesAtRingCheck) why.Add("links changed since the last ring check");
+        if (_xmpp?.Unsettled() is { } signaling) why.Add("signaling: " + signaling);
+        return why;
+    }
 
     /// <summary>The signaling server is down: messages between nodes are lost and roster changes wait.
     /// Setting it back to false republishes the roster (clients reconnect and get it).</summary>
@@ -170,6 +202,7 @@ public sealed class Simulation : IIceLinkHost
         {
             if (_signalingDown == value) return;
             _signalingDown = value;
+            _xmpp?.SetDown(value);
             if (!value && _publishWhenUp) { _publishWhenUp = false; SchedulePublish(); }
         }
     }
@@ -369,6 +402,9 @@ public sealed class Simulation : IIceLinkHost
             case EventKind.IceDatagram: _ice!.OnDatagram(e); return;
             case EventKind.IceWake: _ice!.OnWake(e); return;
             case EventKind.IceNotify: OnIceNotice((IceNotice)e.Payload!); return;
+            case EventKind.XmppToServer: _xmpp!.OnToServer(e); return;
+            case EventKind.XmppToClient: _xmpp!.OnToClient(e); return;
+            case EventKind.XmppWake: _xmpp!.OnWake(e); return;
         }
     }
 
@@ -380,6 +416,14 @@ public sealed class Simulation : IIceLinkHost
         n.Joined = true;
         n.Alive = true;
         n.Stable = true;
+        if (_xmpp is not null)
+        {
+            // The node logs in; members and (lookup) the member to join through come with presence.
+            _xmpp.Start(index, n.Incarnation, n.Id);
+            if (_lookup) ScheduleRingChecks();
+            AfterInput(n);
+            return;
+        }
         if (_lookup)
         {
             // Symphony's join: the signaling server names any online member to join through.
@@ -400,6 +444,7 @@ public sealed class Simulation : IIceLinkHost
         var n = _nodes[index];
         if (!n.Alive) return;
         Deliver(index, new NodeInput.Leave());
+        _xmpp?.Leave(index);   // after the node's goodbyes: they go out before the session's
         n.Alive = false;
         if (_roster.Remove(index) && !_lookup) Stats.PresenceStanzas += _roster.Count;
         if (!n.Stable) { n.Stable = true; _unstable--; }
@@ -418,6 +463,7 @@ public sealed class Simulation : IIceLinkHost
         n.Node = null;
         n.NextWakeNs = long.MaxValue;
         if (!n.Stable) { n.Stable = true; _unstable--; }
+        if (_xmpp is not null) { _xmpp.Crash(index); return; }   // the server sees the stream die CrashDetection later
         Push(_nowNs + Parameters.CrashDetection.Ticks * 100, new SimEvent(EventKind.RosterDrop, index, -1, (ulong)n.Incarnation, null));
     }
 
@@ -425,9 +471,19 @@ public sealed class Simulation : IIceLinkHost
     private void Rebootstrap(int index)
     {
         var n = _nodes[index];
+        if (_xmpp is not null)
+        {
+            // From the node's own roster, once it has one (else when its login brings the members).
+            if (n.Alive && _xmpp.WantBootstrap(index)) BootstrapFromRoster(index);
+            return;
+        }
         if (!n.Alive || _roster.Count < 2) return;
         Deliver(index, new NodeInput.Bootstrap(PickBootstrap(index)));
     }
+
+    void IXmppHost.BootstrapFromRoster(int node) => BootstrapFromRoster(node);
+
+    private void BootstrapFromRoster(int index) => Deliver(index, new NodeInput.Bootstrap(_xmpp!.PickBootstrap(index, _bootstrapRandom)));
 
     /// <summary>The member the signaling server names to join through: a random online node that
     /// has finished its own join (a node announces itself as a member once it is one, so a joiner
@@ -460,6 +516,12 @@ public sealed class Simulation : IIceLinkHost
         n.Alive = true;
         n.Stable = true;
         n.NextWakeNs = long.MaxValue;
+        if (_xmpp is not null)
+        {
+            _xmpp.Start(index, n.Incarnation, n.Id);
+            AfterInput(n);
+            return;
+        }
         // A new session: the roster comes to it and its presence goes to every other member.
         if (_lookup)
         {
@@ -494,6 +556,7 @@ public sealed class Simulation : IIceLinkHost
     private void SchedulePublish()
     {
         if (_lookup) return; // no presence views: members find each other by lookups
+        if (_xmpp is not null) return; // each node's views come from its own XMPP session
         if (_publishScheduled) return;
         _publishScheduled = true;
         long period = Parameters.PresenceInterval.Ticks * 100;
@@ -575,6 +638,7 @@ public sealed class Simulation : IIceLinkHost
         {
             case NodeOutput.SendSignal s:
             {
+                if (_xmpp is not null) { _xmpp.Send(i, s); return; }
                 if (!_indexOf.TryGetValue(s.To, out int to, out var toPoint)) { Stats.Drops++; return; }
                 if (_signalingDown) { Stats.SignalsLost++; return; }
                 long delay = _latency.ToServerNs(i) + _latency.ToServerNs(toPoint);
@@ -681,6 +745,7 @@ public sealed class Simulation : IIceLinkHost
                 if (m.ViaSignaling)
                 {
                     Stats.MembershipViaSignaling++;
+                    if (_xmpp is not null) { _xmpp.Send(i, m); return; }
                     if (_signalingDown) { Stats.SignalsLost++; return; }
                     delay = _latency.ToServerNs(i) + _latency.ToServerNs(toPoint);
                 }
@@ -821,6 +886,11 @@ public sealed class Simulation : IIceLinkHost
         Observer?.Invoke(e.Node, error);
         return default;
     }
+
+    long IXmppHost.NowNs => _nowNs;
+    void IXmppHost.Schedule(long atNs, in SimEvent e) => Push(atNs, e);
+    long IXmppHost.ServerNs(int node) => Spiked(_latency.ToServerNs(node));
+    void IXmppHost.DeliverFromSignaling(int node, NodeInput input) => Deliver(node, input);
 
     long IIceLinkHost.NowNs => _nowNs;
     void IIceLinkHost.Schedule(long atNs, in SimEvent e) => Push(atNs, e);

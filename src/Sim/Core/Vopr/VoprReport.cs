@@ -31,6 +31,9 @@ public static class VoprReport
             yield return $"  last events of node #{node} ({id}):";
             foreach (var e in events) yield return $"    {e}";
         }
-        yield return string.Create(c, $"  replay: edgevpn-sim vopr --seed {r.Scenario.Seed}{(r.Scenario.Links == LinkModel.Ice ? " --links ice" : "")}");
+        yield return string.Create(c, $"  replay: edgevpn-sim vopr --seed {r.Scenario.Seed}")
+            + (r.Scenario.Links == LinkModel.Ice ? " --links ice" : "")
+            + (r.Scenario.Membership == Protocol.Topology.MembershipMode.Lookup ? " --membership lookup" : "")
+            + (r.Scenario.Signaling == SignalingModel.Xmpp ? " --signaling xmpp" : "");
     }
 }

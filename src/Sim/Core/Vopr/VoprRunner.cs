@@ -61,6 +61,7 @@ public static class VoprRunner
             RecentEventsPerNode = RecentEventsPerNode,
             NatMix = Net.NatMix.Parse(sc.NatMix).Value,
             LinkModel = sc.Links,
+            Signaling = sc.Signaling,
             Topology = new TopologyConfig { Membership = sc.Membership },
         };
         var sim = new Simulation(parameters);
@@ -261,6 +262,7 @@ public static class VoprRunner
         var unstable = sim.Nodes.Where(n => n.Alive && n.Node is { IsStable: false }).Select(n => n.Index).ToList();
         var ring = RingChecker.Check(sim, sim.Parameters.Topology.SuccessorsMin, out int ringViolations);
         string detail = $"{what}: {unstable.Count} unstable nodes, {ringViolations} ring violations, {sim.HalfOpenLinks} half-open links, {sim.SilencedLinks} silenced links, {sim.LiveLinksInFabric} links in the fabric";
+        if (sim.NotConvergedBecause() is { Count: > 0 } why) detail += "; waiting for: " + string.Join(", ", why);
         if (unstable.Count > 0 && sim.Nodes[unstable[0]].Node is { } first) detail += "; first: " + DescribeWants(sim, unstable[0], first);
         else if (ring.Count > 0)
         {

@@ -45,6 +45,10 @@ public sealed record VoprScenario
     /// <summary>How members find each other (chosen on the command line like Links: `vopr --membership
     /// lookup` runs the same drawn scenarios on Symphony's join/lookup/stabilization membership).</summary>
     public MembershipMode Membership { get; init; } = MembershipMode.Presence;
+    /// <summary>How the signaling server is simulated (chosen on the command line like Links: `vopr
+    /// --signaling xmpp` runs the same drawn scenarios with every node's real XMPP session against
+    /// the stanza-level virtual XMPP server).</summary>
+    public SignalingModel Signaling { get; init; } = SignalingModel.Modeled;
 
     public static VoprScenario Draw(ulong seed)
     {
@@ -129,5 +133,6 @@ public sealed record VoprScenario
         yield return ("healBoundSeconds", HealBoundSeconds.ToString(c));
         yield return ("links", Links == LinkModel.Ice ? "ice" : "modeled");
         yield return ("membership", Membership == MembershipMode.Lookup ? "lookup" : "presence");
+        yield return ("signaling", Signaling == SignalingModel.Xmpp ? "xmpp" : "modeled");
     }
 }

@@ -46,7 +46,9 @@ public abstract record MembershipOutput
     /// <summary>The node knows its successor for the first time since Join.</summary>
     public sealed record Joined(NodeId Successor) : MembershipOutput;
     /// <summary>The join lookup failed LookupRetriesMax + 1 times; the host may Join again through another member.</summary>
-    public sealed record JoinFailed(string Reason) : MembershipOutput;
+    /// <summary>BootstrapNotMember: the last attempt's answer was that the member joined through is
+    /// not in a ring itself (it is joining too): nobody the node can reach may be a member yet.</summary>
+    public sealed record JoinFailed(string Reason, bool BootstrapNotMember = false) : MembershipOutput;
     /// <summary>The self-check wants a random member from the signaling server (answer with Introducer).</summary>
     public sealed record IntroducerWanted : MembershipOutput;
 }

@@ -816,7 +816,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
                 if (p.Kind == LookupKind.Join)
                 {
                     _phase = MembershipPhase.Idle;
-                    _outputs.Enqueue(new MembershipOutput.JoinFailed(reason));
+                    _outputs.Enqueue(new MembershipOutput.JoinFailed(reason, p.LastFailure == FindFailure.NotJoined));
                 }
                 else _outputs.Enqueue(new MembershipOutput.LookupFailed(p.Cookie, reason));
                 continue;

@@ -417,7 +417,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
             case MembershipOutput.LookupResolved r: ToTopology(now, new TopologyInput.TargetResolved(r.Cookie, r.Owner)); break;
             case MembershipOutput.LookupFailed f: ToTopology(now, new TopologyInput.TargetFailed(f.Cookie)); break;
             case MembershipOutput.Joined: break;
-            case MembershipOutput.JoinFailed f: Observe(new NodeEvent.JoinFailed(f.Reason)); break;
+            case MembershipOutput.JoinFailed f: Observe(new NodeEvent.JoinFailed(f.Reason, f.BootstrapNotMember)); break;
             case MembershipOutput.IntroducerWanted: Observe(new NodeEvent.IntroducerWanted()); break;
         }
     }

@@ -52,7 +52,8 @@ public abstract record NodeEvent
     /// <summary>A bounded flood delivered its inner frame here.</summary>
     public sealed record FloodDelivered(NodeId Root, int Hops) : NodeEvent;
     /// <summary>Lookup membership: joining through the bootstrap failed; the host should give another member.</summary>
-    public sealed record JoinFailed(string Reason) : NodeEvent;
+    /// <summary>See MembershipOutput.JoinFailed.</summary>
+    public sealed record JoinFailed(string Reason, bool BootstrapNotMember = false) : NodeEvent;
     /// <summary>Lookup membership: the self-check wants a random online member (answer with Bootstrap).</summary>
     public sealed record IntroducerWanted : NodeEvent;
     public sealed record FlowInstalled(string Description) : NodeEvent;

@@ -9,15 +9,18 @@
 //   - Signals: a payload is accepted only from an address whose presence announced a node id;
 //     the id comes from the presence, never from the payload.
 //   - After each input: outputs drained to the adapters, invariants checked.
-// Lookup membership (Topology.Membership = "lookup"): the node bootstraps through the lowest
-// other online member (or starts the ring alone) on its first view, again after JoinFailed,
-// and membership messages travel through the signaling server (not over links yet).
+// Lookup membership (Topology.Membership = "lookup"): the node bootstraps ResyncDelay after it is
+// first online or first hears of a member (by then the server has announced who is online),
+// through the member BootstrapChoice names (alone when nobody is online); again JoinRetryDelay
+// (jittered) after a JoinFailed; and at once, through a random member, when its ring's self-check
+// asks for an introducer. Membership messages travel through the signaling server (not over links yet).
 // Signaling outage: the roster is kept (links may still be up); presences after a reconnect
 // update it, and a peer not announced again within ResyncDelay of being online again left while
 // we were offline: it is dropped from the view (XmppNodeBinding's resync), else the topology would
 // want a link to it for ever.
 using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Links;
+using EdgeVpn.Protocol.Membership;
 using EdgeVpn.Protocol.Node;
 using EdgeVpn.Protocol.Ring;
 using EdgeVpn.Protocol.Topology;
@@ -48,6 +51,9 @@ public sealed class NodeDriver
     private readonly Instant _startedAt;
     private string _signalingState = "connecting";
     private bool _bootstrapNeeded;
+    private Instant? _bootstrapDue;
+    private int _notJoinedFailures;
+    private readonly DeterministicRandom _bootstrapRandom;
     private Instant? _resyncDue;
     private long _linksUp, _linkFailures, _signalsSent, _signalsReceived;
     private string? _lastLinkFailure, _lastTransportError;
@@ -70,6 +76,7 @@ public sealed class NodeDriver
         _signaling = new XmppNodeBinding(id, overlayId);
         _node = new EdgeNode(id, config, new DeterministicRandom(seed), transport.LocalFingerprint);
         _bootstrapNeeded = config.Topology.Membership == MembershipMode.Lookup;
+        _bootstrapRandom = new DeterministicRandom(seed).Fork("bootstrap");
         trace?.WriteHeader(new TraceHeader(id, seed, transport.LocalFingerprint));
     }
 
@@ -80,7 +87,7 @@ public sealed class NodeDriver
     public Action<NodeOutput>? OutputObserver { get; set; }
 
     /// <summary>When the node wants HandleTimeout, or the roster's resync is due, next (null: neither).</summary>
-    public Instant? NextWake => Instant.Earliest(_node.PollTimeout(), _resyncDue);
+    public Instant? NextWake => Instant.Earliest(Instant.Earliest(_node.PollTimeout(), _resyncDue), _bootstrapDue);
 
     public bool IsConnectedTo(NodeId peer) => _node.IsConnectedTo(peer);
 
@@ -94,6 +101,7 @@ public sealed class NodeDriver
                     _resyncDue = null;
                     if (_signaling.EndResync()) Input(now, new NodeInput.Presence(_signaling.Roster.View()));
                 }
+                if (_bootstrapDue is { } bootstrap && bootstrap <= now) Bootstrap(now);
                 if (_node.PollTimeout() is { } due && due <= now) Timeout(now);
                 break;
             case HostEvent.Link l: OnLink(now, l.Event); break;
@@ -131,6 +139,7 @@ public sealed class NodeDriver
                 _signalingState = "online";
                 _signaling.BeginResync();
                 _resyncDue = now + ResyncDelay;
+                if (_bootstrapNeeded && _bootstrapDue is null) _bootstrapDue = now + ResyncDelay;
                 _log(XmppLogLevel.Info, $"signaling online as {o.BoundJid}");
                 break;
             case XmppOutput.Offline o:
@@ -144,7 +153,7 @@ public sealed class NodeDriver
                 bool changed = _signaling.OnPresence(p, out string? refusal);
                 if (refusal is not null) _log(XmppLogLevel.Warning, "presence refused: " + refusal);
                 if (changed) Input(now, new NodeInput.Presence(_signaling.Roster.View()));
-                Bootstrap(now);
+                if (_bootstrapNeeded && _bootstrapDue is null) _bootstrapDue = now + ResyncDelay;
                 break;
             case XmppOutput.Signal s:
                 OnSignal(now, s.From, s.Json);
@@ -166,12 +175,20 @@ public sealed class NodeDriver
         Input(now, input);
     }
 
+    /// <summary>Joins (or, as a member, asks for an introducer) through the member BootstrapChoice names.</summary>
     private void Bootstrap(Instant now)
     {
+        _bootstrapDue = null;
         if (!_bootstrapNeeded) return;
-        NodeId? via = _signaling.Roster.Members().Where(m => m != Id).Cast<NodeId?>().FirstOrDefault();
         _bootstrapNeeded = false;
-        Input(now, new NodeInput.Bootstrap(via));
+        Input(now, new NodeInput.Bootstrap(BootstrapChoice.Choose(Id, _signaling.Roster.Members(), _notJoinedFailures, _bootstrapRandom)));
+    }
+
+    /// <summary>Lookup membership: a bootstrap at `at` unless one is due sooner.</summary>
+    private void BootstrapAt(Instant at)
+    {
+        _bootstrapNeeded = true;
+        if (_bootstrapDue is not { } due || at < due) _bootstrapDue = at;
     }
 
     private void Timeout(Instant now)
@@ -209,7 +226,7 @@ public sealed class NodeDriver
             case NodeOutput.SendKeepAlive k: _transport.SendKeepAlive(k.Link); break;
             case NodeOutput.SendOnLink f: _transport.Send(f.Link, f.Frame); break;
             case NodeOutput.DeliverLocal d: _local.Deliver(d.Frame); break;
-            case NodeOutput.Observed o: Observe(o.Event); break;
+            case NodeOutput.Observed o: Observe(now, o.Event); break;
         }
     }
 
@@ -224,7 +241,7 @@ public sealed class NodeDriver
         _signalingPort.Send(send.To, send.Json);
     }
 
-    private void Observe(NodeEvent e)
+    private void Observe(Instant now, NodeEvent e)
     {
         switch (e)
         {
@@ -243,7 +260,12 @@ public sealed class NodeDriver
                 break;
             case NodeEvent.JoinFailed j:
                 _log(XmppLogLevel.Warning, "join failed: " + j.Reason);
-                _bootstrapNeeded = true;
+                _notJoinedFailures = j.BootstrapNotMember ? _notJoinedFailures + 1 : 0;
+                BootstrapAt(now + JoinRetryDelay * (0.5 + _bootstrapRandom.NextDouble()));
+                break;
+            case NodeEvent.IntroducerWanted:
+                _notJoinedFailures = 0;   // a member: its failed joins must not make it "start alone"
+                BootstrapAt(now);   // on the next wake: never re-enter the node while draining it
                 break;
             case NodeEvent.Error err:
                 _log(XmppLogLevel.Warning, "protocol error: " + err.Problem);
@@ -275,6 +297,9 @@ public sealed class NodeDriver
     /// <summary>After a reconnect, how long the server's presences of the members online may take to
     /// arrive (it sends them all at once, one round trip after our own presence).</summary>
     public static readonly TimeSpan ResyncDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>Lookup membership: the mean wait before joining again after a failed join.</summary>
+    public static readonly TimeSpan JoinRetryDelay = TimeSpan.FromSeconds(1);
 
     public static string KindWord(LinkKind k) => k switch
     {

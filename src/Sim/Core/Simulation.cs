@@ -160,9 +160,6 @@ public sealed class Simulation : IIceLinkHost, IXmppHost
     public bool TryIndexOf(NodeId id, out int index) => _indexOf.TryGetValue(id, out index);
     /// <summary>--signaling xmpp: the virtual XMPP server (null with the modeled signaling service).</summary>
     public Servers.VirtualXmppServer? XmppServer => _xmpp?.Server;
-    /// <summary>--signaling xmpp: what keeps the signaling from being settled (sessions offline and
-    /// their states, stream events in flight, views waiting), or null when it is.</summary>
-    public string? SignalingUnsettled() => _xmpp?.Unsettled();
     /// <summary>--signaling xmpp: checks every session, the server and the layer's counts (O(n): for tests and checkers).</summary>
     public void CheckSignalingInvariants() => _xmpp?.CheckInvariants();
     /// <summary>--signaling xmpp: whether the node's XMPP session is online (always true with the modeled service).</summary>
@@ -483,7 +480,9 @@ public sealed class Simulation : IIceLinkHost, IXmppHost
 
     void IXmppHost.BootstrapFromRoster(int node) => BootstrapFromRoster(node);
 
-    private void BootstrapFromRoster(int index) => Deliver(index, new NodeInput.Bootstrap(_xmpp!.PickBootstrap(index, _bootstrapRandom)));
+    // A member asks for an introducer: its failed joins are history (BootstrapChoice would let the lowest id "start alone").
+    private void BootstrapFromRoster(int index) => Deliver(index, new NodeInput.Bootstrap(
+        _xmpp!.PickBootstrap(index, _nodes[index].Node?.MembershipPhaseNow == Protocol.Membership.MembershipPhase.Member, _bootstrapRandom)));
 
     /// <summary>The member the signaling server names to join through: a random online node that
     /// has finished its own join (a node announces itself as a member once it is one, so a joiner
@@ -760,10 +759,11 @@ public sealed class Simulation : IIceLinkHost, IXmppHost
             case NodeOutput.DeliverLocal d:
                 LocalDelivery?.Invoke(i, d.Frame);
                 return;
-            case NodeOutput.Observed { Event: NodeEvent.JoinFailed } jf:
+            case NodeOutput.Observed { Event: NodeEvent.JoinFailed failed } jf:
                 // The member it joined through could not place it (e.g. still joining itself):
                 // the signaling server names another one a moment later.
                 Stats.JoinRetries++;
+                _xmpp?.JoinFailed(i, failed.BootstrapNotMember);
                 Recent?.Reported(i, _nowNs, jf.Event);
                 Observer?.Invoke(i, jf.Event);
                 Push(_nowNs + JoinRetryDelayNs, new SimEvent(EventKind.Bootstrap, i, -1, 0, null));

@@ -39,6 +39,8 @@ public class CommandLineTests
     [InlineData("bench", "naive-flood", "--seed", "-1")]
     [InlineData("flood", "--links", "packets")]
     [InlineData("vopr", "--seed", "1", "--links", "packets")]
+    [InlineData("flood", "--signaling", "stanzas")]
+    [InlineData("vopr", "--seed", "1", "--signaling", "prosody")]
     public void Out_of_range_or_malformed_numbers_give_exit_code_2_without_a_stack_trace(params string[] args)
     {
         var (exit, _, stderr) = Run(args);
@@ -47,24 +49,29 @@ public class CommandLineTests
         Assert.DoesNotContain("   at ", stderr);
     }
 
-    [Fact]
-    public void Ice_links_above_their_node_bound_are_refused_in_one_line_naming_the_option()
+    [Theory]
+    [InlineData("converge", "--links", "ice", "100001")]
+    [InlineData("flood", "--signaling", "xmpp", "2501")]
+    public void Packet_and_stanza_level_modes_above_their_node_bound_are_refused_in_one_line_naming_the_option(string command, string option, string value, string nodes)
     {
-        var (exit, stdout, stderr) = Run("converge", "--links", "ice", "--nodes", "100001");
+        var (exit, stdout, stderr) = Run(command, option, value, "--nodes", nodes);
         Assert.Equal(2, exit);
         Assert.Equal("", stdout);
         Assert.Single(stderr.Trim().Split('\n'));
-        Assert.Contains("--links ice", stderr);
+        Assert.Contains($"{option} {value}", stderr);
     }
 
-    [Fact]
-    public void Help_describes_both_link_models()
+    [Theory]
+    [InlineData("flood", "--links", "ice")]
+    [InlineData("converge", "--signaling", "xmpp")]
+    [InlineData("vopr", "--signaling", "xmpp")]
+    public void Help_describes_both_models_of_links_and_of_signaling(string command, string option, string packetLevel)
     {
-        var (exit, stdout, _) = Run("flood", "--help");
+        var (exit, stdout, _) = Run(command, "--help");
         Assert.Equal(0, exit);
-        Assert.Contains("--links", stdout);
+        Assert.Contains(option, stdout);
         Assert.Contains("modeled", stdout);
-        Assert.Contains("ice", stdout);
+        Assert.Contains(packetLevel, stdout);
     }
 
     [Fact]

@@ -136,6 +136,41 @@ public class NodeDriverTests
         Assert.Equal(HostTestKit.IdOf(2).ToString(), Assert.Single(status.Peers).NodeId);
     }
 
+    // Before BootstrapChoice the nodes joined through each other, all failed, and none ever formed a
+    // ring (no connected link at all after two minutes).
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(6)]
+    public void With_lookup_membership_nodes_that_come_up_together_form_one_ring(int nodes)
+    {
+        var config = HostTestKit.Protocol with { Topology = HostTestKit.Protocol.Topology with { Membership = EdgeVpn.Protocol.Topology.MembershipMode.Lookup } };
+        var w = new DriverWorld();
+        for (int i = 0; i < nodes; i++) w.Add((ulong)i + 1, config);
+        w.AnnounceAll();
+        w.RunFor(TimeSpan.FromSeconds(120));
+        // Ids grow with the index (HostTestKit.IdOf), so the ring successor of node i is node i + 1.
+        for (int i = 0; i < nodes; i++)
+            Assert.True(w.Drivers[i].IsConnectedTo(w.Drivers[(i + 1) % nodes].Id), $"node {i} has no link to its ring successor");
+    }
+
+    [Fact]
+    public void With_lookup_membership_a_node_alone_starts_the_ring_and_a_later_one_joins_it()
+    {
+        var config = HostTestKit.Protocol with { Topology = HostTestKit.Protocol.Topology with { Membership = EdgeVpn.Protocol.Topology.MembershipMode.Lookup } };
+        var w = new DriverWorld();
+        w.Add(1, config);
+        w.Post(0, new HostEvent.Xmpp(new XmppOutput.Online(HostTestKit.JidOf(1))));
+        w.RunFor(NodeDriver.ResyncDelay + TimeSpan.FromSeconds(1));
+        // Nobody online once the server had time to say so: it starts the ring alone (Bootstrap with no member).
+        Assert.Contains(" B -", w.Traces[0].ToString(), StringComparison.Ordinal);
+        w.Add(2, config);
+        w.AnnounceAll();
+        w.RunFor(TimeSpan.FromSeconds(60));
+        Assert.True(w.Drivers[1].IsConnectedTo(w.Drivers[0].Id));
+        Assert.DoesNotContain(w.Outputs[1], o => o.Contains("JoinFailed", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void A_fingerprint_changed_in_flight_refuses_the_link_and_status_says_why()
     {

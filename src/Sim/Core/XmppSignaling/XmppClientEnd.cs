@@ -23,6 +23,8 @@ internal sealed class XmppClientEnd(int node, XmppSession session, XmppNodeBindi
     public bool AwaitingPresences;
     /// <summary>Lookup membership: the node joins (again) through a member once it knows the members.</summary>
     public bool BootstrapWanted;
+    /// <summary>Consecutive failed joins whose bootstrap was not a member (BootstrapChoice).</summary>
+    public int NotJoinedFailures;
     public long NextWakeNs = long.MaxValue;
     /// <summary>When the node last got a membership view, and whether a later one is scheduled.</summary>
     public long LastViewNs = long.MinValue;

@@ -31,6 +31,7 @@
 // (SimParameters), each roster holding every other node. Deterministic: sessions draw from a
 // stream forked per (node, incarnation); the server orders everything itself (no hash order).
 using EdgeVpn.Protocol.Core;
+using EdgeVpn.Protocol.Membership;
 using EdgeVpn.Protocol.Node;
 using EdgeVpn.Protocol.Ring;
 using EdgeVpn.Protocol.Xmpp;
@@ -67,16 +68,16 @@ internal sealed class XmppSignalingLayer
     private sealed record Failure(string Reason);
     private sealed record FromServer(byte[] Bytes, int Presences);
 
-    private readonly IXmppHost _host;
-    private readonly SimStats _stats;
-    private readonly VirtualXmppServer _server;
-    private readonly XmppClientEnd?[] _clients;
     private sealed class Route(int node)
     {
         public readonly int Node = node;
         public long LastDownNs;   // when the server's last bytes on the stream reach the node
     }
 
+    private readonly IXmppHost _host;
+    private readonly SimStats _stats;
+    private readonly VirtualXmppServer _server;
+    private readonly XmppClientEnd?[] _clients;
     private readonly Dictionary<long, Route> _routes = new();   // by stream; looked up, never iterated
     private readonly DeterministicRandom _sessionSeeds;
     private readonly long _crashDetectionNs;
@@ -193,16 +194,16 @@ internal sealed class XmppSignalingLayer
         Pump(end);
     }
 
-    /// <summary>Lookup membership: a random other member from the node's own roster (null: none online).</summary>
-    public NodeId? PickBootstrap(int node, DeterministicRandom random)
+    /// <summary>Lookup membership: the member to join through, from the node's own roster, by the
+    /// real node's rule (BootstrapChoice; null: start the ring alone).</summary>
+    public NodeId? PickBootstrap(int node, bool member, DeterministicRandom random) =>
+        _clients[node] is not { } end ? null
+            : BootstrapChoice.Choose(end.Binding.Roster.Self, end.Binding.Roster.Members(), member ? 0 : end.NotJoinedFailures, random);
+
+    /// <summary>Lookup membership: a join failed (BootstrapChoice counts those through non-members).</summary>
+    public void JoinFailed(int node, bool bootstrapNotMember)
     {
-        if (_clients[node] is not { } end) return null;
-        var members = end.Binding.Roster.Members();
-        if (members.Count < 2) return null;
-        int self = -1;
-        for (int i = 0; i < members.Count && self < 0; i++) if (members[i] == end.Binding.Roster.Self) self = i;
-        int pick = random.NextInt(members.Count - 1);
-        return members[pick >= self ? pick + 1 : pick];
+        if (_clients[node] is { } end) end.NotJoinedFailures = bootstrapNotMember ? end.NotJoinedFailures + 1 : 0;
     }
 
     /// <summary>Asks for a bootstrap once the node knows who is online (now if it does).</summary>

@@ -4,7 +4,12 @@
 // the allocation's host socket; datagrams from the TURN server are unwrapped (Data indications,
 // ChannelData) and handled as if they had arrived on the relayed base. Then: STUN requests are
 // checks, responses are matched to their transaction by id, indications are ignored (keep-alive),
-// and anything else arriving on the selected pair is application data.
+// and anything else from a remote candidate (signaled, or peer reflexive: learnt from an
+// authenticated check) is application data, selected pair or not, connected yet or not: RFC 8445
+// §12.2 says an agent SHOULD be prepared to receive data on any of the peer's candidates. The
+// controlled agent may not have selected the pair yet when the controlling one, connected, sends
+// its first DTLS flight; dropping it cost a 1 s DTLS retransmission on 7% of links (found by the
+// simulator's packet-level DTLS, 2026-12-01).
 using System.Net;
 using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Stun;
@@ -159,11 +164,18 @@ public sealed partial class IceAgent
             OnStun(now, @base, remote, bytes.Span, m.Value);
             return;
         }
-        if (State == IceAgentState.Connected && _selected >= 0
-            && _locals[_pairs[_selected].Local].Base.Equals(@base) && _remotes[_pairs[_selected].Remote].Address.Equals(remote))
-            Emit(new IceOutput.ApplicationData(bytes.ToArray()));
-        else
-            Stats.DatagramsDropped++;
+        if (AcceptsDataFrom(@base, remote)) Emit(new IceOutput.ApplicationData(bytes.ToArray()));
+        else Stats.DatagramsDropped++;
+    }
+
+    private bool AcceptsDataFrom(IPEndPoint @base, IPEndPoint remote)
+    {
+        if (State is not (IceAgentState.Running or IceAgentState.Connected)) return false;
+        if (_selected >= 0 && _locals[_pairs[_selected].Local].Base.Equals(@base) && _remotes[_pairs[_selected].Remote].Address.Equals(remote))
+            return true;   // the common case, first
+        foreach (var r in _remotes)
+            if (r.Address.Equals(remote)) return true;
+        return false;
     }
 
     private void OnStun(Instant now, IPEndPoint @base, IPEndPoint remote, ReadOnlySpan<byte> bytes, StunMessage m)

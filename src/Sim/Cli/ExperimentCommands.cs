@@ -86,6 +86,7 @@ public static class ExperimentCommands
         if (sim.Parameters.LinkModel != LinkModel.Ice) return;
         report.Add("iceDatagrams", sim.IceDatagramsSent).Add("iceDatagramsDropped", sim.IceDatagramsDropped)
               .Add("iceFrameDatagrams", sim.IceFrameDatagrams)    // of iceDatagrams: those that carried link frames
+              .Add("dtlsHandshakes", sim.IceDtls.Done).Add("dtlsRetransmits", sim.IceDtls.Retransmits).Add("dtlsFailures", sim.IceDtls.Failures)
               .Add("signalingPayloadBytes", st.SignalingPayloadBytes);
         long agree = st.IceOutcomes[0] + st.IceOutcomes[4] + st.IceOutcomes[8], total = st.IceOutcomes.Sum();
         report.Add("iceOutcomesAsPredicted", agree).Add("iceOutcomesOtherwise", total - agree);

@@ -155,6 +155,8 @@ public sealed class Simulation : IIceLinkHost, IXmppHost
     public long IceDatagramsDropped => _ice?.DatagramsDropped ?? 0;
     /// <summary>--links ice: datagrams that carried link frames (each leg of a relayed one).</summary>
     public long IceFrameDatagrams => _ice?.FrameDatagramsSent ?? 0;
+    /// <summary>--links ice: DTLS handshakes finished (counted at each end), flights sent again, handshakes given up.</summary>
+    public (long Done, long Retransmits, long Failures) IceDtls => _ice is null ? default : (_ice.DtlsHandshakesDone, _ice.DtlsRetransmits, _ice.DtlsFailures);
     /// <summary>--links ice: link ends holding an ICE agent (0 in modeled mode).</summary>
     public int IceLinkEnds => _ice?.Ends ?? 0;
     public bool TryIndexOf(NodeId id, out int index) => _indexOf.TryGetValue(id, out index);
@@ -816,6 +818,10 @@ public sealed class Simulation : IIceLinkHost, IXmppHost
             case IceNoticeKind.Failed:
                 // As in the modeled failure path: nothing comes up and the link manager's setup timeout gives up.
                 RecordIceFailure(end);
+                return;
+            case IceNoticeKind.DtlsFailed:
+                // ICE worked but the handshake did not finish (loss, a partition): the link manager's
+                // setup timeout gives the link up; the NAT outcome was ICE's, so it is not counted here.
                 return;
             case IceNoticeKind.ConsentLost:
             {

@@ -75,8 +75,23 @@ public class IceSessionTests
         Assert.Equal(1, net.A.Agent.Stats.RoleSwitches + net.B.Agent.Stats.RoleSwitches);
     }
 
+    // RFC 8445 §12.2: an agent SHOULD be prepared to receive data on any of the peer's candidates.
+    // A DTLS ClientHello from a peer that connected first used to be dropped here.
     [Fact]
-    public void Application_data_is_delivered_only_from_the_selected_pair()
+    public void Application_data_from_the_peer_s_candidate_is_delivered_before_the_agent_connected()
+    {
+        var net = Pair(FastConfig(IceRole.Controlling), OneA, FastConfig(IceRole.Controlled), OneB);
+        net.Start();
+        // Until A has B's candidate over signaling, and no longer: A is not connected yet.
+        net.RunFor(TimeSpan.FromSeconds(5), () => net.A.Agent.RemoteCandidates.Count > 0);
+        Assert.NotEqual(IceAgentState.Connected, net.A.Agent.State);
+        net.Inject(net.A, new IceInput.Datagram(Ep("10.0.0.1:5000"), Ep("10.0.0.2:6000"), new byte[] { 22, 1 }));
+        net.Inject(net.A, new IceInput.Datagram(Ep("10.0.0.1:5000"), Ep("10.0.0.9:6000"), new byte[] { 22, 2 }));
+        Assert.Equal([22, 1], net.A.Outputs.OfType<IceOutput.ApplicationData>().Single().Bytes);
+    }
+
+    [Fact]
+    public void Application_data_is_delivered_only_from_the_peer_s_candidates()
     {
         var net = Connected();
         net.Inject(net.A, new IceInput.Datagram(Ep("10.0.0.1:5000"), Ep("10.0.0.2:6000"), new byte[] { 23, 1 }));

@@ -24,6 +24,12 @@ internal sealed class IceLinkEnd(int node, int peer, ulong link, IceRole role, I
     public long ConnectAtNs = -1;
     public bool Connected;
     public bool Relayed;
+    /// <summary>The DTLS handshake over the selected pair, from the agent's Connected on (null before).</summary>
+    public DtlsFlights? Dtls;
+    /// <summary>Flights that arrived before the agent selected its pair (bounded; handed over at Connected).</summary>
+    public List<int>? EarlyFlights;
+    /// <summary>The handshake's end (done or failed) has been noticed.</summary>
+    public bool DtlsReported;
     /// <summary>The link's setup outcome has been counted (once per link, by its controlling end).</summary>
     public bool OutcomeRecorded;
     public bool Closed;
@@ -33,12 +39,16 @@ internal enum IceNoticeKind : byte
 {
     /// <summary>Gathering finished: Endpoint holds the RFC 8839 lines for the link-setup signaling.</summary>
     EndpointReady,
-    /// <summary>The agent selected a pair (nominated, or nominated by the peer).</summary>
+    /// <summary>The agent selected a pair (nominated, or nominated by the peer) and the DTLS handshake
+    /// over it finished at this end.</summary>
     Connected,
     /// <summary>The agent gave up before connecting (checks exhausted or its connect timeout).</summary>
     Failed,
     /// <summary>RFC 7675: no consent response for the consent timeout on a connected pair.</summary>
     ConsentLost,
+    /// <summary>The DTLS handshake did not finish within its timeout (the link manager's setup
+    /// timeout then gives the link up, as the real node's does).</summary>
+    DtlsFailed,
 }
 
 /// <summary>What an agent told its host, delivered to the node as an IceNotify event (never re-entrantly).</summary>

@@ -14,6 +14,9 @@
 //    the agent's PollTimeout -> an IceWake event; gathering complete, connected, failed, consent
 //    lost -> an IceNotify event now, which the Simulation turns into EndpointPrepared,
 //    TransportUp (when both ends connected) or TransportDown;
+//  - once its agent selected a pair, an end runs the DTLS handshake over it (DtlsFlights: the real
+//    node's four flights with their measured sizes, RFC 6347 retransmission, its timeout) as the
+//    agent's application data, through the NATs or the relay; only then is the end Connected;
 //  - the agent sees the peer's candidates only through the signaling payload, encoded and
 //    parsed by IceEndpointCodec (RFC 8839 lines): what the node would send over XMPP;
 //  - frames and keep-alives of an up link are the agent's application data (LinkData), sent on
@@ -61,6 +64,9 @@ internal sealed class IceLinkLayer
     public const int NodesPerTurnServer = 500;
     private const ushort PortFirst = 10_000;
     private const long ServerToServerNs = 1_000_000;
+    /// <summary>DTLS flights kept for an end whose agent has not selected its pair yet (the real node's
+    /// DtlsConfig.HandshakeQueueDatagramsMax).</summary>
+    private const int EarlyFlightsMax = 64;
 
     private readonly IIceLinkHost _host;
     private readonly UdpFabric _fabric;
@@ -80,6 +86,10 @@ internal sealed class IceLinkLayer
     public long InFlight { get; private set; }
     /// <summary>Datagrams sent that hold a link frame (a relayed frame counts at each leg).</summary>
     public long FrameDatagramsSent { get; private set; }
+    /// <summary>DTLS handshakes finished (at either end), flights sent again, and handshakes given up.</summary>
+    public long DtlsHandshakesDone { get; private set; }
+    public long DtlsRetransmits { get; private set; }
+    public long DtlsFailures { get; private set; }
     public int Ends => _ends.Count;
 
     public IceLinkLayer(SimParameters parameters, Func<int, NatBehaviour> natOf, DeterministicRandom random, IIceLinkHost host)
@@ -193,7 +203,8 @@ internal sealed class IceLinkLayer
         var end = (IceLinkEnd)e.Payload!;
         if (end.Closed || end.NextWakeNs != _host.NowNs) return;   // closed, or superseded by an earlier wake-up
         end.NextWakeNs = long.MaxValue;
-        end.Agent.HandleTimeout(Now);
+        if (end.Agent.PollTimeout() is { } due && due.Nanoseconds <= _host.NowNs) end.Agent.HandleTimeout(Now);
+        if (end.Dtls?.PollTimeout() is { } dtlsDue && dtlsDue.Nanoseconds <= _host.NowNs) end.Dtls.HandleTimeout(Now);
         AfterInput(end);
     }
 
@@ -212,6 +223,57 @@ internal sealed class IceLinkLayer
     private void AfterInput(IceLinkEnd end, bool carriesFrame = false)
     {
         var agent = end.Agent;
+        while (true)
+        {
+            DrainAgent(end, carriesFrame);
+            // DTLS flights go to the agent only once it is drained: never re-enter it from its own outputs.
+            if (end.Closed || !SendFlights(end)) break;
+            carriesFrame = false;
+        }
+        try { agent.CheckInvariants(); }
+        catch (InvariantViolation v) { throw new SimInvariantViolation(end.Node, Now, $"link {end.Link:x16}: {v.Message}"); }
+        if (end.Closed) return;
+        if (Instant.Earliest(agent.PollTimeout(), end.Dtls?.PollTimeout()) is { } t2)
+        {
+            long at = Math.Max(t2.Nanoseconds, _host.NowNs);
+            if (at < end.NextWakeNs)
+            {
+                end.NextWakeNs = at;
+                _host.Schedule(at, new SimEvent(EventKind.IceWake, end.Node, -1, end.Link, end));
+            }
+        }
+    }
+
+    /// <summary>Hands the DTLS model's datagrams to the agent and reports how it ended; true when
+    /// the agent got something to send.</summary>
+    private bool SendFlights(IceLinkEnd end)
+    {
+        if (end.Dtls is not { } dtls) return false;
+        DtlsRetransmits += dtls.TakeRetransmits();
+        bool sent = false;
+        while (dtls.TryPollDatagram(out var flight))
+        {
+            end.Agent.Handle(Now, new IceInput.Send(flight));
+            sent = true;
+        }
+        if (dtls.Done && !end.DtlsReported)
+        {
+            end.DtlsReported = true;
+            DtlsHandshakesDone++;
+            Notify(end, IceNoticeKind.Connected);
+        }
+        else if (dtls.Failed && !end.DtlsReported)
+        {
+            end.DtlsReported = true;
+            DtlsFailures++;
+            Notify(end, IceNoticeKind.DtlsFailed);
+        }
+        return sent;
+    }
+
+    private void DrainAgent(IceLinkEnd end, bool carriesFrame)
+    {
+        var agent = end.Agent;
         while (agent.TryPollOutput(out var output))
         {
             switch (output)
@@ -224,9 +286,9 @@ internal sealed class IceLinkLayer
                     Notify(end, IceNoticeKind.EndpointReady, text);
                     break;
                 case IceOutput.Connected c:
-                    if (end.Connected) break;   // a later re-nomination changes nothing for the overlay
+                    if (end.Dtls is not null) break;   // a later re-nomination changes nothing for the overlay
                     end.Relayed = c.Pair.Kind == IcePathKind.Relayed;
-                    Notify(end, IceNoticeKind.Connected);
+                    StartDtls(end);   // Connected is noticed when the handshake finished
                     break;
                 case IceOutput.Failed:
                     Notify(end, IceNoticeKind.Failed);
@@ -235,25 +297,30 @@ internal sealed class IceLinkLayer
                     Notify(end, IceNoticeKind.ConsentLost);
                     break;
                 case IceOutput.ApplicationData a:
-                    if (LinkData.TryRead(a.Bytes, out var frame)) _host.DeliverLinkData(end.Node, end.Peer, end.Link, frame);
+                    if (DtlsFlights.TryRead(a.Bytes, out int flight))
+                    {
+                        // The controlled (server) end may hear flight 1 before its own agent selected
+                        // the pair: it is kept until then, as the real node queues early datagrams
+                        // (DtlsConfig.HandshakeQueueDatagramsMax).
+                        if (end.Dtls is { } dtls) dtls.Receive(Now, flight);
+                        else if ((end.EarlyFlights ??= []).Count < EarlyFlightsMax) end.EarlyFlights.Add(flight);
+                        else DatagramsDropped++;
+                    }
+                    else if (LinkData.TryRead(a.Bytes, out var frame)) _host.DeliverLinkData(end.Node, end.Peer, end.Link, frame);
                     else DatagramsDropped++;
                     break;
                 // LocalCandidate (no trickling: the endpoint goes out whole) and Error (rejected
                 // checks, stale responses, data handed to an agent no longer connected) need nothing.
             }
         }
-        try { agent.CheckInvariants(); }
-        catch (InvariantViolation v) { throw new SimInvariantViolation(end.Node, Now, $"link {end.Link:x16}: {v.Message}"); }
-        if (end.Closed) return;
-        if (agent.PollTimeout() is { } t2)
-        {
-            long at = Math.Max(t2.Nanoseconds, _host.NowNs);
-            if (at < end.NextWakeNs)
-            {
-                end.NextWakeNs = at;
-                _host.Schedule(at, new SimEvent(EventKind.IceWake, end.Node, -1, end.Link, end));
-            }
-        }
+    }
+
+    private void StartDtls(IceLinkEnd end)
+    {
+        var dtls = end.Dtls = new DtlsFlights(client: end.Role == IceRole.Controlling, Now);
+        if (end.EarlyFlights is { } early)
+            foreach (int flight in early) dtls.Receive(Now, flight);
+        end.EarlyFlights = null;
     }
 
     private void Notify(IceLinkEnd end, IceNoticeKind kind, string? endpoint = null) =>

@@ -26,6 +26,22 @@ public sealed class NodeOverProsodyTests(ProsodyServer prosody) : IClassFixture<
         Assert.True(sa.SignalsSent + sb.SignalsSent >= 3, "request, response and completion travel through the server");
     }
 
+    // The real node's lookup bootstrap (BootstrapChoice) against a real server: before it, two
+    // nodes that came up together joined through each other and never formed a ring.
+    [ProsodyFact]
+    public async Task Two_nodes_with_lookup_membership_form_a_ring_through_Prosody()
+    {
+        prosody.EnsureStarted(("alice", "alice-pw-1", true), ("bob", "bob-pw-2", true), ("carol", "carol-pw-3", false));
+        var links = new LoopbackLinkNetwork();
+        var lookup = HostTestKit.Protocol with { Topology = HostTestKit.Protocol.Topology with { Membership = EdgeVpn.Protocol.Topology.MembershipMode.Lookup } };
+        NodeId a = HostTestKit.IdOf(5), b = HostTestKit.IdOf(6);
+        await using var na = new RealNodeUnderTest(prosody, "alice", "alice-pw-1", a, e => links.Attach(a, e, "sha-256 A"), protocol: lookup);
+        await using var nb = new RealNodeUnderTest(prosody, "bob", "bob-pw-2", b, e => links.Attach(b, e, "sha-256 B"), protocol: lookup);
+        var (sa, sb) = await RealNodeUnderTest.Until(na.Host, nb.Host, (x, y) => x.Links.Any(l => l.State == "connected") && y.Links.Any(l => l.State == "connected"), "a connected link at both ends");
+        Assert.Equal(b.ToString(), sa.Links.Single(l => l.State == "connected").Peer);
+        Assert.Equal(a.ToString(), sb.Links.Single(l => l.State == "connected").Peer);
+    }
+
     [ProsodyFact]
     public async Task On_the_unbound_transport_negotiation_completes_and_status_says_why_no_link_is_up()
     {

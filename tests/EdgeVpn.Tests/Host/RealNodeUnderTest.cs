@@ -23,7 +23,7 @@ internal sealed class RealNodeUnderTest : IAsyncDisposable
     public XmppClient Client { get; }
 
     public RealNodeUnderTest(ProsodyServer server, string user, string password, NodeId id, Func<ILinkEvents, ILinkTransport> transport,
-        ILocalPort? local = null, Func<ISignalingPort, ISignalingPort>? signaling = null)
+        ILocalPort? local = null, Func<ISignalingPort, ISignalingPort>? signaling = null, Protocol.Node.EdgeNodeConfig? protocol = null)
     {
         var config = new XmppConfig
         {
@@ -38,7 +38,7 @@ internal sealed class RealNodeUnderTest : IAsyncDisposable
         };
         Client = new XmppClient(config, new TlsTrust.Fingerprint(server.CertificateSha256), TimeProvider.System);
         ISignalingPort port = new XmppSignalingPort(Client);
-        Host = new NodeHost(new NodeHostOptions { NodeId = id, Seed = id.Lower, Protocol = HostTestKit.Protocol, OverlayId = "ov", Account = config.Account.ToString() },
+        Host = new NodeHost(new NodeHostOptions { NodeId = id, Seed = id.Lower, Protocol = protocol ?? HostTestKit.Protocol, OverlayId = "ov", Account = config.Account.ToString() },
             transport, local ?? new NullLocalPort(), signaling?.Invoke(port) ?? port, TimeProvider.System);
         _loop = Host.RunAsync(_cts.Token);
         _xmpp = Task.Run(() => Client.RunAsync(_cts.Token));

@@ -6,8 +6,8 @@
 # test run completed and no test failed. EDGEVPN_TEST_FILTER, when set, is passed to
 # `dotnet test --filter`. Needs only the .NET SDK (python3 is used to read TRX when present,
 # otherwise awk). Uses whatever NuGet source the machine is configured with. As root with
-# apt-get, installs Debian's prosody (XMPP integration tests) and coturn, iptables and conntrack
-# (ICE integration tests on a NAT testbed) when missing.
+# apt-get, installs Debian's prosody (XMPP integration tests), coturn, iptables and conntrack
+# (ICE integration tests on a NAT testbed) and the notebook packages when missing.
 set -uo pipefail
 
 script_dir="${BASH_SOURCE[0]%/*}"
@@ -45,6 +45,18 @@ if { ! command -v turnserver >/dev/null 2>&1 || ! command -v iptables >/dev/null
   if ! { apt-get install -y -q coturn iptables conntrack >/dev/null 2>&1 \
          || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q coturn iptables conntrack >/dev/null 2>&1; }; }; then
     echo "warning: could not install coturn/iptables/conntrack; the ICE NAT integration tests will be skipped" >&2
+  fi
+fi
+
+# The notebook test runs scripts/notebooks.sh (Debian's python3-pandas, python3-matplotlib,
+# python3-ipykernel and jupyter-nbconvert). Installed the same way; without them that test skips.
+if { ! /usr/bin/python3 -c 'import pandas, matplotlib, ipykernel' >/dev/null 2>&1 || ! command -v jupyter-nbconvert >/dev/null 2>&1; } \
+   && [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  echo "==> installing python3-pandas, python3-matplotlib, python3-ipykernel and jupyter-nbconvert (Debian) for the notebook test"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! { apt-get install -y -q --no-install-recommends python3-pandas python3-matplotlib python3-ipykernel jupyter-nbconvert >/dev/null 2>&1 \
+         || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends python3-pandas python3-matplotlib python3-ipykernel jupyter-nbconvert >/dev/null 2>&1; }; }; then
+    echo "warning: could not install the notebook packages; the notebook test will be skipped" >&2
   fi
 fi
 

@@ -20,11 +20,12 @@ public static class BenchCommand
         var check = new Option<int>("--check-invariants") { Description = "Invariant checks after 1 event in N (1 = every event)", DefaultValueFactory = _ => 1 };
         var membership = new Option<string>("--membership") { Description = "presence or lookup (see flood --help); lookup is the one that scales", DefaultValueFactory = _ => "lookup" };
         membership.AcceptOnlyFromAmong("presence", "lookup");
+        var csv = new Option<FileInfo?>("--csv") { Description = "Append one row per size to this CSV file (a header first when the file is new; columns the file lacks widen it)" };
         CommonOptions.Range(check, 1, 1_000_000);
         var c = new Command("bench", "Scaling benchmark of flood (converge + broadcast): wall time, events per second and peak memory per size, each size in its own process.");
-        c.Add(sizes); c.Add(seed); c.Add(json); c.Add(check); c.Add(membership);
+        c.Add(sizes); c.Add(seed); c.Add(json); c.Add(check); c.Add(membership); c.Add(csv);
         c.Add(NaiveFloodBenchCommand.Create());
-        c.SetAction(r => Run(ParseSizes(r.GetValue(sizes)!), r.GetValue(seed), r.GetValue(json), r.GetValue(check), r.GetValue(membership)!));
+        c.SetAction(r => Run(ParseSizes(r.GetValue(sizes)!), r.GetValue(seed), r.GetValue(json), r.GetValue(check), r.GetValue(membership)!, r.GetValue(csv)));
         return c;
     }
 
@@ -39,8 +40,9 @@ public static class BenchCommand
         return result;
     }
 
-    private static int Run(int[] sizes, ulong seed, bool json, int checkEvery, string membership)
+    private static int Run(int[] sizes, ulong seed, bool json, int checkEvery, string membership, FileInfo? csv)
     {
+        CsvTable.Check(csv);
         var runs = new List<Dictionary<string, object?>>();
         bool allOk = true;
         foreach (int n in sizes)
@@ -75,6 +77,16 @@ public static class BenchCommand
                     .Select(k => Markup.Escape(row.TryGetValue(k, out var v) ? Convert.ToString(v, CultureInfo.InvariantCulture) ?? "-" : "-")).ToArray());
             TableConsole.Stdout().Write(table);
         }
+        bool written = true;
+        if (csv is not null)
+            foreach (var row in runs)
+            {
+                var line = new Dictionary<string, object?> { ["command"] = "bench", ["workload"] = "flood", ["seed"] = seed, ["membership"] = membership, ["invariantCheckEvery"] = checkEvery };
+                foreach (var (k, v) in row) line[k] = v;
+                written &= RunHost.AppendCsv(csv, JsonSerializer.Serialize(line), quiet: true);
+            }
+        if (csv is not null && written && !json) Console.Out.WriteLine($"{runs.Count} rows appended to {csv.FullName}");
+        if (!written) return CliApp.ExitBadInput;
         return allOk ? CliApp.ExitOk : CliApp.ExitCheckFailed;
     }
 

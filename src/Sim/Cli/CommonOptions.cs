@@ -20,6 +20,7 @@ public sealed class CommonOptions
     public readonly Option<bool> NoTurn = new("--no-turn") { Description = "No TURN server: links between NATs that need a relay fail" };
     public readonly Option<string> Links = new("--links") { Description = $"How link setups are simulated: modeled (outcome from the RFC 4787 prediction of the two NATs; setup after fixed round trips, plus the agent's 2 s nomination wait when the controlled end is behind a NAT, as calibrated from ice; any size) or ice (every link end runs the real ICE agent; its STUN, TURN, check and consent datagrams cross the virtual NAT boxes to virtual STUN/TURN servers; links come up when both agents connected, relayed if the selected pair is; frames and keep-alives then travel as the agents' data on the selected pair, through the NATs or the relay; signals through the server as the real node's signal text; at most {SimParameters.IceNodesMax} nodes)", DefaultValueFactory = _ => "modeled" };
     public readonly Option<string> Signaling = new("--signaling") { Description = $"How the signaling server is simulated: modeled (a message-level service: roster views published every second, messages relayed with the latency to the server; any size) or xmpp (a stanza-level XMPP server on the virtual network: every node runs the real node's XMPP client session over a virtual TCP stream with STARTTLS (the handshake modeled as a round trip), SASL PLAIN, resource binding, the shared-group roster, presence with node ids and signals as <message/> stanzas; crashes seen by the server after the crash detection time, outages close every stream and clients reconnect with back-off; at most {SimParameters.XmppNodesMax} nodes)", DefaultValueFactory = _ => "modeled" };
+    public readonly Option<FileInfo?> Csv = new("--csv") { Description = "Append the report as one row to this CSV file (a header first when the file is new; columns the file lacks widen it, earlier rows kept); a sweep of runs collects into one table" };
     public readonly Option<FileInfo?> Trace = new("--trace") { Description = "Write every simulated event, one per line (large: use on small runs)" };
 
     public CommonOptions(int defaultNodes)
@@ -54,7 +55,7 @@ public sealed class CommonOptions
     public void AddTo(Command c)
     {
         c.Add(Nodes); c.Add(Seed); c.Add(LongLinks); c.Add(Successors); c.Add(Sampler);
-        c.Add(JoinWindow); c.Add(CheckEvery); c.Add(Membership); c.Add(NatMix); c.Add(NoTurn); c.Add(Links); c.Add(Signaling); c.Add(Json); c.Add(ExportGraph); c.Add(Trace);
+        c.Add(JoinWindow); c.Add(CheckEvery); c.Add(Membership); c.Add(NatMix); c.Add(NoTurn); c.Add(Links); c.Add(Signaling); c.Add(Json); c.Add(Csv); c.Add(ExportGraph); c.Add(Trace);
     }
 
     public SimParameters ToParameters(ParseResult r) => new()

@@ -20,10 +20,11 @@ public sealed class RunHost : ISimProgress
     private readonly Stopwatch _wall = Stopwatch.StartNew();
     private double _expectedSeconds = 1;
 
-    public static int Run(SimParameters parameters, bool json, FileInfo? graph, FileInfo? trace, string command,
+    public static int Run(SimParameters parameters, bool json, FileInfo? csv, FileInfo? graph, FileInfo? trace, string command,
                           Func<Simulation, Report, bool> body)
     {
         if (parameters.Validate() is { } problem) throw new UsageException(problem);
+        CsvTable.Check(csv);
         // The GC figures are this run's, from here on (the tests run several in one process).
         using var gcPauses = new GcPauseListener();
         var gcAtStart = GcCounters.Now();
@@ -106,6 +107,7 @@ public sealed class RunHost : ISimProgress
             if (graph is not null) Console.Out.WriteLine($"overlay written to {graph.FullName}");
         }
         foreach (var p in report.Problems) Console.Error.WriteLine($"edgevpn-sim: check failed: {p}");
+        if (csv is not null && !AppendCsv(csv, report.ToJson(), json)) return CliApp.ExitBadInput;
         return ok && report.Problems.Count == 0 ? CliApp.ExitOk : CliApp.ExitCheckFailed;
     }
 
@@ -144,6 +146,23 @@ public sealed class RunHost : ISimProgress
     }
 
     private static bool ShowProgress() => !Console.IsErrorRedirected;
+
+    /// <summary>Appends the report to the --csv file; false (said on stderr) when it cannot be written:
+    /// the report itself is already on stdout.</summary>
+    internal static bool AppendCsv(FileInfo csv, string reportJson, bool quiet)
+    {
+        try
+        {
+            CsvTable.Append(csv, CsvTable.Flatten(reportJson));
+            if (!quiet) Console.Out.WriteLine($"row appended to {csv.FullName}");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or UsageException)
+        {
+            Console.Error.WriteLine($"edgevpn-sim: --csv: could not write {csv.FullName}: {e.Message} (the report is on stdout)");
+            return false;
+        }
+    }
 
     private static StreamWriter? OpenForWriting(FileInfo? file, string option)
     {

@@ -1,0 +1,158 @@
+// `--csv FILE`: one row per run appended to a CSV file (RFC 4180: comma-separated, a header row,
+// fields with a comma, quote or line break quoted, quotes doubled), so a sweep of runs (seeds,
+// sizes, options) collects into one table for pandas or a spreadsheet. Contract:
+//  - a row is the run's report flattened: nested objects become dotted columns
+//    (`parameters.seed`, `eventsByKind.Wake`), lists are joined with "; ";
+//  - a new or empty file gets the header first; rows of a later run with columns the file lacks
+//    widen the file: it is rewritten (to a temporary file, then renamed over it) with the union of
+//    the columns in first-seen order, earlier rows getting empty cells. Nothing already in the file
+//    is ever lost or reordered;
+//  - a file that is not a CSV this tool can read (a ragged row, an unterminated quote) is refused
+//    with a clear error before the run starts (Check), never overwritten.
+// Hand-written: no CSV package is among the served ones, and the format needs only this much.
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace EdgeVpn.Sim.Cli;
+
+public static class CsvTable
+{
+    /// <summary>Refuses, before a run, a file that exists but cannot be read as a CSV table.</summary>
+    public static void Check(FileInfo? file)
+    {
+        if (file is null) return;
+        file.Refresh();   // FileInfo caches what it saw when first asked
+        if (Directory.Exists(file.FullName)) throw new UsageException($"--csv: {file.FullName} is a directory");
+        if (file.Directory is { Exists: false } dir) throw new UsageException($"--csv: the directory {dir.FullName} does not exist");
+        if (!file.Exists) return;
+        try
+        {
+            if (Read(File.ReadAllText(file.FullName)) is { Error: { } error }) throw new UsageException($"--csv: {file.FullName} is not a CSV table this tool can extend: {error}");
+        }
+        catch (IOException e) { throw new UsageException($"--csv: cannot read {file.FullName}: {e.Message}"); }
+        catch (UnauthorizedAccessException e) { throw new UsageException($"--csv: cannot read {file.FullName}: {e.Message}"); }
+    }
+
+    /// <summary>Appends one row (column, value), widening the file's header when the row brings new columns.</summary>
+    public static void Append(FileInfo file, IReadOnlyList<KeyValuePair<string, string>> row)
+    {
+        file.Refresh();   // FileInfo caches what it saw when first asked: a second run's append must see the first
+        string existing = file.Exists ? File.ReadAllText(file.FullName) : "";
+        var table = Read(existing);
+        if (table.Error is { } error) throw new UsageException($"--csv: {file.FullName} is not a CSV table this tool can extend: {error}");
+        var header = table.Header;
+        var known = new HashSet<string>(header, StringComparer.Ordinal);
+        bool widened = false;
+        foreach (var (column, _) in row)
+            if (known.Add(column)) { header.Add(column); widened = true; }
+        var values = row.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        string line = Line(header.Select(c => values.GetValueOrDefault(c, "")));
+        if (table.Rows.Count == 0 || widened)
+        {
+            var sb = new StringBuilder();
+            sb.Append(Line(header)).Append("\r\n");
+            foreach (var r in table.Rows) sb.Append(Line(header.Select((_, i) => i < r.Count ? r[i] : ""))).Append("\r\n");
+            sb.Append(line).Append("\r\n");
+            string temp = file.FullName + ".tmp";
+            File.WriteAllText(temp, sb.ToString());
+            File.Move(temp, file.FullName, overwrite: true);
+            return;
+        }
+        File.AppendAllText(file.FullName, (existing.EndsWith('\n') ? "" : "\r\n") + line + "\r\n");
+    }
+
+    /// <summary>A JSON object (a report) as one row: nested objects dotted, arrays joined.</summary>
+    public static List<KeyValuePair<string, string>> Flatten(string json)
+    {
+        var row = new List<KeyValuePair<string, string>>();
+        using var doc = JsonDocument.Parse(json);
+        Flatten(doc.RootElement, "", row);
+        return row;
+    }
+
+    private static void Flatten(JsonElement e, string prefix, List<KeyValuePair<string, string>> row)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var p in e.EnumerateObject()) Flatten(p.Value, prefix.Length == 0 ? p.Name : prefix + "." + p.Name, row);
+                break;
+            case JsonValueKind.Array:
+                row.Add(new(prefix, string.Join("; ", e.EnumerateArray().Select(Scalar))));
+                break;
+            default:
+                row.Add(new(prefix, Scalar(e)));
+                break;
+        }
+    }
+
+    private static string Scalar(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.String => e.GetString() ?? "",
+        JsonValueKind.Null => "",
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        JsonValueKind.Number => e.GetRawText(),
+        _ => e.GetRawText(),
+    };
+
+    // A lone empty field is written quoted: an empty line would read as a blank line.
+    private static string Line(IEnumerable<string> fields)
+    {
+        var list = fields.ToList();
+        return list is [""] ? "\"\"" : string.Join(",", list.Select(Quote));
+    }
+
+    private static string Quote(string field) =>
+        field.AsSpan().IndexOfAny(",\"\r\n") < 0 ? field : "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary>Parses a whole CSV text: header, rows, or the first problem.</summary>
+    internal static (List<string> Header, List<List<string>> Rows, string? Error) Read(string text)
+    {
+        var records = new List<List<string>>();
+        var record = new List<string>();
+        var field = new StringBuilder();
+        bool quoted = false, any = false;
+        int line = 1;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (quoted)
+            {
+                if (c == '"')
+                {
+                    if (i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i++; }
+                    else quoted = false;
+                }
+                else { if (c == '\n') line++; field.Append(c); }
+                continue;
+            }
+            switch (c)
+            {
+                case '"' when field.Length == 0: quoted = true; any = true; break;
+                case '"': return ([], [], string.Create(CultureInfo.InvariantCulture, $"a quote inside an unquoted field on line {line}"));
+                case ',': record.Add(field.ToString()); field.Clear(); any = true; break;
+                case '\r': break;
+                case '\n':
+                    if (any || record.Count > 0)   // else a blank line
+                    {
+                        record.Add(field.ToString()); field.Clear();
+                        records.Add(record); record = [];
+                    }
+                    any = false; line++;
+                    break;
+                default: field.Append(c); any = true; break;
+            }
+        }
+        if (quoted) return ([], [], "a quoted field is not closed at the end of the file");
+        if (any) { record.Add(field.ToString()); records.Add(record); }
+        if (records.Count == 0) return ([], [], null);
+        var header = records[0];
+        if (header.Distinct(StringComparer.Ordinal).Count() != header.Count) return ([], [], "the header names a column twice");
+        for (int r = 1; r < records.Count; r++)
+            if (records[r].Count > header.Count)
+                return ([], [], string.Create(CultureInfo.InvariantCulture, $"row {r + 1} has {records[r].Count} fields, the header {header.Count}"));
+        return (header, records.GetRange(1, records.Count - 1), null);
+    }
+}

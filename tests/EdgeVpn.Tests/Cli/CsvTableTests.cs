@@ -1,0 +1,120 @@
+// `--csv FILE`: a run appends one row under a header; a run with more columns widens the file and
+// keeps every earlier row; fields with commas, quotes and line breaks survive; a file that is not a
+// CSV table is refused before the run and left as it was; reports flatten to dotted columns.
+using EdgeVpn.Sim.Cli;
+using FsCheck;
+using FsCheck.Fluent;
+using Xunit;
+
+namespace EdgeVpn.Tests.Cli;
+
+[Collection("console")]
+public class CsvTableTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("edgevpn-csv-");
+    public void Dispose() => _dir.Delete(recursive: true);
+
+    private FileInfo File(string name) => new(Path.Combine(_dir.FullName, name));
+
+    private static List<KeyValuePair<string, string>> Row(params (string Key, string Value)[] cells) =>
+        cells.Select(c => new KeyValuePair<string, string>(c.Key, c.Value)).ToList();
+
+    private static (List<string> Header, List<List<string>> Rows) ReadBack(FileInfo f)
+    {
+        var t = CsvTable.Read(System.IO.File.ReadAllText(f.FullName));
+        Assert.Null(t.Error);
+        return (t.Header, t.Rows);
+    }
+
+    [Fact]
+    public void A_new_file_gets_a_header_and_fields_with_commas_quotes_and_line_breaks_round_trip()
+    {
+        var f = File("runs.csv");
+        CsvTable.Append(f, Row(("command", "flood"), ("note", "a, \"quoted\"\nvalue"), ("n", "42")));
+        var (header, rows) = ReadBack(f);
+        Assert.Equal(["command", "note", "n"], header);
+        Assert.Equal(["flood", "a, \"quoted\"\nvalue", "42"], Assert.Single(rows));
+    }
+
+    [Fact]
+    public void A_row_with_new_columns_widens_the_file_and_keeps_every_earlier_row_in_place()
+    {
+        var f = File("runs.csv");
+        CsvTable.Append(f, Row(("seed", "1"), ("reached", "50")));
+        CsvTable.Append(f, Row(("seed", "2"), ("reached", "49")));
+        CsvTable.Append(f, Row(("seed", "3"), ("iceDatagrams", "9766"), ("reached", "20")));
+        var (header, rows) = ReadBack(f);
+        Assert.Equal(["seed", "reached", "iceDatagrams"], header);
+        Assert.Equal([["1", "50", ""], ["2", "49", ""], ["3", "20", "9766"]], rows);
+        // A later row without the new column still lines up.
+        CsvTable.Append(f, Row(("reached", "10"), ("seed", "4")));
+        Assert.Equal(["4", "10", ""], ReadBack(f).Rows[^1]);
+    }
+
+    [Theory]
+    [InlineData("a,b\r\n1,\"unterminated\r\n")]
+    [InlineData("a,b\r\n1,2,3\r\n")]
+    [InlineData("a,b\r\n1,x\"y\r\n")]
+    [InlineData("a,a\r\n1,2\r\n")]
+    public void A_file_that_is_not_a_csv_table_is_refused_before_the_run_and_left_as_it_was(string content)
+    {
+        var f = File("bad.csv");
+        System.IO.File.WriteAllText(f.FullName, content);
+        var e = Assert.Throws<UsageException>(() => CsvTable.Check(f));
+        Assert.Contains("--csv", e.Message);
+        Assert.Throws<UsageException>(() => CsvTable.Append(f, Row(("a", "1"))));
+        Assert.Equal(content, System.IO.File.ReadAllText(f.FullName));
+    }
+
+    [Fact]
+    public void A_report_flattens_to_dotted_columns_with_lists_joined()
+    {
+        var row = CsvTable.Flatten("{\"command\":\"flood\",\"reached\":50,\"ok\":true,\"x\":null,\"parameters\":{\"seed\":\"1\"},\"problems\":[\"a\",\"b\"]}");
+        Assert.Equal(Row(("command", "flood"), ("reached", "50"), ("ok", "true"), ("x", ""), ("parameters.seed", "1"), ("problems", "a; b")), row);
+    }
+
+    [Fact]
+    public void Any_fields_survive_a_write_and_a_read()
+    {
+        var f = File("fuzz.csv");
+        int n = 0;
+        PropertyCheck.Run(200, Prop.ForAll(ArbMap.Default.ArbFor<string[]>(), values =>
+        {
+            values = values.Where(v => v is not null).Take(8).ToArray();
+            if (values.Length == 0) return true;
+            System.IO.File.Delete(f.FullName);
+            var row = values.Select((v, i) => new KeyValuePair<string, string>($"c{i}", v)).ToList();
+            CsvTable.Append(f, row);
+            var (header, rows) = ReadBack(f);
+            n++;
+            return header.SequenceEqual(row.Select(r => r.Key)) && rows.Single().SequenceEqual(values);
+        }));
+        Assert.True(n > 0);
+    }
+
+    [Fact]
+    public void Two_flood_runs_append_two_rows_with_their_seeds_and_trace_hashes()
+    {
+        var f = File("sweep.csv");
+        foreach (string seed in new[] { "1", "2" })
+        {
+            var (exit, _, stderr) = ConsoleCapture.Run(CliApp.RunAsync, ["flood", "--nodes", "30", "--seed", seed, "--csv", f.FullName, "--json"]);
+            Assert.True(exit == 0, stderr);
+        }
+        var (header, rows) = ReadBack(f);
+        int seedColumn = header.IndexOf("parameters.seed"), hash = header.IndexOf("traceHash"), reached = header.IndexOf("reached");
+        Assert.Equal(["1", "2"], rows.Select(r => r[seedColumn]));
+        Assert.NotEqual(rows[0][hash], rows[1][hash]);
+        Assert.All(rows, r => Assert.Equal("30", r[reached]));
+    }
+
+    [Fact]
+    public void A_csv_in_a_missing_directory_is_refused_in_one_line_before_the_run()
+    {
+        var (exit, stdout, stderr) = ConsoleCapture.Run(CliApp.RunAsync, ["flood", "--nodes", "30", "--csv", Path.Combine(_dir.FullName, "no", "such", "x.csv")]);
+        Assert.Equal(2, exit);
+        Assert.Equal("", stdout);
+        Assert.Contains("--csv", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+}

@@ -1,0 +1,61 @@
+// scripts/notebooks.sh end to end: a small sweep appends its rows with --csv, the notebooks run
+// under jupyter nbconvert, and the plots and the HTML come out. Skipped, with the reason, where
+// Debian's notebook packages are missing (scripts/test.sh installs them when it runs as root).
+using System.Diagnostics;
+using Xunit;
+
+namespace EdgeVpn.Tests.Cli;
+
+public sealed class NotebookFactAttribute : FactAttribute
+{
+    public NotebookFactAttribute()
+    {
+        if (NotebookTests.Unavailable() is { } why) Skip = why;
+    }
+}
+
+public class NotebookTests
+{
+    internal static string? Unavailable()
+    {
+        var check = Run("/usr/bin/python3", "-c \"import pandas, matplotlib, ipykernel\"", TimeSpan.FromSeconds(60));
+        if (check.Exit != 0) return "the notebook packages are missing (python3-pandas, python3-matplotlib, python3-ipykernel: scripts/test.sh installs them as root)";
+        if (Run("/bin/sh", "-c \"command -v jupyter-nbconvert\"", TimeSpan.FromSeconds(10)).Exit != 0) return "jupyter-nbconvert is missing (scripts/test.sh installs it as root)";
+        return null;
+    }
+
+    private static (int Exit, string Output) Run(string file, string args, TimeSpan bound)
+    {
+        try
+        {
+            var start = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoPaths.Root };
+            using var p = Process.Start(start)!;
+            var err = p.StandardError.ReadToEndAsync();
+            string output = p.StandardOutput.ReadToEnd();
+            if (!p.WaitForExit(bound)) { p.Kill(entireProcessTree: true); return (-1, output + "\n(killed after " + bound + ")"); }
+            return (p.ExitCode, output + err.Result);
+        }
+        catch (System.ComponentModel.Win32Exception e) { return (-1, e.Message); }
+    }
+
+    [NotebookFact]
+    public void The_notebooks_run_on_a_fresh_sweep_and_draw_their_plots()
+    {
+        string dir = RepoPaths.Of("artifacts", "notebooks");
+        foreach (var old in new[] { "signaling-cost.png", "scaling-lookup.png", "signaling-and-scaling.html", "sweep.csv" })
+            File.Delete(Path.Combine(dir, old));
+        var (exit, output) = Run("/bin/bash", "scripts/notebooks.sh --sizes 20,40", TimeSpan.FromMinutes(10));
+        Assert.True(exit == 0, output);
+        // Four runs (two sizes, two signaling models) and a header.
+        Assert.Equal(5, File.ReadAllLines(Path.Combine(dir, "sweep.csv")).Length);
+        foreach (var png in new[] { "signaling-cost.png", "scaling-lookup.png" })
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(dir, png));
+            Assert.True(bytes.Length > 10_000, $"{png}: {bytes.Length} bytes");
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
+        }
+        string html = File.ReadAllText(Path.Combine(dir, "signaling-and-scaling.html"));
+        Assert.Contains("Presence cost", html);
+        Assert.DoesNotContain("Traceback", html);
+    }
+}

@@ -24,15 +24,17 @@ public static class VoprCommand
         membership.AcceptOnlyFromAmong("presence", "lookup");
         var signaling = new Option<string>("--signaling") { Description = "The signaling server: modeled (message level) or xmpp (every node runs the real XMPP client session against the stanza-level virtual XMPP server: logins, presence, signals as stanzas; outages close the streams and clients reconnect with back-off); the scenarios drawn from each seed are the same", DefaultValueFactory = _ => "modeled" };
         signaling.AcceptOnlyFromAmong("modeled", "xmpp");
-        c.Add(seed); c.Add(seeds); c.Add(links); c.Add(membership); c.Add(signaling);
+        var csv = new Option<FileInfo?>("--csv") { Description = "Append one row per seed to this CSV file: every drawn parameter and the outcome (ok or the checker, heal time, faults, events, traceHash)" };
+        c.Add(seed); c.Add(seeds); c.Add(links); c.Add(membership); c.Add(signaling); c.Add(csv);
         c.SetAction(r => Run(r.GetValue(seed), r.GetValue(seeds), r.GetValue(links) == "ice" ? LinkModel.Ice : LinkModel.Modeled,
             r.GetValue(membership) == "lookup" ? MembershipMode.Lookup : MembershipMode.Presence,
-            r.GetValue(signaling) == "xmpp" ? SignalingModel.Xmpp : SignalingModel.Modeled));
+            r.GetValue(signaling) == "xmpp" ? SignalingModel.Xmpp : SignalingModel.Modeled, r.GetValue(csv)));
         return c;
     }
 
-    private static int Run(ulong? seed, string? range, LinkModel links, MembershipMode membership, SignalingModel signaling)
+    private static int Run(ulong? seed, string? range, LinkModel links, MembershipMode membership, SignalingModel signaling, FileInfo? csv)
     {
+        CsvTable.Check(csv);
         if (seed is not null && range is not null) throw new UsageException("give either --seed or --seeds, not both");
         var (from, to) = range is null ? (seed ?? 1, seed ?? 1) : ParseRange(range);
         bool single = range is null;
@@ -54,6 +56,16 @@ public static class VoprCommand
             }
             Console.Out.Flush();
             if (result.Violation is not null) failed.Add(s);
+            // Row by row, so an interrupted sweep keeps the seeds it finished.
+            if (csv is not null)
+            {
+                try { CsvTable.Append(csv, VoprReport.Row(result)); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or UsageException)
+                {
+                    Console.Error.WriteLine($"edgevpn-sim: --csv: could not write {csv.FullName}: {e.Message}");
+                    return CliApp.ExitBadInput;
+                }
+            }
             if (s == to) break;
         }
         ulong count = to - from + 1;

@@ -109,6 +109,21 @@ public class CsvTableTests : IDisposable
     }
 
     [Fact]
+    public void Vopr_appends_one_row_per_seed_with_its_drawn_parameters_and_outcome()
+    {
+        var f = File("vopr.csv");
+        var (exit, stdout, stderr) = ConsoleCapture.Run(CliApp.RunAsync, ["vopr", "--seeds", "1..3", "--csv", f.FullName]);
+        Assert.True(exit == 0, stdout + stderr);
+        var (header, rows) = ReadBack(f);
+        Assert.Equal(["1", "2", "3"], rows.Select(r => r[header.IndexOf("seed")]));
+        Assert.All(rows, r => Assert.Equal("true", r[header.IndexOf("outcome.ok")]));
+        Assert.Contains("nodes", header);
+        Assert.Contains("signalingOutages", header);
+        // The row's trace hash is the one the seed's line prints.
+        Assert.Contains($"traceHash={rows[0][header.IndexOf("outcome.traceHash")]}", stdout);
+    }
+
+    [Fact]
     public void A_csv_in_a_missing_directory_is_refused_in_one_line_before_the_run()
     {
         var (exit, stdout, stderr) = ConsoleCapture.Run(CliApp.RunAsync, ["flood", "--nodes", "30", "--csv", Path.Combine(_dir.FullName, "no", "such", "x.csv")]);

@@ -13,6 +13,29 @@ public static class VoprReport
         foreach (var (name, value) in sc.Describe()) yield return $"  {name}={value}";
     }
 
+    /// <summary>One seed as one table row (vopr --csv): every scenario parameter, then the outcome.</summary>
+    public static List<KeyValuePair<string, string>> Row(VoprResult r)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var row = new List<KeyValuePair<string, string>> { new("seed", r.Scenario.Seed.ToString(c)) };
+        foreach (var (name, value) in r.Scenario.Describe()) row.Add(new(name, value));
+        row.Add(new("outcome.ok", r.Violation is null ? "true" : "false"));
+        row.Add(new("outcome.checker", r.Violation?.Checker ?? ""));
+        row.Add(new("outcome.violationAtSeconds", r.Violation is { } v ? v.At.TotalSeconds.ToString("F3", c) : ""));
+        row.Add(new("outcome.healConvergeSeconds", double.IsNaN(r.HealConvergeSeconds) ? "" : r.HealConvergeSeconds.ToString("F3", c)));
+        row.Add(new("outcome.liveNodes", r.LiveNodes.ToString(c)));
+        row.Add(new("outcome.crashes", r.Crashes.ToString(c)));
+        row.Add(new("outcome.leaves", r.Leaves.ToString(c)));
+        row.Add(new("outcome.restarts", r.Restarts.ToString(c)));
+        row.Add(new("outcome.datagramsLost", r.DatagramsLost.ToString(c)));
+        row.Add(new("outcome.signalsLost", r.SignalsLost.ToString(c)));
+        row.Add(new("outcome.natExpiries", r.NatExpiries.ToString(c)));
+        row.Add(new("outcome.relayedSetups", r.RelayedSetups.ToString(c)));
+        row.Add(new("outcome.events", r.Events.ToString(c)));
+        row.Add(new("outcome.traceHash", r.TraceHash.ToString("x16", c)));
+        return row;
+    }
+
     public static IEnumerable<string> Outcome(VoprResult r)
     {
         var c = CultureInfo.InvariantCulture;

@@ -74,16 +74,11 @@ public sealed class ScramSha1Client
         catch (FormatException) { return ParseResult<string>.Fail("salt is not base64"); }
         if (saltBytes.Length == 0) return ParseResult<string>.Fail("empty salt");
 
-        byte[] salted = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(_password), saltBytes, i, HashAlgorithmName.SHA1, 20);
-        byte[] clientKey = HMACSHA1.HashData(salted, "Client Key"u8);
-        byte[] storedKey = SHA1.HashData(clientKey);
-        string clientFinalWithoutProof = $"c={Convert.ToBase64String(Encoding.ASCII.GetBytes(Gs2Header))},r={nonce}";
-        byte[] authMessage = Encoding.UTF8.GetBytes($"{_clientFirstBare},{serverFirst},{clientFinalWithoutProof}");
-        byte[] clientSignature = HMACSHA1.HashData(storedKey, authMessage);
-        byte[] proof = new byte[clientKey.Length];
-        for (int k = 0; k < proof.Length; k++) proof[k] = (byte)(clientKey[k] ^ clientSignature[k]);
-        byte[] serverKey = HMACSHA1.HashData(salted, "Server Key"u8);
-        _serverSignature = HMACSHA1.HashData(serverKey, authMessage);
+        var keys = ScramSha1.Derive(_password, saltBytes, i);
+        string clientFinalWithoutProof = $"c={ScramSha1.ChannelBindingNone},r={nonce}";
+        byte[] authMessage = ScramSha1.AuthMessage(_clientFirstBare, serverFirst, clientFinalWithoutProof);
+        byte[] proof = ScramSha1.Xor(keys.ClientKey, HMACSHA1.HashData(keys.StoredKey, authMessage));
+        _serverSignature = HMACSHA1.HashData(keys.ServerKey, authMessage);
         return $"{clientFinalWithoutProof},p={Convert.ToBase64String(proof)}";
     }
 

@@ -97,7 +97,7 @@ public static class ExperimentCommands
     {
         if (sim.XmppServer is not { } server) return;
         var st = sim.Stats;
-        report.Add("xmppLogins", st.XmppLogins).Add("xmppDisconnects", st.XmppDisconnects)
+        report.Add("xmppLogins", st.XmppLogins).Add("xmppScramLogins", server.ScramLogins).Add("xmppDisconnects", st.XmppDisconnects)
               .Add("xmppStanzasIn", server.StanzasIn).Add("xmppStanzasOut", server.StanzasOut)
               .Add("xmppBytesIn", server.BytesIn).Add("xmppBytesOut", server.BytesOut)
               .Add("xmppPresenceStanzas", server.PresenceDelivered).Add("xmppMessagesRouted", server.MessagesRouted)

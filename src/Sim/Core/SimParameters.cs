@@ -15,7 +15,7 @@ public enum LinkModel : byte { Modeled, Ice }
 /// <summary>How the signaling server is simulated: Modeled (a message-level service: roster views
 /// published every PresenceInterval, messages relayed with latency) or Xmpp (a stanza-level XMPP
 /// server on the virtual network: every node runs the real XMPP client session over a virtual TCP
-/// stream, STARTTLS modeled as a round trip, SASL PLAIN, bind, roster, presence and messages).</summary>
+/// stream, STARTTLS modeled as a round trip, SASL SCRAM-SHA-1, bind, roster, presence and messages).</summary>
 public enum SignalingModel : byte { Modeled, Xmpp }
 
 public sealed record SimParameters

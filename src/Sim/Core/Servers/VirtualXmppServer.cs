@@ -7,7 +7,10 @@
 // Contract, per stream (one client TCP connection):
 //  - negotiation: stream header -> features <starttls required/> -> <proceed/>, then nothing until
 //    TlsEstablished (bytes before it: policy-violation) -> new header -> features <mechanisms>
-//    PLAIN -> <auth> checked against the accounts (failure not-authorized / invalid-mechanism /
+//    SCRAM-SHA-1 (RFC 5802, as Prosody offers it: challenge, response, success carrying the server
+//    signature; per-account stored keys derived once, salt and server nonce derived from names so a
+//    run stays a function of its parameters) and PLAIN -> <auth> checked against the accounts
+//    (failure not-authorized / invalid-mechanism /
 //    incorrect-encoding; the AuthAttemptsMax-th failure also ends the stream) -> <success/> ->
 //    new header -> features <bind/> and optional <session/> -> bind (a full address already bound
 //    elsewhere kicks the older stream with a conflict stream error, RFC 6120 §7.7.2.2) -> session.
@@ -68,6 +71,8 @@ public sealed class VirtualXmppServer
         public Jid? Bound;
         public List<XmlElement>? Presence;     // non-null exactly when available
         public int AuthFailures;
+        public ScramSha1Server? Scram;         // a SCRAM exchange waiting for the client's response
+        public string? ScramUser;
         // Output of the current call.
         public readonly StringBuilder Pending = new();
         public int PendingPresences;
@@ -80,14 +85,18 @@ public sealed class VirtualXmppServer
     private readonly Func<string, string> _passwordOf;
     private readonly XmlLimits _limits;
     private readonly SortedDictionary<long, Stream> _streams = new();
+    private readonly Dictionary<string, ScramSha1Server.StoredCredentials> _scramCredentials = new(StringComparer.Ordinal);   // lookup only
+    private readonly bool _offerScram;
     private readonly Dictionary<string, Stream> _boundByJid = new(StringComparer.Ordinal);   // lookup only
     private readonly SortedDictionary<long, Stream> _available = new();
     private readonly List<Stream> _touched = [];
     private readonly Queue<XmppServerOutput> _outputs = new();
     private readonly List<string> _rosterItems = [];   // the XML of each account's roster item, in account order
 
-    public VirtualXmppServer(string domain, string group, IReadOnlyList<string> accounts, Func<string, string> passwordOf, XmlLimits limits)
+    /// <param name="offerScram">Offer SCRAM-SHA-1 before PLAIN (as Prosody does); false offers PLAIN alone.</param>
+    public VirtualXmppServer(string domain, string group, IReadOnlyList<string> accounts, Func<string, string> passwordOf, XmlLimits limits, bool offerScram = true)
     {
+        _offerScram = offerScram;
         var d = Jid.Parse(domain);
         if (!d.Ok || d.Value.Local is not null || d.Value.Resource is not null)
             throw new ArgumentException($"'{domain}' is not a domain", nameof(domain));
@@ -121,6 +130,9 @@ public sealed class VirtualXmppServer
     public long MessagesRouted { get; private set; }
     public long MessagesDropped { get; private set; }
     public long StreamErrors { get; private set; }
+    /// <summary>Successful logins by SASL mechanism.</summary>
+    public long ScramLogins { get; private set; }
+    public long PlainLogins { get; private set; }
     /// <summary>Calls about streams that are unknown or already ended (or in a state that expects no such call).</summary>
     public long IgnoredCalls { get; private set; }
 
@@ -243,7 +255,11 @@ public sealed class VirtualXmppServer
         if (!s.Tls)
             features.Add(new XmlElement("starttls", XmppNs.Tls).Add(new XmlElement("required", XmppNs.Tls)));
         else if (s.Account is null)
-            features.Add(new XmlElement("mechanisms", XmppNs.Sasl).Add(new XmlElement("mechanism", XmppNs.Sasl).WithText("PLAIN")));
+        {
+            var mechanisms = new XmlElement("mechanisms", XmppNs.Sasl);
+            if (_offerScram) mechanisms.Add(new XmlElement("mechanism", XmppNs.Sasl).WithText("SCRAM-SHA-1"));
+            features.Add(mechanisms.Add(new XmlElement("mechanism", XmppNs.Sasl).WithText("PLAIN")));
+        }
         else
         {
             features.Add(new XmlElement("bind", XmppNs.Bind));
@@ -328,24 +344,80 @@ public sealed class VirtualXmppServer
     private void OnSasl(Stream s, XmlElement e)
     {
         if (e.Name == "abort") { SaslFailure(s, "aborted"); return; }
+        if (e.Name == "response" && s.Scram is not null) { OnScramResponse(s, e); return; }
         if (e.Name != "auth") { Terminate(s, "not-authorized", $"SASL <{Printable.Of(e.Name)}> without an exchange", broadcast: true); return; }
-        if (e.Attr("mechanism") != "PLAIN") { SaslFailure(s, "invalid-mechanism"); return; }
-        string text = e.Text.Trim();
-        var bytes = new byte[text.Length];
-        int n = 0;
-        if (text != "=" && !Convert.TryFromBase64String(text, bytes, out n)) { SaslFailure(s, "incorrect-encoding"); return; }
-        string payload;
-        try { payload = new UTF8Encoding(false, true).GetString(bytes, 0, n); }
-        catch (DecoderFallbackException) { SaslFailure(s, "incorrect-encoding"); return; }
+        string? mechanism = e.Attr("mechanism");
+        if (mechanism == "SCRAM-SHA-1" && _offerScram) { OnScramAuth(s, e); return; }
+        if (mechanism != "PLAIN") { SaslFailure(s, "invalid-mechanism"); return; }
+        if (DecodeSasl(e) is not { } payload) { SaslFailure(s, "incorrect-encoding"); return; }
         string[] parts = payload.Split('\0');
         if (parts.Length != 3) { SaslFailure(s, "malformed-request"); return; }
         string authzid = parts[0], user = parts[1], password = parts[2];
         if (!_accountIndex.ContainsKey(user) || password != _passwordOf(user)) { SaslFailure(s, "not-authorized"); return; }
         if (authzid.Length > 0 && authzid != $"{user}@{Domain}") { SaslFailure(s, "invalid-authzid"); return; }
+        PlainLogins++;
+        Authenticated(s, user, new XmlElement("success", XmppNs.Sasl));
+    }
+
+    private void Authenticated(Stream s, string user, XmlElement success)
+    {
         s.Account = user;
-        Write(s, XmppStanzas.InStream(new XmlElement("success", XmppNs.Sasl)));
+        s.Scram = null;
+        s.ScramUser = null;
+        Write(s, XmppStanzas.InStream(success));
         StanzasOut++;
         Restart(s);   // anything the client sent after <auth> belongs to no stream (RFC 6120 §6.4.6)
+    }
+
+    /// <summary>The base64 text of a SASL element, decoded as UTF-8; null when it is not.</summary>
+    private static string? DecodeSasl(XmlElement e)
+    {
+        string text = e.Text.Trim();
+        var bytes = new byte[text.Length];
+        int n = 0;
+        if (text != "=" && !Convert.TryFromBase64String(text, bytes, out n)) return null;
+        try { return new UTF8Encoding(false, true).GetString(bytes, 0, n); }
+        catch (DecoderFallbackException) { return null; }
+    }
+
+    private static string Base64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s));
+
+    private void OnScramAuth(Stream s, XmlElement e)
+    {
+        if (DecodeSasl(e) is not { } clientFirst) { SaslFailure(s, "incorrect-encoding"); return; }
+        var scram = new ScramSha1Server();
+        var user = scram.HandleClientFirst(clientFirst);
+        if (!user.Ok) { SaslFailure(s, "malformed-request"); return; }
+        if (!_accountIndex.ContainsKey(user.Value)) { SaslFailure(s, "not-authorized"); return; }
+        s.Scram = scram;
+        s.ScramUser = user.Value;
+        string serverNonce = $"{s.Id}x{s.Restarts}x{s.AuthFailures}sim";
+        Write(s, XmppStanzas.InStream(new XmlElement("challenge", XmppNs.Sasl).WithText(Base64(scram.ServerFirst(CredentialsOf(user.Value), serverNonce)))));
+        StanzasOut++;
+    }
+
+    private void OnScramResponse(Stream s, XmlElement e)
+    {
+        var scram = s.Scram!;
+        string user = s.ScramUser!;
+        s.Scram = null;
+        s.ScramUser = null;
+        if (DecodeSasl(e) is not { } clientFinal) { SaslFailure(s, "incorrect-encoding"); return; }
+        var final = scram.HandleClientFinal(clientFinal);
+        if (!final.Ok) { SaslFailure(s, "not-authorized"); return; }
+        ScramLogins++;
+        Authenticated(s, user, new XmlElement("success", XmppNs.Sasl).WithText(Base64(final.Value)));
+    }
+
+    /// <summary>The account's stored SCRAM keys, derived on its first login (PBKDF2 is slow on purpose).
+    /// The salt comes from the account's name: nothing random, nothing secret is simulated.</summary>
+    private ScramSha1Server.StoredCredentials CredentialsOf(string user)
+    {
+        if (_scramCredentials.TryGetValue(user, out var known)) return known;
+        byte[] salt = System.Security.Cryptography.SHA1.HashData(Encoding.UTF8.GetBytes("edgevpn-sim-salt:" + user))[..16];
+        var created = ScramSha1Server.StoredCredentials.From(_passwordOf(user), salt, ScramSha1Client.IterationsMin);
+        _scramCredentials[user] = created;
+        return created;
     }
 
     private void SaslFailure(Stream s, string condition)

@@ -146,7 +146,9 @@ internal sealed class XmppSignalingLayer
             Seed = _sessionSeeds.Fork((ulong)node).Fork((ulong)incarnation).NextUInt64(),
         };
         int nonce = 0;
-        var end = new XmppClientEnd(node, new XmppSession(config, () => $"sim{node}x{++nonce}"), new XmppNodeBinding(id, Overlay))
+        // SCRAM's client nonce: at least 16 printable characters (RFC 5802 wants it unpredictable;
+        // nothing secret is simulated, and a run must be a function of its parameters).
+        var end = new XmppClientEnd(node, new XmppSession(config, () => FormattableString.Invariant($"sim-nonce-{node:D7}-{incarnation}-{++nonce}")), new XmppNodeBinding(id, Overlay))
         {
             BootstrapWanted = _lookup,
         };

@@ -35,7 +35,28 @@ public static class CsvTable
     }
 
     /// <summary>Appends one row (column, value), widening the file's header when the row brings new columns.</summary>
-    public static void Append(FileInfo file, IReadOnlyList<KeyValuePair<string, string>> row)
+    public static void Append(FileInfo file, IReadOnlyList<KeyValuePair<string, string>> row) => new Appender(file).Append(row);
+
+    /// <summary>Appends many rows to one file (vopr: one per seed) reading the file only when a row
+    /// brings columns it has not seen: a long sweep costs one write per row, not a re-read.</summary>
+    public sealed class Appender(FileInfo file)
+    {
+        private List<string>? _header;   // the file's header as last read or written by us
+
+        public void Append(IReadOnlyList<KeyValuePair<string, string>> row)
+        {
+            if (_header is { } header && row.All(kv => header.Contains(kv.Key)))
+            {
+                var values = row.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+                File.AppendAllText(file.FullName, Line(header.Select(c => values.GetValueOrDefault(c, ""))) + "\r\n");
+                return;
+            }
+            _header = AppendReading(file, row);
+        }
+    }
+
+    /// <summary>Reads the file, widens it when needed, appends the row; gives the header now in the file.</summary>
+    private static List<string> AppendReading(FileInfo file, IReadOnlyList<KeyValuePair<string, string>> row)
     {
         file.Refresh();   // FileInfo caches what it saw when first asked: a second run's append must see the first
         string existing = file.Exists ? File.ReadAllText(file.FullName) : "";
@@ -57,9 +78,10 @@ public static class CsvTable
             string temp = file.FullName + ".tmp";
             File.WriteAllText(temp, sb.ToString());
             File.Move(temp, file.FullName, overwrite: true);
-            return;
+            return header;
         }
         File.AppendAllText(file.FullName, (existing.EndsWith('\n') ? "" : "\r\n") + line + "\r\n");
+        return header;
     }
 
     /// <summary>A JSON object (a report) as one row: nested objects dotted, arrays joined.</summary>

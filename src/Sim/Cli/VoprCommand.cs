@@ -35,6 +35,7 @@ public static class VoprCommand
     private static int Run(ulong? seed, string? range, LinkModel links, MembershipMode membership, SignalingModel signaling, FileInfo? csv)
     {
         CsvTable.Check(csv);
+        var rows = csv is null ? null : new CsvTable.Appender(csv);
         if (seed is not null && range is not null) throw new UsageException("give either --seed or --seeds, not both");
         var (from, to) = range is null ? (seed ?? 1, seed ?? 1) : ParseRange(range);
         bool single = range is null;
@@ -57,12 +58,12 @@ public static class VoprCommand
             Console.Out.Flush();
             if (result.Violation is not null) failed.Add(s);
             // Row by row, so an interrupted sweep keeps the seeds it finished.
-            if (csv is not null)
+            if (rows is not null)
             {
-                try { CsvTable.Append(csv, VoprReport.Row(result)); }
+                try { rows.Append(VoprReport.Row(result)); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or UsageException)
                 {
-                    Console.Error.WriteLine($"edgevpn-sim: --csv: could not write {csv.FullName}: {e.Message}");
+                    Console.Error.WriteLine($"edgevpn-sim: --csv: could not write {csv!.FullName}: {e.Message}");
                     return CliApp.ExitBadInput;
                 }
             }

@@ -51,6 +51,28 @@ public class CsvTableTests : IDisposable
         Assert.Equal(["4", "10", ""], ReadBack(f).Rows[^1]);
     }
 
+    [Fact]
+    public void One_appender_over_many_rows_writes_what_separate_appends_write()
+    {
+        var once = File("once.csv");
+        var many = File("many.csv");
+        var appender = new CsvTable.Appender(many);
+        var rows = new[]
+        {
+            Row(("seed", "1"), ("reached", "50")),
+            Row(("seed", "2"), ("reached", "49")),
+            Row(("seed", "3"), ("iceDatagrams", "9766"), ("reached", "20")),
+            Row(("reached", "10"), ("seed", "4")),
+        };
+        foreach (var row in rows)
+        {
+            CsvTable.Append(once, row);
+            appender.Append(row);
+        }
+        Assert.Equal(System.IO.File.ReadAllText(once.FullName), System.IO.File.ReadAllText(many.FullName));
+        Assert.Equal(4, ReadBack(many).Rows.Count);
+    }
+
     [Theory]
     [InlineData("a,b\r\n1,\"unterminated\r\n")]
     [InlineData("a,b\r\n1,2,3\r\n")]

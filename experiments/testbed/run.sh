@@ -6,7 +6,8 @@
 #   run.sh deps                      install the Debian packages it needs (apt-get)
 #   run.sh up   --nat A,B            build namespaces and the two NAT routers, then stop
 #   run.sh down                      tear down everything recorded in the state directory
-#   run.sh pair --nat A,B [--json]   up + Prosody + coturn + two nodes; report; down
+#   run.sh pair --nat A,B [--membership presence|lookup] [--json]
+#                                    up + Prosody + coturn + two nodes; report; down
 #   run.sh throughput [--nat A,B] [--json]
 #                                    pair's setup, then iperf3 TCP host 1 -> host 2 through the
 #                                    overlay and through wireguard-go between the same hosts
@@ -256,7 +257,7 @@ node_config() {   # i
     "Turn": [ { "Address": "203.0.113.1:3478", "User": "turn-$TESTBED_TAG", "Password": "turn-pw-$TESTBED_TAG" } ],
   },
   "Tap": { "Name": "edgevpn0", "Address": "10.10.0.$i/24", "Mtu": 1410 },
-  "Topology": { "LongLinkDelaySeconds": 1, "TickIntervalSeconds": 1 },
+  "Topology": { "LongLinkDelaySeconds": 1, "TickIntervalSeconds": 1, "Membership": "$MEMBERSHIP" },
   "Links": { "BackoffBaseSeconds": 1, "BackoffMaxSeconds": 5 },
   "Control": { "Socket": "$STATE/h$i.sock" },
 $( [[ "$NODE_TRACE" == 1 ]] && echo "  \"Trace\": { \"Path\": \"$STATE/h$i.trace\" },")
@@ -350,9 +351,9 @@ pair() {
     --argjson setup "$setup" --argjson loss "$PING_LOSS" --argjson rtt "$PING_RTT" --argjson iceRtt "$iceRtt" \
     --arg natA "$natA" --arg natB "$natB" --arg sig1 "$sig1" --arg sig2 "$sig2" \
     --argjson m1 "${m1:-null}" --argjson m2 "${m2:-null}" --argjson negotiated "$negotiated" \
-    --argjson waited "$WAITED_MS" --arg reason "$reason" \
+    --argjson waited "$WAITED_MS" --arg reason "$reason" --arg membership "$MEMBERSHIP" \
     'def n: if . == "null" then null else . end;
-     {connected: $connected, path: ($path | n), setupMs: $setup, pingLossPct: $loss, rttMs: $rtt,
+     {connected: $connected, membership: $membership, path: ($path | n), setupMs: $setup, pingLossPct: $loss, rttMs: $rtt,
       candidatePath: ($candidate | n), iceRttMs: $iceRtt,
       nat: [$natA, $natB], signaling: [$sig1, $sig2], members: [$m1, $m2], negotiatedOverXmpp: $negotiated,
       waitedMs: $waited, reason: $reason}')
@@ -537,11 +538,14 @@ parse_nat() {
 }
 
 cmd="${1:-}"; shift || true
-NAT_A=port-restricted; NAT_B=port-restricted; JSON=0
+NAT_A=port-restricted; NAT_B=port-restricted; JSON=0; MEMBERSHIP=presence
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --nat) parse_nat "${2:-}"; shift 2 ;;
     --json) JSON=1; shift ;;
+    --membership)
+      [[ "${2:-}" == presence || "${2:-}" == lookup ]] || die "--membership wants presence or lookup"
+      MEMBERSHIP="$2"; shift 2 ;;
     *) die "unknown argument '$1'" ;;
   esac
 done

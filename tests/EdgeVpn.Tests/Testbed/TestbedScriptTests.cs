@@ -60,16 +60,25 @@ public class TestbedScriptTests
     }
 
     [TestbedFact]
-    public void Pair_reports_truthfully_after_both_nodes_met_over_XMPP_and_tears_down()
+    public void Pair_reports_truthfully_after_both_nodes_met_over_XMPP_and_tears_down() =>
+        PairLinksThroughTurn("evtp", "presence");
+
+    // Real nodes in lookup membership must form their ring before the topology asks for the link;
+    // before BootstrapChoice two nodes that came up together never did.
+    [TestbedFact]
+    public void Pair_with_lookup_membership_forms_the_ring_and_links_through_the_NATs() =>
+        PairLinksThroughTurn("evtl", "lookup");
+
+    private static void PairLinksThroughTurn(string tag, string membership)
     {
-        const string tag = "evtp";
-        var (exit, stdout, stderr) = Run(tag, "pair", "--nat", "port-restricted,symmetric", "--json");
+        var (exit, stdout, stderr) = Run(tag, "pair", "--nat", "port-restricted,symmetric", "--membership", membership, "--json");
         Assert.True(exit == 0, $"pair failed ({exit}):\n{stdout}\n{stderr}");
         using var doc = JsonDocument.Parse(stdout);
         var r = doc.RootElement;
         Assert.Equal(["online", "online"], r.GetProperty("signaling").EnumerateArray().Select(e => e.GetString()!).ToArray());
         Assert.Equal([2, 2], r.GetProperty("members").EnumerateArray().Select(e => e.GetInt32()).ToArray());
         Assert.True(r.GetProperty("negotiatedOverXmpp").GetBoolean());
+        Assert.Equal(membership, r.GetProperty("membership").GetString());
         Assert.True(r.GetProperty("connected").GetBoolean(), "no link: " + r.GetProperty("reason").GetString());
         Assert.Equal("relay", r.GetProperty("path").GetString());   // a symmetric NAT facing a port-restricted one needs TURN
         Assert.Equal(0, r.GetProperty("pingLossPct").GetDouble());

@@ -25,6 +25,18 @@ internal static class ScramSha1
     public static byte[] AuthMessage(string clientFirstBare, string serverFirst, string clientFinalWithoutProof) =>
         Encoding.UTF8.GetBytes($"{clientFirstBare},{serverFirst},{clientFinalWithoutProof}");
 
+    /// <summary>A SCRAM message's "x=value" attributes (RFC 5802 §5.1), in order; false when one is malformed.</summary>
+    public static bool TryAttributes(string message, out List<(char Name, string Value)> attributes)
+    {
+        attributes = [];
+        foreach (var part in message.Split(','))
+        {
+            if (part.Length < 2 || part[1] != '=') return false;
+            attributes.Add((part[0], part[2..]));
+        }
+        return true;
+    }
+
     public static byte[] Xor(byte[] a, byte[] b)
     {
         var r = new byte[a.Length];

@@ -51,11 +51,10 @@ public sealed class ScramSha1Client
     public ParseResult<string> HandleServerFirst(string serverFirst)
     {
         string? nonce = null, salt = null, iterations = null;
-        foreach (var part in serverFirst.Split(','))
+        if (!ScramSha1.TryAttributes(serverFirst, out var attributes)) return ParseResult<string>.Fail("server-first-message has a malformed attribute");
+        foreach (var (name, value) in attributes)
         {
-            if (part.Length < 2 || part[1] != '=') return ParseResult<string>.Fail("server-first-message has a malformed attribute");
-            string value = part[2..];
-            switch (part[0])
+            switch (name)
             {
                 case 'm': return ParseResult<string>.Fail("server requires an unsupported SCRAM extension");
                 case 'r': nonce ??= value; break;

@@ -35,14 +35,14 @@ public sealed class ScramSha1Server
             return ParseResult<string>.Fail("channel binding or an authzid was asked for (only \"n,,\" is supported)");
         string bare = clientFirst[3..];
         string? user = null, nonce = null;
-        foreach (var part in bare.Split(','))
+        if (!ScramSha1.TryAttributes(bare, out var attributes)) return ParseResult<string>.Fail("client-first-message has a malformed attribute");
+        foreach (var (key, value) in attributes)
         {
-            if (part.Length < 2 || part[1] != '=') return ParseResult<string>.Fail("client-first-message has a malformed attribute");
-            switch (part[0])
+            switch (key)
             {
                 case 'm': return ParseResult<string>.Fail("extensions-not-supported");
-                case 'n': user ??= part[2..]; break;
-                case 'r': nonce ??= part[2..]; break;
+                case 'n': user ??= value; break;
+                case 'r': nonce ??= value; break;
             }
         }
         if (user is null || nonce is null || user.Length == 0 || nonce.Length == 0) return ParseResult<string>.Fail("client-first-message lacks n or r");
@@ -73,11 +73,11 @@ public sealed class ScramSha1Server
         if (at < 0) return ParseResult<string>.Fail("client-final-message lacks p");
         string withoutProof = clientFinal[..at];
         string? c = null, r = null;
-        foreach (var part in withoutProof.Split(','))
+        if (!ScramSha1.TryAttributes(withoutProof, out var attributes)) return ParseResult<string>.Fail("client-final-message has a malformed attribute");
+        foreach (var (name, value) in attributes)
         {
-            if (part.Length < 2 || part[1] != '=') return ParseResult<string>.Fail("client-final-message has a malformed attribute");
-            if (part[0] == 'c') c ??= part[2..];
-            if (part[0] == 'r') r ??= part[2..];
+            if (name == 'c') c ??= value;
+            if (name == 'r') r ??= value;
         }
         if (c != ScramSha1.ChannelBindingNone) return ParseResult<string>.Fail("channel-bindings-dont-match");
         if (r != _nonce) return ParseResult<string>.Fail("nonce does not match");

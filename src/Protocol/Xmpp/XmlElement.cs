@@ -100,6 +100,14 @@ public sealed class XmlElement
         sb.Append('\'');
     }
 
+    /// <summary>Valid XML text escaped for an attribute value in single quotes (or, attribute: false, character data).</summary>
+    public static string Escape(string s, bool attribute = true)
+    {
+        var sb = new StringBuilder(s.Length);
+        AppendEscaped(sb, s, attribute);
+        return sb.ToString();
+    }
+
     private static void AppendEscaped(StringBuilder sb, string s, bool attribute)
     {
         foreach (char c in s)

@@ -75,18 +75,15 @@ public sealed class XmppNodeBinding(NodeId self, string? overlayId)
     public XmppInput.SendSignal? ToSession(NodeOutput output, out string? drop)
     {
         drop = null;
-        (NodeId to, string json) = output switch
-        {
-            NodeOutput.SendSignal s => (s.To, SignalCodec.Encode(s.Message)),
-            NodeOutput.SendMembership m => (m.To, SignalCodec.Encode(m.Message)),
-            _ => (default(NodeId), ""),
-        };
-        if (json.Length == 0) return null;
+        if (output is not (NodeOutput.SendSignal or NodeOutput.SendMembership)) return null;
+        NodeId to = output is NodeOutput.SendSignal signal ? signal.To : ((NodeOutput.SendMembership)output).To;
         if (Roster.AddressOf(to) is not { } address)
         {
             drop = $"signal to {to.Short} dropped: no online address for that node id";
             return null;
         }
+        // Encoded only once it has somewhere to go.
+        string json = output is NodeOutput.SendSignal s ? SignalCodec.Encode(s.Message) : SignalCodec.Encode(((NodeOutput.SendMembership)output).Message);
         return new XmppInput.SendSignal(address, json);
     }
 }

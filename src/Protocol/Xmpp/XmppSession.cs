@@ -286,7 +286,7 @@ public sealed partial class XmppSession : IStateMachine<XmppInput, XmppOutput>
 
     private void SendSasl(XmlElement element, string payload)
     {
-        element.WithText(payload.Length == 0 ? "=" : Convert.ToBase64String(Encoding.UTF8.GetBytes(payload)));
+        element.WithText(XmppStanzas.SaslText(payload));
         Send(XmppStanzas.InStream(element), sensitive: true);
     }
 
@@ -296,7 +296,7 @@ public sealed partial class XmppSession : IStateMachine<XmppInput, XmppOutput>
         {
             case "challenge" when _scram is not null:
             {
-                if (!TryDecodeSasl(stanza.Text, out string challenge)) { Fail(now, "SASL challenge is not base64", null); return; }
+                if (!XmppStanzas.TryDecodeSaslText(stanza.Text, out string challenge)) { Fail(now, "SASL challenge is not base64", null); return; }
                 if (!_scramHandledFirst)
                 {
                     _scramHandledFirst = true;
@@ -316,7 +316,7 @@ public sealed partial class XmppSession : IStateMachine<XmppInput, XmppOutput>
             {
                 if (_scram is not null && !_scramVerified)
                 {
-                    if (!TryDecodeSasl(stanza.Text, out string final)) { Fail(now, "SASL success data is not base64", null); return; }
+                    if (!XmppStanzas.TryDecodeSaslText(stanza.Text, out string final)) { Fail(now, "SASL success data is not base64", null); return; }
                     var ok = _scram.VerifyServerFinal(final);
                     if (!ok.Ok) { Fail(now, "SCRAM-SHA-1: " + ok.Error, "policy-violation"); return; }
                 }
@@ -349,18 +349,6 @@ public sealed partial class XmppSession : IStateMachine<XmppInput, XmppOutput>
     {
         Send(XmppStanzas.InStream(new XmlElement("abort", XmppNs.Sasl)), sensitive: false);
         Fail(now, reason, null, sendClose: true);
-    }
-
-    private static bool TryDecodeSasl(string text, out string decoded)
-    {
-        decoded = "";
-        text = text.Trim();
-        if (text is "" or "=") return true;
-        var bytes = new byte[text.Length];
-        if (!Convert.TryFromBase64String(text, bytes, out int n)) return false;
-        try { decoded = new UTF8Encoding(false, true).GetString(bytes, 0, n); }
-        catch (DecoderFallbackException) { return false; }
-        return true;
     }
 
     private void OnNegotiationResult(Instant now, XmlElement iq)

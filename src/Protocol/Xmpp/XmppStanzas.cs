@@ -50,6 +50,23 @@ public static class XmppStanzas
         return sb.ToString();
     }
 
+    /// <summary>A SASL payload as element text (RFC 6120 §6.4.2): base64 of its UTF-8, "=" when empty.</summary>
+    public static string SaslText(string payload) =>
+        payload.Length == 0 ? "=" : Convert.ToBase64String(Encoding.UTF8.GetBytes(payload));
+
+    /// <summary>The payload of SASL element text: "" for none or "=", false when not base64 of UTF-8.</summary>
+    public static bool TryDecodeSaslText(string text, out string decoded)
+    {
+        decoded = "";
+        text = text.Trim();
+        if (text is "" or "=") return true;
+        var bytes = new byte[text.Length];
+        if (!Convert.TryFromBase64String(text, bytes, out int n)) return false;
+        try { decoded = new UTF8Encoding(false, true).GetString(bytes, 0, n); }
+        catch (DecoderFallbackException) { return false; }
+        return true;
+    }
+
     public static XmlElement Iq(string type, string id, string? to = null) =>
         new XmlElement("iq", XmppNs.Client).With("type", type).With("id", id).With("to", to);
 

@@ -79,12 +79,15 @@ public static class BenchCommand
         }
         bool written = true;
         if (csv is not null)
+        {
+            var rows = new CsvTable.Appender(csv);
             foreach (var row in runs)
             {
                 var line = new Dictionary<string, object?> { ["command"] = "bench", ["workload"] = "flood", ["seed"] = seed, ["membership"] = membership, ["invariantCheckEvery"] = checkEvery };
                 foreach (var (k, v) in row) line[k] = v;
-                written &= RunHost.AppendCsv(csv, JsonSerializer.Serialize(line), quiet: true);
+                written &= rows.TryAppend(CsvTable.Flatten(JsonSerializer.Serialize(line)));
             }
+        }
         if (csv is not null && written && !json) Console.Out.WriteLine($"{runs.Count} rows appended to {csv.FullName}");
         if (!written) return CliApp.ExitBadInput;
         return allOk ? CliApp.ExitOk : CliApp.ExitCheckFailed;

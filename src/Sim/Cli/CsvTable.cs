@@ -53,6 +53,22 @@ public static class CsvTable
             }
             _header = AppendReading(file, row);
         }
+
+        /// <summary>Append, or say on stderr why the row could not be written (the run's output is
+        /// on stdout either way); false then.</summary>
+        public bool TryAppend(IReadOnlyList<KeyValuePair<string, string>> row)
+        {
+            try
+            {
+                Append(row);
+                return true;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or UsageException)
+            {
+                Console.Error.WriteLine($"edgevpn-sim: --csv: could not write {file.FullName}: {e.Message}");
+                return false;
+            }
+        }
     }
 
     /// <summary>Reads the file, widens it when needed, appends the row; gives the header now in the file.</summary>

@@ -149,19 +149,11 @@ public sealed class RunHost : ISimProgress
 
     /// <summary>Appends the report to the --csv file; false (said on stderr) when it cannot be written:
     /// the report itself is already on stdout.</summary>
-    internal static bool AppendCsv(FileInfo csv, string reportJson, bool quiet)
+    private static bool AppendCsv(FileInfo csv, string reportJson, bool quiet)
     {
-        try
-        {
-            CsvTable.Append(csv, CsvTable.Flatten(reportJson));
-            if (!quiet) Console.Out.WriteLine($"row appended to {csv.FullName}");
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or UsageException)
-        {
-            Console.Error.WriteLine($"edgevpn-sim: --csv: could not write {csv.FullName}: {e.Message} (the report is on stdout)");
-            return false;
-        }
+        if (!new CsvTable.Appender(csv).TryAppend(CsvTable.Flatten(reportJson))) return false;
+        if (!quiet) Console.Out.WriteLine($"row appended to {csv.FullName}");
+        return true;
     }
 
     private static StreamWriter? OpenForWriting(FileInfo? file, string option)

@@ -58,15 +58,7 @@ public static class VoprCommand
             Console.Out.Flush();
             if (result.Violation is not null) failed.Add(s);
             // Row by row, so an interrupted sweep keeps the seeds it finished.
-            if (rows is not null)
-            {
-                try { rows.Append(VoprReport.Row(result)); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or UsageException)
-                {
-                    Console.Error.WriteLine($"edgevpn-sim: --csv: could not write {csv!.FullName}: {e.Message}");
-                    return CliApp.ExitBadInput;
-                }
-            }
+            if (rows is not null && !rows.TryAppend(VoprReport.Row(result))) return CliApp.ExitBadInput;
             if (s == to) break;
         }
         ulong count = to - from + 1;

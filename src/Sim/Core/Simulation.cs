@@ -901,12 +901,7 @@ public sealed class Simulation : IIceLinkHost, IXmppHost
     long IIceLinkHost.NowNs => _nowNs;
     void IIceLinkHost.Schedule(long atNs, in SimEvent e) => Push(atNs, e);
     long IIceLinkHost.PathNs(int a, int b) => PathNs(a, b);
-    long IIceLinkHost.ServerNs(int node)
-    {
-        long ns = _latency.ToServerNs(node);
-        double factor = Conditions.LatencyFactor;
-        return factor == 1 ? ns : (long)(ns * factor);
-    }
+    long IIceLinkHost.ServerNs(int node) => Spiked(_latency.ToServerNs(node));
     bool IIceLinkHost.Blocks(int from, int to) => Conditions.Blocks(from, to);
     void IIceLinkHost.FrameDatagrams(int delta) => FramesInFlight += delta;
     void IIceLinkHost.DeliverLinkData(int node, int peer, ulong link, byte[]? frame)

@@ -112,7 +112,7 @@ public sealed class VirtualXmppServer
             if (!_accountIndex.TryAdd(a, _accounts.Count)) throw new ArgumentException($"account '{a}' is listed twice", nameof(accounts));
             _accounts.Add(a);
             // The roster differs per account only by the account itself: each item is built once.
-            _rosterItems.Add($"<item jid='{Escape(a + "@" + Domain)}' subscription='both'><group>{Escape(group)}</group></item>");
+            _rosterItems.Add($"<item jid='{XmlElement.Escape(a + "@" + Domain)}' subscription='both'><group>{XmlElement.Escape(group)}</group></item>");
         }
         _passwordOf = passwordOf;
         _limits = limits;
@@ -274,7 +274,7 @@ public sealed class VirtualXmppServer
         if (s.HeaderSent) return;
         s.HeaderSent = true;
         string id = s.Restarts == 0 ? $"s{s.Id}" : $"s{s.Id}.{s.Restarts}";
-        Write(s, $"<?xml version='1.0'?><stream:stream from='{Escape(Domain)}' id='{id}' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
+        Write(s, $"<?xml version='1.0'?><stream:stream from='{XmlElement.Escape(Domain)}' id='{id}' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
     }
 
     /// <summary>A new stream on the same connection (after TLS, after SASL success): a new header is expected.</summary>
@@ -369,18 +369,7 @@ public sealed class VirtualXmppServer
         Restart(s);   // anything the client sent after <auth> belongs to no stream (RFC 6120 §6.4.6)
     }
 
-    /// <summary>The base64 text of a SASL element, decoded as UTF-8; null when it is not.</summary>
-    private static string? DecodeSasl(XmlElement e)
-    {
-        string text = e.Text.Trim();
-        var bytes = new byte[text.Length];
-        int n = 0;
-        if (text != "=" && !Convert.TryFromBase64String(text, bytes, out n)) return null;
-        try { return new UTF8Encoding(false, true).GetString(bytes, 0, n); }
-        catch (DecoderFallbackException) { return null; }
-    }
-
-    private static string Base64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s));
+    private static string? DecodeSasl(XmlElement e) => XmppStanzas.TryDecodeSaslText(e.Text, out string text) ? text : null;
 
     private void OnScramAuth(Stream s, XmlElement e)
     {
@@ -392,7 +381,7 @@ public sealed class VirtualXmppServer
         s.Scram = scram;
         s.ScramUser = user.Value;
         string serverNonce = $"{s.Id}x{s.Restarts}x{s.AuthFailures}sim";
-        Write(s, XmppStanzas.InStream(new XmlElement("challenge", XmppNs.Sasl).WithText(Base64(scram.ServerFirst(CredentialsOf(user.Value), serverNonce)))));
+        Write(s, XmppStanzas.InStream(new XmlElement("challenge", XmppNs.Sasl).WithText(XmppStanzas.SaslText(scram.ServerFirst(CredentialsOf(user.Value), serverNonce)))));
         StanzasOut++;
     }
 
@@ -406,7 +395,7 @@ public sealed class VirtualXmppServer
         var final = scram.HandleClientFinal(clientFinal);
         if (!final.Ok) { SaslFailure(s, "not-authorized"); return; }
         ScramLogins++;
-        Authenticated(s, user, new XmlElement("success", XmppNs.Sasl).WithText(Base64(final.Value)));
+        Authenticated(s, user, new XmlElement("success", XmppNs.Sasl).WithText(XmppStanzas.SaslText(final.Value)));
     }
 
     /// <summary>The account's stored SCRAM keys, derived on its first login (PBKDF2 is slow on purpose).
@@ -489,11 +478,6 @@ public sealed class VirtualXmppServer
         }
         Reply(s, IqError(iq, s, "service-unavailable"));
     }
-
-    /// <summary>Escapes valid XML text for an attribute value in single quotes or character data.</summary>
-    private static string Escape(string s) =>
-        s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("'", "&apos;").Replace("\"", "&quot;")
-            .Replace("\r", "&#13;").Replace("\n", "&#10;").Replace("\t", "&#9;");
 
     private static XmlElement IqError(XmlElement request, Stream s, string condition)
     {

@@ -187,7 +187,7 @@ internal sealed class XmppSignalingLayer
     public void Send(int node, NodeOutput output)
     {
         if (_clients[node] is not { } end) return;
-        if (end.Binding.ToSession(output, out _) is not { } send || !end.Online)
+        if (!end.Online || end.Binding.ToSession(output, out _) is not { } send)
         {
             _stats.SignalsLost++;   // no address for that id, or we are offline: the real node drops it too
             return;

@@ -10,7 +10,7 @@
 //   Opening --features: bind--> Binding --bound--> [SessionStarting] --> RosterFetching --roster--> Online
 //   Online: presence, signals, roster pushes, iq requests, keep-alive pings.
 //   any connected state --failure--> Backoff --timer--> Connecting   (or Stopped when attempts run out)
-//   any --Stop or permanent failure (auth refused)--> Stopped (final)
+//   any --Stop or permanent failure (auth refused, address taken over: conflict)--> Stopped (final)
 // TLS is mandatory: a server without STARTTLS is refused, and PLAIN is used only under TLS.
 // Failures: malformed or oversized XML ends the connection (an XML stream cannot be
 // resynchronized) with a stream error, a logged reason and a reconnect after back-off;
@@ -205,7 +205,21 @@ public sealed partial class XmppSession : IStateMachine<XmppInput, XmppOutput>
         {
             string condition = stanza.Children.FirstOrDefault(c => c.Namespace == XmppNs.StreamErrors && c.Name != "text")?.Name ?? "undefined-condition";
             string? text = stanza.Child("text", XmppNs.StreamErrors)?.Text;
-            Fail(now, $"stream error from the server: {condition}{(text is null ? "" : " (" + Printable.Of(text) + ")")}", null, sendClose: true);
+            string reason = $"stream error from the server: {condition}{(text is null ? "" : " (" + Printable.Of(text) + ")")}";
+            if (condition == "conflict")
+            {
+                // Another live client bound our address (our own older streams are filtered by
+                // connection number before this point). Servers resolve it by kicking the older
+                // session, Prosody by default, so reconnecting would kick the other client, which
+                // would kick us back, for ever. The newest login keeps the address; we stop.
+                Send(XmppStanzas.StreamClose, sensitive: false);
+                Log(XmppLogLevel.Error, $"another client logged in as {BoundJid?.ToString() ?? _config.Account + "/" + _config.Resource}: " +
+                    "two nodes share this account and resource. Signaling stops here (links already up stay up); " +
+                    "give each node its own Resource (or account) and restart it.");
+                StopFor(reason, sendGoodbye: false);
+                return;
+            }
+            Fail(now, reason, null, sendClose: true);
             return;
         }
         switch (State)

@@ -168,6 +168,27 @@ public sealed class ProsodyIntegrationTests(ProsodyServer prosody) : IClassFixtu
     }
 
     [ProsodyFact]
+    public async Task A_second_client_on_the_same_address_takes_it_over_and_the_first_stops_instead_of_kicking_it_back()
+    {
+        Start();
+        var twin = Config("alice", "alice-pw-1", AliceNode) with { Resource = "twin" };
+        await using var first = new Probe(twin, new TlsTrust.CaFile(prosody.CertificatePath));
+        await first.WaitFor<XmppOutput.Online>(_ => true, "the first client online");
+        await using var second = new Probe(twin with { Seed = 2 }, new TlsTrust.CaFile(prosody.CertificatePath));
+        await second.WaitFor<XmppOutput.Online>(_ => true, "the second client online");
+
+        // Prosody resolves the conflict by kicking the older session.
+        var stopped = await first.WaitFor<XmppOutput.Stopped>(_ => true, "the first client stopping");
+        Assert.Contains("conflict", stopped.Reason);
+        Assert.Contains(first.Seen, o => o is XmppOutput.Log { Level: XmppLogLevel.Error } l && l.Text.Contains("another client logged in", StringComparison.Ordinal));
+        Assert.Null(first.Seen.OfType<XmppOutput.Offline>().Single().RetryAt);
+        Assert.Equal(XmppState.Stopped, first.Client.State);
+        second.Collect();
+        Assert.DoesNotContain(second.Seen, o => o is XmppOutput.Offline);
+        Assert.Equal(XmppState.Online, second.Client.State);
+    }
+
+    [ProsodyFact]
     public async Task A_client_reconnects_after_the_server_is_killed_and_restarted()
     {
         Start();

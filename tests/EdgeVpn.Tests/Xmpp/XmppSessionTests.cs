@@ -336,6 +336,33 @@ public class XmppSessionTests
     }
 
     [Fact]
+    public void A_conflict_stream_error_stops_the_session_for_good_so_two_clients_on_one_address_do_not_kick_each_other_forever()
+    {
+        var h = new SessionHarness();
+        h.StartAndGoOnline();
+        h.ServerSends(XmppStanzas.StreamError("conflict") + XmppStanzas.StreamClose);
+        Assert.Equal(XmppState.Stopped, h.Session.State);
+        Assert.Null(h.Session.PollTimeout());
+        Assert.Contains("conflict", Assert.Single(h.Events.OfType<XmppOutput.Stopped>()).Reason);
+        Assert.Null(Assert.Single(h.Events.OfType<XmppOutput.Offline>()).RetryAt);
+        var error = Assert.Single(h.Outputs.OfType<XmppOutput.Log>(), l => l.Level == XmppLogLevel.Error);
+        Assert.Contains("another client logged in as", error.Text);
+        Assert.Contains(h.Outputs, o => o is XmppOutput.Close);
+    }
+
+    [Fact]
+    public void Any_other_stream_error_reconnects_after_back_off()
+    {
+        var h = new SessionHarness();
+        h.StartAndGoOnline();
+        h.ServerSends(XmppStanzas.StreamError("system-shutdown") + XmppStanzas.StreamClose);
+        Assert.Equal(XmppState.Backoff, h.Session.State);
+        Assert.NotNull(Assert.Single(h.Events.OfType<XmppOutput.Offline>()).RetryAt);
+        h.Advance();
+        Assert.Equal(XmppState.Online, h.Session.State);
+    }
+
+    [Fact]
     public void Stop_says_goodbye_and_leaves_no_timer()
     {
         var h = new SessionHarness();

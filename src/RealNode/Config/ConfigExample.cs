@@ -26,7 +26,8 @@ public static class ConfigExample
             "Port": 5222,
             "Account": "alice@xmpp.example.org",
             "Password": "change-me",
-            "Resource": "edgevpn",
+            "Resource": "edgevpn",          // one account (or resource) per node: a second login on the same
+                                            // address takes it over, and the older node stops signaling
             "Group": "overlay1",            // default: the overlay id
             // Trust: the system's CA store by default; or a private CA, or one pinned certificate:
             // "CaFile": "/etc/edgevpn/xmpp-ca.pem",

@@ -23,9 +23,10 @@ public static class BenchCommand
         var csv = new Option<FileInfo?>("--csv") { Description = "Append one row per size to this CSV file (a header first when the file is new; columns the file lacks widen it)" };
         CommonOptions.Range(check, 1, 1_000_000);
         var c = new Command("bench", "Scaling benchmark of flood (converge + broadcast): wall time, events per second and peak memory per size, each size in its own process.");
-        c.Add(sizes); c.Add(seed); c.Add(json); c.Add(check); c.Add(membership); c.Add(csv);
+        var noMemoryCheck = new Option<bool>("--no-memory-check") { Description = "Run every size even when its estimated peak memory exceeds what this machine has available (passed to each size's run); without it, such a size refuses the whole benchmark before the first size runs" };
+        c.Add(sizes); c.Add(seed); c.Add(json); c.Add(check); c.Add(membership); c.Add(csv); c.Add(noMemoryCheck);
         c.Add(NaiveFloodBenchCommand.Create());
-        c.SetAction(r => Run(ParseSizes(r.GetValue(sizes)!), r.GetValue(seed), r.GetValue(json), r.GetValue(check), r.GetValue(membership)!, r.GetValue(csv)));
+        c.SetAction(r => Run(ParseSizes(r.GetValue(sizes)!), r.GetValue(seed), r.GetValue(json), r.GetValue(check), r.GetValue(membership)!, r.GetValue(csv), !r.GetValue(noMemoryCheck)));
         return c;
     }
 
@@ -40,14 +41,23 @@ public static class BenchCommand
         return result;
     }
 
-    private static int Run(int[] sizes, ulong seed, bool json, int checkEvery, string membership, FileInfo? csv)
+    private static int Run(int[] sizes, ulong seed, bool json, int checkEvery, string membership, FileInfo? csv, bool memoryCheck)
     {
         CsvTable.Check(csv);
+        // A size the machine cannot hold would fail only after the smaller ones ran (hours at 1M).
+        if (memoryCheck)
+        {
+            long available = MemoryCheck.AvailableBytes();
+            var mode = membership == "lookup" ? Protocol.Topology.MembershipMode.Lookup : Protocol.Topology.MembershipMode.Presence;
+            foreach (int n in sizes)
+                if (MemoryCheck.Verdict(new SimParameters { Nodes = n, Topology = new() { Membership = mode } }, available) is { } tooBig)
+                    throw new UsageException($"--sizes {n}: {tooBig}");
+        }
         var runs = new List<Dictionary<string, object?>>();
         bool allOk = true;
         foreach (int n in sizes)
         {
-            string args = $"flood --nodes {n} --seed {seed} --membership {membership} --check-invariants {checkEvery} --json";
+            string args = $"flood --nodes {n} --seed {seed} --membership {membership} --check-invariants {checkEvery} --json{(memoryCheck ? "" : " --no-memory-check")}";
             if (!json) Console.Error.WriteLine($"bench: {args} ...");
             var (exit, output) = RunChild(args);
             var row = new Dictionary<string, object?> { ["nodes"] = n, ["exitCode"] = exit };

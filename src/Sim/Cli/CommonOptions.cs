@@ -22,6 +22,7 @@ public sealed class CommonOptions
     public readonly Option<string> Signaling = new("--signaling") { Description = $"How the signaling server is simulated: modeled (a message-level service: roster views published every second, messages relayed with the latency to the server; any size) or xmpp (a stanza-level XMPP server on the virtual network: every node runs the real node's XMPP client session over a virtual TCP stream with STARTTLS (the handshake modeled as a round trip), SASL SCRAM-SHA-1, resource binding, the shared-group roster, presence with node ids and signals as <message/> stanzas; crashes seen by the server after the crash detection time, outages close every stream and clients reconnect with back-off; at most {SimParameters.XmppNodesMax} nodes)", DefaultValueFactory = _ => "modeled" };
     public readonly Option<FileInfo?> Csv = new("--csv") { Description = "Append the report as one row to this CSV file (a header first when the file is new; columns the file lacks widen it, earlier rows kept); a sweep of runs collects into one table" };
     public readonly Option<FileInfo?> Trace = new("--trace") { Description = "Write every simulated event, one per line (large: use on small runs)" };
+    public readonly Option<bool> NoMemoryCheck = new("--no-memory-check") { Description = "Start even when the run's estimated peak memory (reported as estimatedMemoryMB; from measured runs) exceeds what this machine has available; without it such a run is refused before it starts" };
 
     public CommonOptions(int defaultNodes)
     {
@@ -55,8 +56,13 @@ public sealed class CommonOptions
     public void AddTo(Command c)
     {
         c.Add(Nodes); c.Add(Seed); c.Add(LongLinks); c.Add(Successors); c.Add(Sampler);
-        c.Add(JoinWindow); c.Add(CheckEvery); c.Add(Membership); c.Add(NatMix); c.Add(NoTurn); c.Add(Links); c.Add(Signaling); c.Add(Json); c.Add(Csv); c.Add(ExportGraph); c.Add(Trace);
+        c.Add(JoinWindow); c.Add(CheckEvery); c.Add(Membership); c.Add(NatMix); c.Add(NoTurn); c.Add(Links); c.Add(Signaling); c.Add(Json); c.Add(Csv); c.Add(ExportGraph); c.Add(Trace); c.Add(NoMemoryCheck);
     }
+
+    /// <summary>Runs the command's body on the parameters and outputs these options name.</summary>
+    public int Run(ParseResult r, string command, Func<Simulation, Report, bool> body) =>
+        RunHost.Run(ToParameters(r), r.GetValue(Json), r.GetValue(Csv), r.GetValue(ExportGraph), r.GetValue(Trace), command, body,
+                    memoryCheck: !r.GetValue(NoMemoryCheck));
 
     public SimParameters ToParameters(ParseResult r) => new()
     {

@@ -12,7 +12,7 @@ public static class ExperimentCommands
         var o = new CommonOptions(defaultNodes: 10_000);
         var c = new Command("converge", "Nodes join over the join window; run until the overlay is stable. Reports time to converge, links per node and messages.");
         o.AddTo(c);
-        c.SetAction(r => RunHost.Run(o.ToParameters(r), r.GetValue(o.Json), r.GetValue(o.Csv), r.GetValue(o.ExportGraph), r.GetValue(o.Trace), "converge",
+        c.SetAction(r => o.Run(r, "converge",
             (sim, report) => AddConverge(sim, ConvergeExperiment.Run(sim), report)));
         return c;
     }
@@ -22,7 +22,7 @@ public static class ExperimentCommands
         var o = new CommonOptions(defaultNodes: 10_000);
         var c = new Command("flood", "Converge, then one broadcast (an ARP request) from a random root; checks exactly-once delivery and that the unicast reply returns over learned flows without loops.");
         o.AddTo(c);
-        c.SetAction(r => RunHost.Run(o.ToParameters(r), r.GetValue(o.Json), r.GetValue(o.Csv), r.GetValue(o.ExportGraph), r.GetValue(o.Trace), "flood",
+        c.SetAction(r => o.Run(r, "flood",
             (sim, report) =>
             {
                 var converge = ConvergeExperiment.Run(sim);
@@ -60,7 +60,7 @@ public static class ExperimentCommands
         var c = new Command("route", "Converge, then greedy clockwise routing between random pairs over the overlay's links. Reports mean, p99 and max hops.");
         o.AddTo(c);
         c.Add(pairs);
-        c.SetAction(r => RunHost.Run(o.ToParameters(r), r.GetValue(o.Json), r.GetValue(o.Csv), r.GetValue(o.ExportGraph), r.GetValue(o.Trace), "route",
+        c.SetAction(r => o.Run(r, "route",
             (sim, report) =>
             {
                 var converge = ConvergeExperiment.Run(sim);

@@ -21,9 +21,10 @@ public sealed class RunHost : ISimProgress
     private double _expectedSeconds = 1;
 
     public static int Run(SimParameters parameters, bool json, FileInfo? csv, FileInfo? graph, FileInfo? trace, string command,
-                          Func<Simulation, Report, bool> body)
+                          Func<Simulation, Report, bool> body, bool memoryCheck = true)
     {
         if (parameters.Validate() is { } problem) throw new UsageException(problem);
+        if (memoryCheck && MemoryCheck.Verdict(parameters, MemoryCheck.AvailableBytes()) is { } tooBig) throw new UsageException(tooBig);
         CsvTable.Check(csv);
         // The GC figures are this run's, from here on (the tests run several in one process).
         using var gcPauses = new GcPauseListener();
@@ -70,6 +71,8 @@ public sealed class RunHost : ISimProgress
               .Add("wallSeconds", Math.Round(wall, 3))
               .Add("eventsPerSecond", Math.Round(sim.Stats.Events / Math.Max(wall, 1e-9)))
               .Add("peakMemoryMB", PeakMemoryMB())
+              // What MemoryEstimate expected before the run (the memory check's figure).
+              .Add("estimatedMemoryMB", MemoryEstimate.PeakBytes(parameters) >> 20)
               // How much of the wall time went to the garbage collector (pauses of the run thread).
               .Add("gcPauseSeconds", Math.Round(gc.Pause.TotalSeconds, 3))
               // Bytes the run allocated in all, the driver of young collections.

@@ -74,6 +74,31 @@ public class CommandLineTests
         Assert.Contains(packetLevel, stdout);
     }
 
+    // 50M lookup nodes need about 580 GiB by MemoryEstimate: more than any machine this runs on.
+    [Theory]
+    [InlineData("flood", "--nodes", "50000000", "--membership", "lookup")]
+    [InlineData("converge", "--nodes", "50000000")]
+    [InlineData("bench", "--sizes", "1000,50000000")]
+    public void A_run_the_machine_cannot_hold_is_refused_at_once_with_its_estimate_and_the_way_around(params string[] args)
+    {
+        var (exit, stdout, stderr) = Run(args);
+        Assert.Equal(2, exit);
+        Assert.Equal("", stdout);
+        Assert.Single(stderr.Trim().Split('\n'));   // bench ran no size before refusing
+        Assert.Matches(@"needs about \d+ GiB of memory at its peak .* this machine has [\d.]+ GiB available", stderr);
+        Assert.Contains("--no-memory-check", stderr);
+    }
+
+    [Theory]
+    [InlineData("flood")]
+    [InlineData("bench")]
+    public void Help_offers_the_way_around_the_memory_check(string command)
+    {
+        var (exit, stdout, _) = Run(command, "--help");
+        Assert.Equal(0, exit);
+        Assert.Contains("--no-memory-check", stdout);
+    }
+
     [Fact]
     public void An_unwritable_output_file_is_refused_before_the_run()
     {
@@ -90,7 +115,7 @@ public class CommandLineTests
         Assert.Equal(0, exit);
         using var doc = JsonDocument.Parse(stdout);
         var root = doc.RootElement;
-        foreach (var field in new[] { "nodes", "reached", "duplicates", "maxHops", "meanHops", "messages", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "gcPauseSeconds", "gcCollections", "allocatedMB", "hugePageAdviceSeconds", "gcPauseSecondsByGeneration", "gcFullPauseSeconds", "gcFullCollectionsTimed", "traceHash" })
+        foreach (var field in new[] { "nodes", "reached", "duplicates", "maxHops", "meanHops", "messages", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "gcPauseSeconds", "gcCollections", "allocatedMB", "hugePageAdviceSeconds", "gcPauseSecondsByGeneration", "gcFullPauseSeconds", "gcFullCollectionsTimed", "estimatedMemoryMB", "traceHash" })
             Assert.True(root.TryGetProperty(field, out _), $"missing {field}");
         Assert.Equal(300, root.GetProperty("reached").GetInt32());
         Assert.Equal(0, root.GetProperty("duplicates").GetInt32());

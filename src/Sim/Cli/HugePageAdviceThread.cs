@@ -29,6 +29,9 @@ internal sealed class HugePageAdviceThread : IDisposable
     /// <summary>Time spent inside passes (off the loop's thread).</summary>
     public TimeSpan BusyTime => _busy.Elapsed;
 
+    /// <summary>Whether the thread still runs (false once Dispose returned).</summary>
+    public bool Running => _thread.IsAlive;
+
     private void Loop()
     {
         try

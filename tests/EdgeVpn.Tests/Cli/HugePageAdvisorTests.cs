@@ -49,14 +49,14 @@ public sealed class HugePageAdvisorTests
 public sealed class HugePageAdviceThreadTests
 {
     [Fact]
-    public void Disposing_the_advice_thread_waits_for_its_pass_and_no_pass_runs_after()
+    public void The_first_pass_runs_even_when_disposed_at_once_and_disposing_ends_the_thread()
     {
         var thread = new HugePageAdviceThread();
         thread.Dispose();
+        Assert.False(thread.Running);
+        // The loop runs its first pass before it looks at the stop signal, and Dispose waits for it.
         var busy = thread.BusyTime;
-        // A pass still running, or one started after Dispose returned, would move the figure.
-        Assert.Equal(busy, thread.BusyTime);
-        Assert.True(busy >= TimeSpan.Zero);
+        Assert.True(busy > TimeSpan.Zero, "no pass ran");
         thread.Dispose(); // a second Dispose is harmless
         Assert.Equal(busy, thread.BusyTime);
     }

@@ -221,5 +221,9 @@ public class CommandLineTests
         var symSym = pairs.EnumerateArray().Single(p => p.GetProperty("a").GetString() == "symmetric" && p.GetProperty("b").GetString() == "symmetric");
         Assert.Equal("Fails", symSym.GetProperty("measured").GetString());
         Assert.Contains("no TURN server", symSym.GetProperty("note").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, symSym.GetProperty("medianSetupMs").ValueKind);
+        // A connected pair's setup time holds its ICE time and the DTLS handshake after it.
+        var publicPair = pairs.EnumerateArray().First(p => p.GetProperty("a").GetString() == "none");
+        Assert.True(publicPair.GetProperty("medianSetupMs").GetDouble() > publicPair.GetProperty("medianIceMs").GetDouble());
     }
 }

@@ -109,6 +109,21 @@ public class DtlsFlightsTests
     }
 
     [Fact]
+    public void Flights_heard_before_the_start_are_kept_within_a_bound_and_answered_at_the_start()
+    {
+        var server = new DtlsFlights(client: false);
+        Assert.True(server.Receive(T0, 1));
+        Assert.Empty(Take(server));
+        Assert.Null(server.PollTimeout());        // no handshake timer before the start
+        for (int i = 1; i < DtlsFlights.EarlyFlightsMax; i++) Assert.True(server.Receive(T0, 1));
+        Assert.False(server.Receive(T0, 1));      // the bound: dropped
+        server.Start(T0);
+        Assert.True(server.Started);
+        Assert.Equal(2, Take(server).Distinct().Single());
+        Assert.Equal(T0 + DtlsFlights.RetransmitInitial, server.PollTimeout());
+    }
+
+    [Fact]
     public void A_side_that_hears_nothing_fails_after_the_handshake_timeout_and_stays_failed()
     {
         var client = new DtlsFlights(client: true, T0);

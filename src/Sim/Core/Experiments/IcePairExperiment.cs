@@ -3,14 +3,18 @@
 // server on the public network, and a signaling channel that relays credentials and trickled
 // candidates with a delay. Every datagram — checks, STUN/TURN exchanges, relayed data — goes
 // through the UdpFabric (mappings, filtering, hairpinning) with a seeded one-way latency.
-// The trial ends when both agents report Connected, either fails, or TrialTimeout passes; setup
-// time is from the start until the later of the two Connected.
+// Once its agent connected, each side runs the DTLS 1.2 handshake over the selected pair as the
+// real node does (DtlsFlights: the controlling side is the client; the flights are the agents'
+// application data, through the NATs or the relay). The trial ends when both handshakes are done,
+// either side fails, or TrialTimeout passes; setup time is from the start until the later of the
+// two handshakes done (the link usable at both ends), ICE time until the later of the two Connected.
 // Simplification, stated: a datagram is routed (mapping created at the sender's NAT, filtering
 // checked at the receiver's NAT) when it is sent, then delivered after its latency; a mapping or
 // permission that would expire in flight is not modeled.
 using System.Net;
 using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Ice;
+using EdgeVpn.Sim.IceLinks;
 using EdgeVpn.Sim.Net;
 using EdgeVpn.Sim.Servers;
 
@@ -32,7 +36,9 @@ public sealed record IcePairOptions
     public int DatagramsMax { get; init; } = 100_000;
 }
 
-public sealed record IcePairTrial(bool Connected, IcePathKind? Path, double SetupMs, string? FailReason, int Datagrams, long DatagramsDropped);
+/// <param name="SetupMs">Until both DTLS handshakes are done (NaN when not connected).</param>
+/// <param name="IceMs">Until both agents connected (NaN when not connected).</param>
+public sealed record IcePairTrial(bool Connected, IcePathKind? Path, double SetupMs, double IceMs, string? FailReason, int Datagrams, long DatagramsDropped);
 
 public static class IcePairExperiment
 {
@@ -69,6 +75,8 @@ public static class IcePairExperiment
         int datagrams = 0;
         long dropped = 0;
         var connectedAt = new long?[2];
+        var doneAt = new long?[2];
+        DtlsFlights[] dtls = [new(client: true), new(client: false)];
         var paths = new IcePathKind?[2];
         string? failure = null;
         var serverOutput = new List<SimDatagram>();
@@ -87,7 +95,30 @@ public static class IcePairExperiment
             Schedule(at, new DatagramArrival(d.HostId, d.LocalDestination, d.SeenSource, bytes));
         }
 
+        // After every input: drain the agent, then hand it the DTLS flights it can now send (never
+        // from inside its own outputs), until neither has more.
         void Drain(int i)
+        {
+            var agent = agents[i];
+            do DrainAgent(i);
+            while (SendFlights(i));
+            if (dtls[i].Done) doneAt[i] ??= now;
+            else if (dtls[i].Failed) failure ??= $"agent {(i == 0 ? "A" : "B")}: DTLS handshake not done within {DtlsFlights.HandshakeTimeout.TotalSeconds} s";
+            agent.CheckInvariants();
+        }
+
+        bool SendFlights(int i)
+        {
+            bool sent = false;
+            while (dtls[i].TryPollDatagram(out var flight))
+            {
+                agents[i].Handle(new Instant(now), new IceInput.Send(flight));
+                sent = true;
+            }
+            return sent;
+        }
+
+        void DrainAgent(int i)
         {
             var agent = agents[i];
             while (agent.TryPollOutput(out var output))
@@ -97,12 +128,18 @@ public static class IcePairExperiment
                     case IceOutput.Transmit t: Send(hosts[i], t.From, t.To, t.Bytes); break;
                     case IceOutput.LocalCandidate c: Schedule(now + signalNs, new SignalArrival(1 - i, new IceInput.RemoteCandidate(c.Candidate))); break;
                     case IceOutput.LocalCandidatesComplete: Schedule(now + signalNs, new SignalArrival(1 - i, new IceInput.RemoteCandidatesComplete())); break;
-                    case IceOutput.Connected c: connectedAt[i] ??= now; paths[i] = c.Pair.Kind; break;
+                    case IceOutput.Connected c:
+                        connectedAt[i] ??= now;
+                        paths[i] = c.Pair.Kind;
+                        dtls[i].Start(new Instant(now));
+                        break;
+                    case IceOutput.ApplicationData a:
+                        if (!DtlsFlights.TryRead(a.Bytes, out int flight) || !dtls[i].Receive(new Instant(now), flight)) dropped++;
+                        break;
                     case IceOutput.Failed f: failure ??= $"agent {(i == 0 ? "A" : "B")} failed: {f.Reason}"; break;
                     case IceOutput.ConsentLost: failure ??= $"agent {(i == 0 ? "A" : "B")} lost consent"; break;
                 }
             }
-            agent.CheckInvariants();
         }
 
         for (int i = 0; i < 2; i++)
@@ -114,17 +151,18 @@ public static class IcePairExperiment
         }
 
         long end = o.TrialTimeout.Ticks * 100;
-        while (failure is null && (connectedAt[0] is null || connectedAt[1] is null))
+        while (failure is null && (doneAt[0] is null || doneAt[1] is null))
         {
             long next = queue.TryPeek(out _, out var key) ? key.Item1 : long.MaxValue;
             int timerOwner = -1;
             for (int i = 0; i < 2; i++)
-                if (agents[i].PollTimeout() is { } t && t.Nanoseconds < next) { next = t.Nanoseconds; timerOwner = i; }
+                if (Instant.Earliest(agents[i].PollTimeout(), dtls[i].PollTimeout()) is { } t && t.Nanoseconds < next) { next = t.Nanoseconds; timerOwner = i; }
             if (next > end) { failure = $"no connection within {o.TrialTimeout.TotalSeconds} s"; break; }
             now = Math.Max(now, next);
             if (timerOwner >= 0)
             {
-                agents[timerOwner].HandleTimeout(new Instant(now));
+                if (agents[timerOwner].PollTimeout() is { } due && due.Nanoseconds <= now) agents[timerOwner].HandleTimeout(new Instant(now));
+                if (dtls[timerOwner].PollTimeout() is { } dtlsDue && dtlsDue.Nanoseconds <= now) dtls[timerOwner].HandleTimeout(new Instant(now));
                 Drain(timerOwner);
                 continue;
             }
@@ -147,10 +185,11 @@ public static class IcePairExperiment
             }
         }
 
-        bool connected = failure is null && connectedAt[0] is not null && connectedAt[1] is not null;
+        bool connected = failure is null && doneAt[0] is not null && doneAt[1] is not null;
         IcePathKind? path = connected ? (paths[0] == IcePathKind.Relayed || paths[1] == IcePathKind.Relayed ? IcePathKind.Relayed : paths[0]) : null;
-        double setupMs = connected ? Math.Max(connectedAt[0]!.Value, connectedAt[1]!.Value) / 1e6 : double.NaN;
-        return new IcePairTrial(connected, path, setupMs, connected ? null : failure, datagrams, dropped);
+        double setupMs = connected ? Math.Max(doneAt[0]!.Value, doneAt[1]!.Value) / 1e6 : double.NaN;
+        double iceMs = connected ? Math.Max(connectedAt[0]!.Value, connectedAt[1]!.Value) / 1e6 : double.NaN;
+        return new IcePairTrial(connected, path, setupMs, iceMs, connected ? null : failure, datagrams, dropped);
     }
 
     private static long Draw(DeterministicRandom r, TimeSpan min, TimeSpan max) =>

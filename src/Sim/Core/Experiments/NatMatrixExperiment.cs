@@ -1,7 +1,8 @@
 // nat-matrix: for every ordered pair of NAT presets (A controlling, B controlled), T link setups
 // at packet level (IcePairExperiment) with seeds forked from one master seed; the share that
-// connects, split into direct and relayed, the median setup time, and the RFC 4787 prediction
-// (NatPrediction) next to the measured majority outcome.
+// connects, split into direct and relayed, the median setup time (ICE and the DTLS handshake: the
+// link usable at both ends) and of ICE alone, and the RFC 4787 prediction (NatPrediction) next to
+// the measured majority outcome.
 using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Ice;
 using EdgeVpn.Sim.Net;
@@ -9,7 +10,7 @@ using EdgeVpn.Sim.Net;
 namespace EdgeVpn.Sim.Experiments;
 
 public sealed record NatMatrixCell(
-    string A, string B, int Trials, int Connected, int Direct, int Relayed, double MedianSetupMs,
+    string A, string B, int Trials, int Connected, int Direct, int Relayed, double MedianSetupMs, double MedianIceMs,
     IcePath Predicted, IcePath Measured, string? FailureSample)
 {
     public bool MatchesPrediction => Predicted == Measured;
@@ -32,6 +33,7 @@ public static class NatMatrixExperiment
                 var pairSeeds = master.Fork($"{a}|{b}");
                 int connected = 0, direct = 0, relayed = 0;
                 var setups = new List<double>();
+                var ices = new List<double>();
                 string? failure = null;
                 for (int t = 0; t < trials; t++)
                 {
@@ -41,14 +43,21 @@ public static class NatMatrixExperiment
                     connected++;
                     if (r.Path == IcePathKind.Relayed) relayed++; else direct++;
                     setups.Add(r.SetupMs);
+                    ices.Add(r.IceMs);
                 }
-                setups.Sort();
-                double median = setups.Count == 0 ? double.NaN : setups.Count % 2 == 1 ? setups[setups.Count / 2] : (setups[setups.Count / 2 - 1] + setups[setups.Count / 2]) / 2;
                 var measured = 2 * connected < trials ? IcePath.Fails : relayed > direct ? IcePath.Relayed : IcePath.Direct;
-                cells.Add(new NatMatrixCell(a, b, trials, connected, direct, relayed, median,
+                cells.Add(new NatMatrixCell(a, b, trials, connected, direct, relayed, Median(setups), Median(ices),
                     NatPrediction.Predict(a, b, turnServer), measured, failure));
                 progress?.Invoke(++done, total);
             }
         return cells;
+    }
+
+    private static double Median(List<double> values)
+    {
+        if (values.Count == 0) return double.NaN;
+        values.Sort();
+        int mid = values.Count / 2;
+        return values.Count % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
     }
 }

@@ -32,18 +32,37 @@ internal sealed class DtlsFlights
     public static readonly TimeSpan RetransmitMax = TimeSpan.FromSeconds(60);
     public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(20);
 
+    /// <summary>Flights kept while not started (the real node's DtlsConfig.HandshakeQueueDatagramsMax).</summary>
+    public const int EarlyFlightsMax = 64;
+
     private readonly bool _client;
-    private readonly Instant _deadline;
+    private Instant _deadline;
     private readonly Queue<byte[]> _toSend = new();
     private int _lastSent;              // the flight we sent last (0: none)
     private Instant? _retransmitAt;
     private TimeSpan _retransmitDelay = RetransmitInitial;
+    private List<int>? _early;          // flights heard before Start
 
-    public DtlsFlights(bool client, Instant now)
+    /// <summary>A side not started yet: the flights it hears are kept until Start (the controlled end
+    /// may hear flight 1 before its own agent selected the pair).</summary>
+    public DtlsFlights(bool client) => _client = client;
+
+    /// <summary>A side started at once.</summary>
+    public DtlsFlights(bool client, Instant now) : this(client) => Start(now);
+
+    /// <summary>Whether Start was called: the handshake runs over a selected pair.</summary>
+    public bool Started { get; private set; }
+
+    /// <summary>Begins the handshake (the client sends flight 1), then answers the flights kept meanwhile.</summary>
+    public void Start(Instant now)
     {
-        _client = client;
+        if (Started) return;
+        Started = true;
         _deadline = now + HandshakeTimeout;
-        if (client) Send(now, 1);
+        if (_client) Send(now, 1);
+        if (_early is { } early)
+            foreach (int flight in early) Receive(now, flight);
+        _early = null;
     }
 
     public bool Done { get; private set; }
@@ -58,14 +77,21 @@ internal sealed class DtlsFlights
         return n;
     }
 
-    public Instant? PollTimeout() => Done || Failed ? null : Instant.Earliest(_retransmitAt, _deadline);
+    public Instant? PollTimeout() => !Started || Done || Failed ? null : Instant.Earliest(_retransmitAt, _deadline);
 
     public bool TryPollDatagram(out byte[] datagram) => _toSend.TryDequeue(out datagram!);
 
-    /// <summary>A flight from the peer (see TryRead).</summary>
-    public void Receive(Instant now, int flight)
+    /// <summary>A flight from the peer (see TryRead); false when it was dropped: heard before Start with
+    /// EarlyFlightsMax already kept.</summary>
+    public bool Receive(Instant now, int flight)
     {
-        if (Failed) return;
+        if (!Started)
+        {
+            if ((_early ??= []).Count >= EarlyFlightsMax) return false;
+            _early.Add(flight);
+            return true;
+        }
+        if (Failed) return true;
         switch (_client, flight)
         {
             case (true, 2) when _lastSent == 1:
@@ -90,11 +116,12 @@ internal sealed class DtlsFlights
                 break;
             // Anything else is a duplicate or a flight from an older exchange: nothing to answer.
         }
+        return true;
     }
 
     public void HandleTimeout(Instant now)
     {
-        if (Done || Failed) return;
+        if (!Started || Done || Failed) return;
         if (now >= _deadline)
         {
             Failed = true;

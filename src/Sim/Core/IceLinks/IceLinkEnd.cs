@@ -24,10 +24,9 @@ internal sealed class IceLinkEnd(int node, int peer, ulong link, IceRole role, I
     public long ConnectAtNs = -1;
     public bool Connected;
     public bool Relayed;
-    /// <summary>The DTLS handshake over the selected pair, from the agent's Connected on (null before).</summary>
-    public DtlsFlights? Dtls;
-    /// <summary>Flights that arrived before the agent selected its pair (bounded; handed over at Connected).</summary>
-    public List<int>? EarlyFlights;
+    /// <summary>The DTLS handshake over the selected pair, started at the agent's Connected (flights
+    /// heard before are kept until then).</summary>
+    public readonly DtlsFlights Dtls = new(client: role == IceRole.Controlling);
     /// <summary>The handshake's end (done or failed) has been noticed.</summary>
     public bool DtlsReported;
     /// <summary>The link's setup outcome has been counted (once per link, by its controlling end).</summary>

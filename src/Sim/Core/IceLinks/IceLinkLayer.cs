@@ -64,9 +64,6 @@ internal sealed class IceLinkLayer
     public const int NodesPerTurnServer = 500;
     private const ushort PortFirst = 10_000;
     private const long ServerToServerNs = 1_000_000;
-    /// <summary>DTLS flights kept for an end whose agent has not selected its pair yet (the real node's
-    /// DtlsConfig.HandshakeQueueDatagramsMax).</summary>
-    private const int EarlyFlightsMax = 64;
 
     private readonly IIceLinkHost _host;
     private readonly UdpFabric _fabric;
@@ -204,7 +201,7 @@ internal sealed class IceLinkLayer
         if (end.Closed || end.NextWakeNs != _host.NowNs) return;   // closed, or superseded by an earlier wake-up
         end.NextWakeNs = long.MaxValue;
         if (end.Agent.PollTimeout() is { } due && due.Nanoseconds <= _host.NowNs) end.Agent.HandleTimeout(Now);
-        if (end.Dtls?.PollTimeout() is { } dtlsDue && dtlsDue.Nanoseconds <= _host.NowNs) end.Dtls.HandleTimeout(Now);
+        if (end.Dtls.PollTimeout() is { } dtlsDue && dtlsDue.Nanoseconds <= _host.NowNs) end.Dtls.HandleTimeout(Now);
         AfterInput(end);
     }
 
@@ -233,7 +230,7 @@ internal sealed class IceLinkLayer
         try { agent.CheckInvariants(); }
         catch (InvariantViolation v) { throw new SimInvariantViolation(end.Node, Now, $"link {end.Link:x16}: {v.Message}"); }
         if (end.Closed) return;
-        if (Instant.Earliest(agent.PollTimeout(), end.Dtls?.PollTimeout()) is { } t2)
+        if (Instant.Earliest(agent.PollTimeout(), end.Dtls.PollTimeout()) is { } t2)
         {
             long at = Math.Max(t2.Nanoseconds, _host.NowNs);
             if (at < end.NextWakeNs)
@@ -248,7 +245,8 @@ internal sealed class IceLinkLayer
     /// the agent got something to send.</summary>
     private bool SendFlights(IceLinkEnd end)
     {
-        if (end.Dtls is not { } dtls) return false;
+        var dtls = end.Dtls;
+        if (!dtls.Started) return false;
         DtlsRetransmits += dtls.TakeRetransmits();
         bool sent = false;
         while (dtls.TryPollDatagram(out var flight))
@@ -286,9 +284,9 @@ internal sealed class IceLinkLayer
                     Notify(end, IceNoticeKind.EndpointReady, text);
                     break;
                 case IceOutput.Connected c:
-                    if (end.Dtls is not null) break;   // a later re-nomination changes nothing for the overlay
+                    if (end.Dtls.Started) break;   // a later re-nomination changes nothing for the overlay
                     end.Relayed = c.Pair.Kind == IcePathKind.Relayed;
-                    StartDtls(end);   // Connected is noticed when the handshake finished
+                    end.Dtls.Start(Now);   // Connected is noticed when the handshake finished
                     break;
                 case IceOutput.Failed:
                     Notify(end, IceNoticeKind.Failed);
@@ -302,9 +300,7 @@ internal sealed class IceLinkLayer
                         // The controlled (server) end may hear flight 1 before its own agent selected
                         // the pair: it is kept until then, as the real node queues early datagrams
                         // (DtlsConfig.HandshakeQueueDatagramsMax).
-                        if (end.Dtls is { } dtls) dtls.Receive(Now, flight);
-                        else if ((end.EarlyFlights ??= []).Count < EarlyFlightsMax) end.EarlyFlights.Add(flight);
-                        else DatagramsDropped++;
+                        if (!end.Dtls.Receive(Now, flight)) DatagramsDropped++;
                     }
                     else if (LinkData.TryRead(a.Bytes, out var frame)) _host.DeliverLinkData(end.Node, end.Peer, end.Link, frame);
                     else DatagramsDropped++;
@@ -313,14 +309,6 @@ internal sealed class IceLinkLayer
                 // checks, stale responses, data handed to an agent no longer connected) need nothing.
             }
         }
-    }
-
-    private void StartDtls(IceLinkEnd end)
-    {
-        var dtls = end.Dtls = new DtlsFlights(client: end.Role == IceRole.Controlling, Now);
-        if (end.EarlyFlights is { } early)
-            foreach (int flight in early) dtls.Receive(Now, flight);
-        end.EarlyFlights = null;
     }
 
     private void Notify(IceLinkEnd end, IceNoticeKind kind, string? endpoint = null) =>

@@ -214,7 +214,7 @@ public sealed partial class XmppSession : IStateMachine<XmppInput, XmppOutput>
                 // would kick us back, for ever. The newest login keeps the address; we stop.
                 Send(XmppStanzas.StreamClose, sensitive: false);
                 Log(XmppLogLevel.Error, $"another client logged in as {BoundJid?.ToString() ?? _config.Account + "/" + _config.Resource}: " +
-                    "two nodes share this account and resource. Signaling stops here (links already up stay up); " +
+                    "two nodes share this account and resource. This session stops for good (the newer login keeps the address); " +
                     "give each node its own Resource (or account) and restart it.");
                 StopFor(reason, sendGoodbye: false);
                 return;

@@ -27,7 +27,7 @@ public static class ConfigExample
             "Account": "alice@xmpp.example.org",
             "Password": "change-me",
             "Resource": "edgevpn",          // one account (or resource) per node: a second login on the same
-                                            // address takes it over, and the older node stops signaling
+                                            // address takes it over, and the older node stops
             "Group": "overlay1",            // default: the overlay id
             // Trust: the system's CA store by default; or a private CA, or one pinned certificate:
             // "CaFile": "/etc/edgevpn/xmpp-ca.pem",

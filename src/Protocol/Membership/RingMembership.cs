@@ -9,7 +9,9 @@
 //  - Join(bootstrap): Joining; a FindSuccessor for the node's own id goes to the bootstrap through
 //    signaling; the answer (the owner, the node just before the id and the owner's successors) is
 //    adopted: Member, Joined, SuccessorsChanged. Retried LookupRetriesMax times, then JoinFailed
-//    and back to Idle. JoinAsFirst: a ring of one (Joined(self)); it owns every key.
+//    and back to Idle; a bootstrap that answers it is not in a ring (NotJoined) fails the join at
+//    once, as asking it again cannot help: the host picks another bootstrap (BootstrapChoice).
+//    JoinAsFirst: a ring of one (Joined(self)); it owns every key.
 //  - Ownership: this node owns key when key is in (predecessor, self]; a node whose successor is s
 //    answers for keys in (self, s] on s's behalf (Chord), which saves the last hop. A join is
 //    answered only in the second way (the successor pointer is what stabilization verifies; a
@@ -437,7 +439,22 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
     private void OnFindFailed(Instant now, FindFailed m)
     {
         int i = IndexOfPending(m.RequestId);
-        if (i >= 0) FailAttempt(now, i, m.Reason);
+        if (i < 0) return;
+        if (m.Reason == FindFailure.NotJoined && _pending![i].Kind == LookupKind.Join)
+        {
+            // Three nodes that came up together used to spend three retries each, 1 s apart, on
+            // bootstraps that could not answer (21 s to a ring of two on the testbed).
+            RemovePending(i);
+            FailJoin($"{FindFailure.NotJoined}: the bootstrap is not in a ring", bootstrapNotMember: true);
+            return;
+        }
+        FailAttempt(now, i, m.Reason);
+    }
+
+    private void FailJoin(string reason, bool bootstrapNotMember)
+    {
+        _phase = MembershipPhase.Idle;
+        _outputs.Enqueue(new MembershipOutput.JoinFailed(reason, bootstrapNotMember));
     }
 
     private void OnStabilizeReply(Instant now, NodeId from, StabilizeReply m)
@@ -813,11 +830,7 @@ public sealed class RingMembership : IStateMachine<MembershipInput, MembershipOu
                     : $"{p.LastFailure} after {p.Attempts + 1} attempts";
                 RemovePending(i);
                 if (p.Kind == LookupKind.SelfCheck) continue;
-                if (p.Kind == LookupKind.Join)
-                {
-                    _phase = MembershipPhase.Idle;
-                    _outputs.Enqueue(new MembershipOutput.JoinFailed(reason, p.LastFailure == FindFailure.NotJoined));
-                }
+                if (p.Kind == LookupKind.Join) FailJoin(reason, bootstrapNotMember: false);   // NotJoined failed it at once
                 else _outputs.Enqueue(new MembershipOutput.LookupFailed(p.Cookie, reason));
                 continue;
             }

@@ -74,6 +74,31 @@ public class RingMembershipTests
     }
 
     [Fact]
+    public void A_join_whose_bootstrap_is_not_in_a_ring_fails_at_once_while_a_lost_answer_is_retried()
+    {
+        var m = Machine(100);
+        m.Handle(T0, new In.Join(Id(999)));
+        var ask = Assert.IsType<FindSuccessor>(Assert.IsType<Out.Send>(Drain(m).Single()).Message);
+        m.Handle(T0, new In.Received(Id(999), new FindFailed(ask.RequestId, 1, FindFailure.NotJoined)));
+        var failed = Assert.IsType<Out.JoinFailed>(Drain(m).Single());
+        Assert.True(failed.BootstrapNotMember);
+        Assert.Equal(MembershipPhase.Idle, m.Phase);
+        // Nothing left to retry (the host picks another bootstrap): no FindSuccessor when time passes.
+        m.HandleTimeout(T0 + Config.LookupRetryDelay * 3 + Config.LookupTimeout * 3);
+        Assert.DoesNotContain(Drain(m), o => o is Out.Send { Message: FindSuccessor });
+
+        // Any other failure of the bootstrap's answer is retried after LookupRetryDelay, as before.
+        var n = Machine(101);
+        n.Handle(T0, new In.Join(Id(999)));
+        var ask2 = Assert.IsType<FindSuccessor>(Assert.IsType<Out.Send>(Drain(n).Single()).Message);
+        n.Handle(T0, new In.Received(Id(999), new FindFailed(ask2.RequestId, 1, FindFailure.NoRoute)));
+        Assert.Empty(Drain(n));
+        Assert.Equal(MembershipPhase.Joining, n.Phase);
+        n.HandleTimeout(n.PollTimeout()!.Value);
+        Assert.IsType<FindSuccessor>(Assert.IsType<Out.Send>(Drain(n).Single()).Message);
+    }
+
+    [Fact]
     public void A_lookup_goes_to_the_known_node_nearest_the_key_on_either_side()
     {
         var m = Member();

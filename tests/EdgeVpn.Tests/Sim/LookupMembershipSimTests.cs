@@ -90,8 +90,9 @@ public class LookupMembershipSimTests
         var large = Run(3000);
         Assert.True(small.Result.Converged && large.Result.Converged);
         // A joiner sent to another joiner fails and retries: before joins went to members only,
-        // 10,000 nodes retried 18,141 times.
-        Assert.True(large.JoinRetries <= 3000 / 20, $"{large.JoinRetries} join retries for 3000 nodes");
+        // 10,000 nodes retried 18,141 times (1.8 per node). A bootstrap still joining fails the join
+        // at once (it used to be asked again 1 s later, uncounted): 293 at 3000 nodes, 0.1 per node.
+        Assert.True(large.JoinRetries <= 3000 / 8, $"{large.JoinRetries} join retries for 3000 nodes");
         // Before the estimate pushes and slot counts fixed at the draw, convergence took virtual
         // time proportional to n (155 s at 10k, 525 s at 30k).
         Assert.True(large.Result.ConvergeSeconds <= small.Result.ConvergeSeconds + 20,

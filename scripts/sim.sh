@@ -2,7 +2,9 @@
 # Runs the simulator's command line: builds it (Release) when needed, then passes every argument
 # to edgevpn-sim. Example: scripts/sim.sh flood --nodes 10000
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# No cd: relative paths the user gives (--csv, --trace, --export-graph) name files in the directory
+# the command was run from, not in the checkout.
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "error: 'dotnet' was not found on PATH. Install the .NET 10 SDK and run this again." >&2
   exit 127
@@ -18,9 +20,10 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPE
 if [[ -z "${DOTNET_GCgen0size:-}" ]]; then
   export DOTNET_GCgen0size=0x10000000
 fi
-out=artifacts/sim
+out="$repo/artifacts/sim"
 # The build's own output only when it fails (MSBuild prints a summary even when told not to).
-if ! build_log=$(dotnet build src/Sim/Cli/edgevpn-sim.csproj -c Release -o "$out" -nologo -v quiet 2>&1); then
+# (The build runs in the checkout, where global.json picks the SDK.)
+if ! build_log=$(cd "$repo" && dotnet build src/Sim/Cli/edgevpn-sim.csproj -c Release -o "$out" -nologo -v quiet 2>&1); then
   echo "$build_log" >&2
   echo "error: the build failed" >&2
   exit 1

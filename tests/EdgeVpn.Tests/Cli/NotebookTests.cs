@@ -14,6 +14,8 @@ public sealed class NotebookFactAttribute : FactAttribute
     }
 }
 
+// Also scripts/sim.sh itself: in this class, because its tests build the simulator into the same
+// directory and a class's tests run one at a time.
 public class NotebookTests
 {
     internal static string? Unavailable()
@@ -24,11 +26,11 @@ public class NotebookTests
         return null;
     }
 
-    private static (int Exit, string Output) Run(string file, string args, TimeSpan bound)
+    private static (int Exit, string Output) Run(string file, string args, TimeSpan bound, string? workingDirectory = null)
     {
         try
         {
-            var start = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoPaths.Root };
+            var start = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? RepoPaths.Root };
             using var p = Process.Start(start)!;
             var err = p.StandardError.ReadToEndAsync();
             string output = p.StandardOutput.ReadToEnd();
@@ -59,5 +61,20 @@ public class NotebookTests
         string html = File.ReadAllText(Path.Combine(dir, "signaling-and-scaling.html"));
         Assert.Contains("Presence cost", html);
         Assert.DoesNotContain("Traceback", html);
+    }
+
+    [Fact]
+    public void Sim_sh_writes_a_relative_output_path_in_the_directory_it_was_run_from_not_in_the_checkout()
+    {
+        var dir = Directory.CreateTempSubdirectory("edgevpn-simsh-");
+        try
+        {
+            const string Name = "simsh-rows-test.csv";
+            var (exit, output) = Run("/bin/bash", $"{RepoPaths.Of("scripts", "sim.sh")} flood --nodes 5 --json --csv {Name}", TimeSpan.FromMinutes(10), dir.FullName);
+            Assert.True(exit == 0, output);
+            Assert.Equal(2, File.ReadAllLines(Path.Combine(dir.FullName, Name)).Length);
+            Assert.False(File.Exists(RepoPaths.Of(Name)), "the row went into the checkout");
+        }
+        finally { dir.Delete(recursive: true); }
     }
 }

@@ -54,12 +54,15 @@ public static class BenchCommand
                     throw new UsageException($"--sizes {n}: {tooBig}");
         }
         var runs = new List<Dictionary<string, object?>>();
-        bool allOk = true;
+        bool allOk = true, written = true;
+        // Each size's row is appended as soon as it finishes: a bench stopped in its last size (the
+        // longest) keeps the sizes it finished.
+        var rows = csv is null ? null : new CsvTable.Appender(csv);
         foreach (int n in sizes)
         {
             string args = $"flood --nodes {n} --seed {seed} --membership {membership} --check-invariants {checkEvery} --json{(memoryCheck ? "" : " --no-memory-check")}";
             if (!json) Console.Error.WriteLine($"bench: {args} ...");
-            var (exit, output) = RunChild(args);
+            var (exit, output) = RunChild(args, $"bench {n}: ");
             var row = new Dictionary<string, object?> { ["nodes"] = n, ["exitCode"] = exit };
             try
             {
@@ -73,6 +76,12 @@ public static class BenchCommand
             }
             allOk &= exit == 0;
             runs.Add(row);
+            if (rows is not null)
+            {
+                var line = new Dictionary<string, object?> { ["command"] = "bench", ["workload"] = "flood", ["seed"] = seed, ["membership"] = membership, ["invariantCheckEvery"] = checkEvery };
+                foreach (var (k, v) in row) line[k] = v;
+                written &= rows.TryAppend(CsvTable.Flatten(JsonSerializer.Serialize(line)));
+            }
         }
 
         if (json)
@@ -87,17 +96,6 @@ public static class BenchCommand
                     .Select(k => Markup.Escape(row.TryGetValue(k, out var v) ? Convert.ToString(v, CultureInfo.InvariantCulture) ?? "-" : "-")).ToArray());
             TableConsole.Stdout().Write(table);
         }
-        bool written = true;
-        if (csv is not null)
-        {
-            var rows = new CsvTable.Appender(csv);
-            foreach (var row in runs)
-            {
-                var line = new Dictionary<string, object?> { ["command"] = "bench", ["workload"] = "flood", ["seed"] = seed, ["membership"] = membership, ["invariantCheckEvery"] = checkEvery };
-                foreach (var (k, v) in row) line[k] = v;
-                written &= rows.TryAppend(CsvTable.Flatten(JsonSerializer.Serialize(line)));
-            }
-        }
         if (csv is not null && written && !json) Console.Out.WriteLine($"{runs.Count} rows appended to {csv.FullName}");
         if (!written) return CliApp.ExitBadInput;
         return allOk ? CliApp.ExitOk : CliApp.ExitCheckFailed;
@@ -107,8 +105,10 @@ public static class BenchCommand
     /// when the user set none.</summary>
     internal const string Gen0Size = "0x10000000";
 
-    /// <summary>Runs this same program with other arguments; returns its exit code and stdout.</summary>
-    private static (int Exit, string Output) RunChild(string arguments)
+    /// <summary>Runs this same program with other arguments; returns its exit code and stdout. The
+    /// child's stderr (its progress lines every 30 s, its errors) is passed on as it comes, each line
+    /// prefixed: a size runs for minutes, and a silent bench cannot be told from a hung one.</summary>
+    private static (int Exit, string Output) RunChild(string arguments, string stderrPrefix)
     {
         string exe = Environment.ProcessPath ?? throw new UsageException("cannot locate this program to run child benchmarks");
         var start = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -123,12 +123,12 @@ public static class BenchCommand
         if (Environment.GetEnvironmentVariable("DOTNET_GCgen0size") is null)
             start.Environment["DOTNET_GCgen0size"] = Gen0Size;
         foreach (var a in arguments.Split(' ')) start.ArgumentList.Add(a);
-        using var child = Process.Start(start) ?? throw new UsageException("could not start a child benchmark process");
-        var stderr = child.StandardError.ReadToEndAsync();
+        using var child = new Process { StartInfo = start };
+        child.ErrorDataReceived += (_, e) => { if (e.Data is { } line) Console.Error.WriteLine(stderrPrefix + line); };
+        if (!child.Start()) throw new UsageException("could not start a child benchmark process");
+        child.BeginErrorReadLine();
         string stdout = child.StandardOutput.ReadToEnd();
-        child.WaitForExit();
-        string err = stderr.Result;
-        if (child.ExitCode != 0 && err.Length > 0) Console.Error.Write(err);
+        child.WaitForExit();   // also waits for the last stderr line to be passed on
         return (child.ExitCode, stdout);
     }
 }

@@ -60,7 +60,7 @@ public sealed class EdgeNode : IStateMachine<NodeInput, NodeOutput>, ILinkAdmiss
         _flood = new BoundedFlood(_neighbours, new FloodConfig { HopsMax = config.FloodHopsMax });
         _flows = new FlowLearner(config.Flows);
         if (config.Topology.Membership == MembershipMode.Lookup)
-            _membership = new RingMembership(id, config.Membership, random.Fork("membership"), _neighbours);
+            _membership = new RingMembership(id, config.EffectiveMembership, random.Fork("membership"), _neighbours);
     }
 
     /// <summary>The lookup-membership machine (null with presence membership).</summary>

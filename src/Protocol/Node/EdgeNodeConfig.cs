@@ -13,6 +13,12 @@ public sealed record EdgeNodeConfig
     public FlowConfig Flows { get; init; } = new();
     /// <summary>Used when Topology.Membership is Lookup.</summary>
     public MembershipConfig Membership { get; init; } = new();
+
+    /// <summary>Membership as the node runs it: its successor list at least Topology.SuccessorsMin
+    /// long, since the topology links to the successors the membership knows (with --successors 5
+    /// and the list's default 4 a ring never converged).</summary>
+    public MembershipConfig EffectiveMembership =>
+        Membership.SuccessorListLength >= Topology.SuccessorsMin ? Membership : Membership with { SuccessorListLength = Topology.SuccessorsMin };
     public int FloodHopsMax { get; init; } = 64;
     /// <summary>Report installed and removed flows as observations (off in large simulations: they cost strings).</summary>
     public bool ObserveFlows { get; init; }

@@ -19,6 +19,20 @@ public class LookupMembershipSimTests
         Topology = new TopologyConfig { Membership = MembershipMode.Lookup },
     };
 
+    // The membership's successor list (4 by default) used to cap what the topology could link to:
+    // with more successors wanted than it knows, the ring never converged (600 s, ring violations).
+    [Theory]
+    [InlineData(5)]
+    [InlineData(16)]
+    public void With_more_successor_links_than_the_default_successor_list_the_lookup_ring_still_converges(int successors)
+    {
+        var p = Lookup(40, 2);
+        var sim = new Simulation(p with { Topology = p.Topology with { SuccessorsMin = successors } });
+        var c = ConvergeExperiment.Run(sim);
+        Assert.True(c.Converged);
+        Assert.Equal(0, c.RingViolations);
+    }
+
     [Theory]
     [InlineData(2, 1UL)]
     [InlineData(40, 2UL)]

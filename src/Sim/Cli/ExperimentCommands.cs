@@ -28,7 +28,7 @@ public static class ExperimentCommands
                 var converge = ConvergeExperiment.Run(sim);
                 if (!converge.Converged) return AddConverge(sim, converge, report);
                 var f = FloodExperiment.Run(sim);
-                report.Add("nodes", f.Nodes).Add("reached", f.Reached).Add("duplicates", f.Duplicates)
+                report.Add("nodes", f.Nodes).Add("converged", true).Add("reached", f.Reached).Add("duplicates", f.Duplicates)
                       .Add("maxHops", f.MaxHops).Add("meanHops", Math.Round(f.MeanHops, 3)).Add("messages", f.Messages)
                       .Add("replyReturned", f.ReplyReturned).Add("replyHops", f.ReplyHops)
                       .Add("convergeSeconds", Math.Round(converge.ConvergeSeconds, 3))
@@ -107,12 +107,15 @@ public static class ExperimentCommands
         if (sim.Parameters.LinkModel != LinkModel.Ice) report.Add("signalingPayloadBytes", st.SignalingPayloadBytes);   // ice mode adds it with its own figures
     }
 
-    private static double Ms(double v) => double.IsNaN(v) ? -1 : Math.Round(v, 1);
+    /// <summary>A time in ms, or null (JSON null, an empty CSV cell) when there was nothing to time: a
+    /// placeholder number such as -1 would be averaged with real ones in a sweep.</summary>
+    private static double? Ms(double v) => double.IsNaN(v) ? null : Math.Round(v, 1);
 
     private static bool AddConverge(Simulation sim, ConvergeResult c, Report report)
     {
-        report.Add("nodes", c.Nodes).Add("converged", c.Converged).Add("convergeSeconds", Math.Round(c.ConvergeSeconds, 3))
-              .Add("settleSeconds", Math.Round(c.SettleSeconds, 3)).Add("linksPerNode", Math.Round(c.LinksPerNodeMean, 2))
+        // Not converged: no convergence time (the deadline is not one), null rather than a number.
+        report.Add("nodes", c.Nodes).Add("converged", c.Converged).Add("convergeSeconds", c.Converged ? Math.Round(c.ConvergeSeconds, 3) : null)
+              .Add("settleSeconds", c.Converged ? Math.Round(c.SettleSeconds, 3) : null).Add("linksPerNode", Math.Round(c.LinksPerNodeMean, 2))
               .Add("linksPerNodeMax", c.LinksPerNodeMax).Add("successorLinks", c.SuccessorLinks).Add("longLinks", c.LongLinks)
               .Add("onDemandLinks", c.OnDemandLinks).Add("messages", c.Messages).Add("signalMessages", c.SignalMessages)
               .Add("presenceDeliveries", c.PresenceDeliveries).Add("presenceStanzas", c.PresenceStanzas)

@@ -99,6 +99,19 @@ public class CommandLineTests
         Assert.Contains("--no-memory-check", stdout);
     }
 
+    // Symmetric NATs and no TURN server: no link can be set up, so nothing converges and nothing is timed.
+    [Fact]
+    public void A_run_that_did_not_converge_or_time_anything_reports_null_not_a_placeholder_number()
+    {
+        var (exit, stdout, _) = Run("converge", "--nodes", "20", "--nat-mix", "symmetric=1", "--no-turn", "--json");
+        Assert.Equal(1, exit);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.False(root.GetProperty("converged").GetBoolean());
+        foreach (var field in new[] { "convergeSeconds", "settleSeconds", "medianSetupMs", "p90SetupMs", "meanSetupMs" })
+            Assert.Equal(JsonValueKind.Null, root.GetProperty(field).ValueKind);
+    }
+
     [Fact]
     public void An_unwritable_output_file_is_refused_before_the_run()
     {
@@ -115,7 +128,7 @@ public class CommandLineTests
         Assert.Equal(0, exit);
         using var doc = JsonDocument.Parse(stdout);
         var root = doc.RootElement;
-        foreach (var field in new[] { "nodes", "reached", "duplicates", "maxHops", "meanHops", "messages", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "gcPauseSeconds", "gcCollections", "allocatedMB", "hugePageAdviceSeconds", "gcPauseSecondsByGeneration", "gcFullPauseSeconds", "gcFullCollectionsTimed", "estimatedMemoryMB", "traceHash" })
+        foreach (var field in new[] { "nodes", "converged", "reached", "duplicates", "maxHops", "meanHops", "messages", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "gcPauseSeconds", "gcCollections", "allocatedMB", "hugePageAdviceSeconds", "gcPauseSecondsByGeneration", "gcFullPauseSeconds", "gcFullCollectionsTimed", "estimatedMemoryMB", "traceHash" })
             Assert.True(root.TryGetProperty(field, out _), $"missing {field}");
         Assert.Equal(300, root.GetProperty("reached").GetInt32());
         Assert.Equal(0, root.GetProperty("duplicates").GetInt32());

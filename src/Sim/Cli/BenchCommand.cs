@@ -17,7 +17,7 @@ public static class BenchCommand
         var sizes = new Option<string>("--sizes") { Description = "Comma-separated node counts", DefaultValueFactory = _ => "10000,100000,300000" };
         var seed = new Option<ulong>("--seed", "-s") { Description = "Master seed for every size", DefaultValueFactory = _ => 1UL };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else" };
-        var check = new Option<int>("--check-invariants") { Description = "Invariant checks after 1 event in N (1 = every event)", DefaultValueFactory = _ => 1 };
+        var check = new Option<int>("--check-invariants") { Description = "After 1 event in N (1 = every event), check the invariants of the node that handled it (see flood --help)", DefaultValueFactory = _ => 1 };
         var membership = new Option<string>("--membership") { Description = "presence or lookup (see flood --help); lookup is the one that scales", DefaultValueFactory = _ => "lookup" };
         membership.AcceptOnlyFromAmong("presence", "lookup");
         var csv = new Option<FileInfo?>("--csv") { Description = "Append one row per size to this CSV file (a header first when the file is new; columns the file lacks widen it)" };

@@ -12,7 +12,7 @@ public sealed class CommonOptions
     public readonly Option<int> Successors = new("--successors") { Description = "Successor links per node", DefaultValueFactory = _ => 2 };
     public readonly Option<string> Sampler = new("--sampler") { Description = "Long-link distance distribution: harmonic (Symphony) or edgevpn (EdgeVPN's log10 variant)", DefaultValueFactory = _ => "harmonic" };
     public readonly Option<double> JoinWindow = new("--join-window") { Description = "Seconds (virtual) over which nodes join", DefaultValueFactory = _ => 10.0 };
-    public readonly Option<int> CheckEvery = new("--check-invariants") { Description = "Run every node's invariant checks after 1 event in N (1 = after every event)", DefaultValueFactory = _ => 1 };
+    public readonly Option<int> CheckEvery = new("--check-invariants") { Description = "After 1 event in N (1 = after every event), check the invariants of the node that handled it (each machine's CheckInvariants); the overlay-wide checks (ring, flood, flows) run at the end of each phase either way", DefaultValueFactory = _ => 1 };
     public readonly Option<bool> Json = new("--json") { Description = "Print one JSON object on stdout and nothing else" };
     public readonly Option<FileInfo?> ExportGraph = new("--export-graph") { Description = "Write the converged overlay as GraphML (networkx, Gephi)" };
     public readonly Option<string> NatMix = new("--nat-mix") { Description = "Share of nodes behind each NAT preset (none, full-cone, restricted-cone, port-restricted, symmetric), e.g. none=0.3,port-restricted=0.5,symmetric=0.2; link setups follow the RFC 4787 prediction that nat-matrix checks at packet level", DefaultValueFactory = _ => "none=1" };

@@ -16,12 +16,22 @@ public class NatMixTests
     [InlineData("symmetric=abc")]
     [InlineData("none=0,symmetric=0")]
     [InlineData("none=1,none=2")]
+    [InlineData("none=1,NONE=1")]
     [InlineData("cone=1")]
     public void A_bad_mix_is_refused_with_a_message(string text)
     {
         var r = NatMix.Parse(text);
         Assert.False(r.Ok);
         Assert.False(string.IsNullOrWhiteSpace(r.Error));
+    }
+
+    [Fact]
+    public void Weights_whose_sum_overflows_still_draw_in_proportion()
+    {
+        var huge = NatMix.Parse("none=1e308,symmetric=1e308").Value;
+        var random = new EdgeVpn.Protocol.Core.DeterministicRandom(5);
+        int none = Enumerable.Range(0, 4000).Count(_ => huge.Draw(random) == 0);
+        Assert.InRange(none, 1800, 2200);   // half; it was 0 (every node symmetric)
     }
 
     [Fact]

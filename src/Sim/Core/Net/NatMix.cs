@@ -21,8 +21,16 @@ public sealed class NatMix
     {
         Entries = entries;
         _cumulative = new double[entries.Count];
-        double total = entries.Sum(e => e.Weight), run = 0;
-        for (int i = 0; i < entries.Count; i++) { run += entries[i].Weight / total; _cumulative[i] = run; }
+        // Weights whose sum overflows (near double.MaxValue) are scaled by the largest first: the
+        // infinite total made every node draw the last preset. (Only then: other mixes keep the
+        // arithmetic, and so the draws, they always had.)
+        double scale = 1, total = entries.Sum(e => e.Weight), run = 0;
+        if (double.IsInfinity(total))
+        {
+            scale = entries.Max(e => e.Weight);
+            total = entries.Sum(e => e.Weight / scale);
+        }
+        for (int i = 0; i < entries.Count; i++) { run += entries[i].Weight / scale / total; _cumulative[i] = run; }
         _cumulative[^1] = 1;
     }
 
@@ -49,10 +57,12 @@ public sealed class NatMix
             if (!preset.Ok || parts[0].Contains(',')) return ParseResult<NatMix>.Fail($"'{parts[0]}': {preset.Error ?? "not a preset name"}");
             if (!double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double w) || !(w >= 0) || double.IsInfinity(w))
                 return ParseResult<NatMix>.Fail($"'{raw}': the weight must be a number >= 0");
-            if (entries.Any(e => e.Name == parts[0])) return ParseResult<NatMix>.Fail($"'{parts[0]}' appears twice");
-            entries.Add(new NatMixEntry(parts[0], preset.Value, w));
+            // Preset names are read without regard to case, so duplicates are found the same way.
+            string name = parts[0].ToLowerInvariant();
+            if (entries.Any(e => e.Name == name)) return ParseResult<NatMix>.Fail($"'{parts[0]}' appears twice");
+            entries.Add(new NatMixEntry(name, preset.Value, w));
         }
-        if (entries.Sum(e => e.Weight) <= 0) return ParseResult<NatMix>.Fail("the weights of the NAT mix add up to 0");
+        if (entries.All(e => e.Weight == 0)) return ParseResult<NatMix>.Fail("the weights of the NAT mix add up to 0");
         return new NatMix(entries);
     }
 

@@ -4,10 +4,11 @@
 //     or the list of every problem found, each "Section.Field: problem", in file order;
 //   - unknown and duplicate fields are errors (a typo must not silently fall back to a default);
 //   - the file is at most FileBytesMax and nests at most DepthMax;
-//   - no error quotes a credential.
+//   - no error quotes a credential;
+//   - a rule between two fields ("DeadLinkTimeout must exceed KeepAliveInterval") holds on the values
+//     the node runs with, written or default, and its error names a field that was written.
 // The protocol sections map one to one onto the Protocol's TopologyConfig, LinkConfig, FlowConfig
-// and MembershipConfig; their own Validate() runs last (cross-field rules such as
-// "StabilizeIntervalMax must not be below StabilizeIntervalMin").
+// and MembershipConfig; their own Validate() runs last.
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -109,10 +110,14 @@ public static class NodeConfigParser
         node.Finish();
 
         var signaling = ReadSignaling(root.Section("Signaling", required: true), overlayId);
-        var ice = ReadIce(root.Section("Ice"));
+        var iceSection = root.Section("Ice");
+        var ice = ReadIce(iceSection);
         var tapSection = root.OptionalSection("Tap");
         var tap = tapSection is null ? null : ReadTap(tapSection);
-        if (tap is not null && tap.Mtu + LinkFrameOverheadBytes > ice.DatagramBytesMax)
+        // Named by the field the user wrote: a DatagramBytesMax too small for the default MTU is the datagram's fault.
+        if (tap is not null && tap.Mtu + LinkFrameOverheadBytes > ice.DatagramBytesMax && iceSection.Has("DatagramBytesMax") && !tapSection!.Has("Mtu"))
+            errors.Add($"Ice.DatagramBytesMax: {ice.DatagramBytesMax} does not fit the tap's frames: Tap.Mtu {tap.Mtu} (the default) + 14 (Ethernet header) + 25 (frame record) = {tap.Mtu + LinkFrameOverheadBytes}; use at least {tap.Mtu + LinkFrameOverheadBytes} (or set a smaller Tap.Mtu)");
+        else if (tap is not null && tap.Mtu + LinkFrameOverheadBytes > ice.DatagramBytesMax)
             errors.Add($"Tap.Mtu: {tap.Mtu} does not fit a link datagram: MTU + 14 (Ethernet header) + 25 (frame record) = {tap.Mtu + LinkFrameOverheadBytes} exceeds Ice.DatagramBytesMax {ice.DatagramBytesMax}; use an MTU of at most {ice.DatagramBytesMax - LinkFrameOverheadBytes} (or raise Ice.DatagramBytesMax and accept IP fragmentation)");
         var protocol = ReadProtocol(root);
 
@@ -287,10 +292,8 @@ public static class NodeConfigParser
             BackoffJitter = l.Double("BackoffJitter", ld.BackoffJitter, 0, 0.99),
             LinksMax = l.Int("LinksMax", ld.LinksMax, 1, 4096),
         };
-        if (links.DeadLinkTimeout <= links.KeepAliveInterval && l.Has("DeadLinkTimeoutSeconds"))
-            l.Error("DeadLinkTimeoutSeconds", "must exceed KeepAliveIntervalSeconds");
-        if (links.BackoffMax < links.BackoffBase && l.Has("BackoffMaxSeconds"))
-            l.Error("BackoffMaxSeconds", "must not be below BackoffBaseSeconds");
+        CheckOrder(l, "KeepAliveIntervalSeconds", links.KeepAliveInterval, "DeadLinkTimeoutSeconds", links.DeadLinkTimeout, equalAllowed: false);
+        CheckOrder(l, "BackoffBaseSeconds", links.BackoffBase, "BackoffMaxSeconds", links.BackoffMax, equalAllowed: true);
         l.Finish();
 
         var f = root.Section("Flows");
@@ -315,10 +318,30 @@ public static class NodeConfigParser
             StabilizeIntervalMax = m.Seconds("StabilizeIntervalMaxSeconds", md.StabilizeIntervalMax, 0, 3600, minExclusive: true),
             PredecessorTimeout = m.Seconds("PredecessorTimeoutSeconds", md.PredecessorTimeout, 0, DaySeconds, minExclusive: true),
         };
-        if (membership.Validate() is { } mp) ReportValidation(m, mp, typeof(MembershipConfig));
+        // Validate has these two rules too, but names the upper field even when only the lower one was
+        // written; it runs only when they hold, for the rules the parser does not check itself.
+        bool ordered = CheckOrder(m, "StabilizeIntervalMinSeconds", membership.StabilizeIntervalMin, "StabilizeIntervalMaxSeconds", membership.StabilizeIntervalMax, equalAllowed: true)
+            & CheckOrder(m, "StabilizeIntervalMaxSeconds", membership.StabilizeIntervalMax, "PredecessorTimeoutSeconds", membership.PredecessorTimeout, equalAllowed: false);
+        if (ordered && membership.Validate() is { } mp) ReportValidation(m, mp, typeof(MembershipConfig));
         m.Finish();
 
         return new EdgeNodeConfig { Topology = topology, Links = links, Flows = flows, Membership = membership, FloodHopsMax = 64 };
+    }
+
+    /// <summary>Checks that the duration lowKey is below highKey (or equal, when equalAllowed) on the values
+    /// the node runs with, written or default: a rule checked only when one side is written lets the
+    /// other side's default break it (BackoffBase 600 against the default BackoffMax 300 reached
+    /// LinkManager and threw). The error names a field the user wrote: the lower one when only it was
+    /// written, else the upper one. False when the rule is broken.</summary>
+    private static bool CheckOrder(JsonSection s, string lowKey, TimeSpan low, string highKey, TimeSpan high, bool equalAllowed)
+    {
+        if (equalAllowed ? low <= high : low < high) return true;
+        static string Text(TimeSpan t) => t.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        if (s.Has(lowKey) && !s.Has(highKey))
+            s.Error(lowKey, $"must {(equalAllowed ? "not exceed" : "be below")} {highKey} ({Text(high)}, the default), got {Text(low)}; raise {highKey} too");
+        else
+            s.Error(highKey, $"must {(equalAllowed ? "not be below" : "exceed")} {lowKey} ({Text(low)}{(s.Has(lowKey) ? "" : ", the default")}), got {Text(high)}");
+        return false;
     }
 
     /// <summary>Reports a Protocol config's own "Field: problem" under the file's name of the field

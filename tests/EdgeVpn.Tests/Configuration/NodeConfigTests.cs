@@ -203,6 +203,49 @@ public class NodeConfigTests
         Assert.Contains(r.Errors, e => e.StartsWith(expected, StringComparison.Ordinal));
     }
 
+    /// <summary>Minimal with more sections (JSON members, without the braces around them).</summary>
+    private static string MinimalWith(string members) => Minimal.TrimEnd()[..^1] + ", " + members + " }";
+
+    // A rule between two fields, broken by a written value against the other field's default.
+    public static TheoryData<string, string> RulesBrokenAgainstADefault() => new()
+    {
+        { "\"Links\": { \"BackoffBaseSeconds\": 600 }", "Links.BackoffBaseSeconds: must not exceed BackoffMaxSeconds (300, the default), got 600; raise BackoffMaxSeconds too" },
+        { "\"Links\": { \"BackoffMaxSeconds\": 1 }", "Links.BackoffMaxSeconds: must not be below BackoffBaseSeconds (5, the default), got 1" },
+        { "\"Links\": { \"KeepAliveIntervalSeconds\": 60 }", "Links.KeepAliveIntervalSeconds: must be below DeadLinkTimeoutSeconds (45, the default), got 60; raise DeadLinkTimeoutSeconds too" },
+        { "\"Links\": { \"DeadLinkTimeoutSeconds\": 10 }", "Links.DeadLinkTimeoutSeconds: must exceed KeepAliveIntervalSeconds (15, the default), got 10" },
+        { "\"Membership\": { \"StabilizeIntervalMinSeconds\": 60 }", "Membership.StabilizeIntervalMinSeconds: must not exceed StabilizeIntervalMaxSeconds (30, the default), got 60; raise StabilizeIntervalMaxSeconds too" },
+        { "\"Membership\": { \"StabilizeIntervalMaxSeconds\": 200 }", "Membership.StabilizeIntervalMaxSeconds: must be below PredecessorTimeoutSeconds (100, the default), got 200; raise PredecessorTimeoutSeconds too" },
+        { "\"Membership\": { \"PredecessorTimeoutSeconds\": 20 }", "Membership.PredecessorTimeoutSeconds: must exceed StabilizeIntervalMaxSeconds (30, the default), got 20" },
+        { "\"Tap\": { \"Name\": \"ev0\", \"Address\": \"10.0.0.1/24\" }, \"Ice\": { \"DatagramBytesMax\": 1448 }", "Ice.DatagramBytesMax: 1448 does not fit the tap's frames: Tap.Mtu 1410 (the default) + 14 (Ethernet header) + 25 (frame record) = 1449; use at least 1449 (or set a smaller Tap.Mtu)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RulesBrokenAgainstADefault))]
+    public void A_written_value_that_breaks_a_rule_against_a_default_is_refused_by_its_own_name(string members, string expected) =>
+        Assert.Equal(expected, Assert.Single(Parse(MinimalWith(members)).Errors));
+
+    [Fact]
+    public void Any_link_and_membership_timing_the_parser_accepts_builds_a_node_without_throwing() =>
+        PropertyRunner.Check(PropertyRunner.Seeds, seed =>
+        {
+            var rng = new DeterministicRandom(seed);
+            double[] values = [0.5, 1, 5, 15, 30, 45, 60, 100, 300, 600, 3600];
+            JsonObject Some(params string[] keys)
+            {
+                var section = new JsonObject();
+                foreach (var key in keys)
+                    if (rng.NextInt(2) == 0) section[key] = values[rng.NextInt(values.Length)];
+                return section;
+            }
+            var o = JsonNode.Parse(Minimal)!.AsObject();
+            o["Links"] = Some("SetupTimeoutSeconds", "KeepAliveIntervalSeconds", "DeadLinkTimeoutSeconds", "BackoffBaseSeconds", "BackoffMaxSeconds");
+            o["Membership"] = Some("LookupTimeoutSeconds", "StabilizeIntervalMinSeconds", "StabilizeIntervalMaxSeconds", "PredecessorTimeoutSeconds");
+            o["Topology"] = new JsonObject { ["Membership"] = "lookup" };
+            var r = Parse(o.ToJsonString());
+            if (r.Ok) _ = new Protocol.Node.EdgeNode(Protocol.Ring.NodeId.Zero, r.Config!.Protocol, new DeterministicRandom(seed), "fingerprint");
+            return true;
+        }, 300);
+
     [Fact]
     public void Every_field_of_the_full_config_refuses_a_value_of_the_wrong_type_by_its_path()
     {

@@ -113,6 +113,15 @@ internal sealed class JsonSection
         return n;
     }
 
+    /// <summary>A whole number in 0..ulong.MaxValue (a seed: the node prints its random seed in full).</summary>
+    public ulong? OptionalUInt64(string key)
+    {
+        if (!TryGet(key, out var value)) return null;
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetUInt64(out ulong n)) return n;
+        Error(key, $"must be a whole number in 0..{ulong.MaxValue}, got {Describe(value)}");
+        return null;
+    }
+
     public int Int(string key, int fallback, int min, int max) => (int)(OptionalLong(key, min, max) ?? fallback);
     public int? OptionalInt(string key, int min, int max) => (int?)OptionalLong(key, min, max);
     public long Long(string key, long fallback, long min, long max) => OptionalLong(key, min, max) ?? fallback;

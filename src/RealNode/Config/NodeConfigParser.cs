@@ -106,7 +106,7 @@ public static class NodeConfigParser
             var parsed = NodeId.Parse(idText);
             if (parsed.Ok) nodeId = parsed.Value; else node.Error("Id", parsed.Error!);
         }
-        ulong? seed = node.OptionalLong("Seed", 0, long.MaxValue) is { } s ? (ulong)s : null;
+        ulong? seed = node.OptionalUInt64("Seed");
         node.Finish();
 
         var signaling = ReadSignaling(root.Section("Signaling", required: true), overlayId);

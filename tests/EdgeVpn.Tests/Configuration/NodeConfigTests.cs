@@ -99,6 +99,13 @@ public class NodeConfigTests
         Assert.Equal("/tmp/edgevpn-test.trace", c.TracePath);
     }
 
+    [Theory]
+    [InlineData("0", 0UL)]
+    [InlineData("9223372036854775808", 9223372036854775808UL)]
+    [InlineData("18446744073709551615", ulong.MaxValue)]
+    public void Any_seed_the_node_can_print_is_accepted_back(string seed, ulong expected) =>
+        Assert.Equal(expected, Parse(MinimalWith($"\"Node\": {{ \"Seed\": {seed} }}")).Config?.Seed);
+
     [Fact]
     public void A_minimal_config_takes_the_defaults_and_the_socket_under_XDG_RUNTIME_DIR_when_set()
     {
@@ -118,7 +125,8 @@ public class NodeConfigTests
         { "Overlay.Id", "\"" + new string('x', 65) + "\"", "Overlay.Id: must be at most 64 characters" },
         { "Node.Id", "\"xyz\"", "Node.Id: node id must be 32 hex digits" },
         { "Node.Id", "\"0123456789abcdef0123456789abcdeg\"", "Node.Id: node id has a non-hex character" },
-        { "Node.Seed", "-1", "Node.Seed: must be in 0.." },
+        { "Node.Seed", "-1", "Node.Seed: must be a whole number in 0..18446744073709551615, got -1" },
+        { "Node.Seed", "18446744073709551616", "Node.Seed: must be a whole number in 0..18446744073709551615" },
         { "Node.Seed", "1.5", "Node.Seed: must be a whole number" },
         { "Signaling.Host", "\"bad host\"", "Signaling.Host: must be a host name or an IP address" },
         { "Signaling.Port", "0", "Signaling.Port: must be in 1..65535" },

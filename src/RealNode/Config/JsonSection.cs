@@ -216,9 +216,9 @@ internal sealed class JsonSection
     };
 
     /// <summary>Field names and values from the file may hold control characters: escape them for one-line errors.</summary>
-    public static string Printable(string text)
+    public static string Printable(string text, int lengthMax = 64)
     {
-        if (text.Length > 64) text = text[..64] + "…";
+        if (text.Length > lengthMax) text = text[..lengthMax] + "…";
         if (!text.Any(c => char.IsControl(c) || char.IsSurrogate(c))) return text;
         return string.Concat(text.Select(c => char.IsControl(c) || char.IsSurrogate(c) ? $"\\u{(int)c:x4}" : c.ToString()));
     }

@@ -75,7 +75,11 @@ public static class NodeConfigParser
         }
         catch (JsonException e)
         {
-            return Fail($"(file): not valid JSON: {FirstLine(e.Message)}");
+            // The message ends in "LineNumber: N | BytePositionInLine: M" (0-based): said here 1-based, as editors count.
+            string where = e.LineNumber is { } line ? $" at line {line + 1}, column {e.BytePositionInLine + 1} (1-based, in bytes)" : "";
+            string reason = FirstLine(e.Message);
+            int position = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
+            return Fail($"(file): not valid JSON{where}: {(position < 0 ? reason : reason[..position])}");
         }
         catch (ArgumentException e)   // invalid UTF-8 surfaces as ArgumentException in some paths
         {
@@ -91,7 +95,8 @@ public static class NodeConfigParser
 
     private static ConfigResult Fail(string error) => new(null, [error]);
 
-    private static string FirstLine(string s) { int i = s.IndexOf('\n'); return JsonSection.Printable(i < 0 ? s : s[..i]); }
+    /// <summary>A System.Text.Json message's first line, up to 200 characters (its own text, with the position, runs past the 64 a value from the file gets).</summary>
+    private static string FirstLine(string s) { int i = s.IndexOf('\n'); return JsonSection.Printable(i < 0 ? s : s[..i], 200); }
 
     private static NodeConfig? Read(JsonSection root, List<string> errors, Func<string, string?> environment)
     {

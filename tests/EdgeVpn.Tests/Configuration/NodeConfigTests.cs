@@ -344,6 +344,18 @@ public class NodeConfigTests
     }
 
     [Fact]
+    public void A_JSON_syntax_error_names_its_line_and_column_counted_from_1()
+    {
+        string text = ConfigExample.Text.Replace("\"Port\": 5222,", "\"Port\": 5222", StringComparison.Ordinal);
+        var lines = text.Split('\n');
+        int portLine = Array.FindIndex(lines, l => l.Contains("\"Port\": 5222", StringComparison.Ordinal));
+        string next = lines[portLine + 1];   // the error is at the next field's opening quote
+        Assert.Equal(
+            $"(file): not valid JSON at line {portLine + 2}, column {next.IndexOf('"') + 1} (1-based, in bytes): '\"' is invalid after a value. Expected either ',', '}}', or ']'.",
+            Assert.Single(Parse(text).Errors));
+    }
+
+    [Fact]
     public void Nesting_deeper_than_the_bound_is_refused()
     {
         string deep = "{\"Overlay\":" + new string('[', 40) + new string(']', 40) + "}";

@@ -61,6 +61,8 @@ public static class NodeConfigParser
     public static ConfigResult Parse(ReadOnlySpan<byte> utf8, Func<string, string?>? environment = null)
     {
         if (utf8.Length > FileBytesMax) return Fail($"(file): larger than {FileBytesMax} bytes");
+        // Many editors start a UTF-8 file with a byte order mark; Utf8JsonReader, unlike JsonDocument.Parse, does not skip it.
+        if (utf8.StartsWith(Utf8Bom)) utf8 = utf8[Utf8Bom.Length..];
         JsonDocument doc;
         try
         {
@@ -94,6 +96,8 @@ public static class NodeConfigParser
     }
 
     private static ConfigResult Fail(string error) => new(null, [error]);
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
     /// <summary>A System.Text.Json message's first line, up to 200 characters (its own text, with the position, runs past the 64 a value from the file gets).</summary>
     private static string FirstLine(string s) { int i = s.IndexOf('\n'); return JsonSection.Printable(i < 0 ? s : s[..i], 200); }

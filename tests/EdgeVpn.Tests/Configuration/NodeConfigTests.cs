@@ -356,6 +356,14 @@ public class NodeConfigTests
     }
 
     [Fact]
+    public void A_file_that_starts_with_a_UTF8_byte_order_mark_parses()
+    {
+        byte[] withBom = [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(ConfigExample.Text)];
+        var r = NodeConfigParser.Parse(withBom, NoEnv);
+        Assert.True(r.Ok, string.Join("\n", r.Errors));
+    }
+
+    [Fact]
     public void Nesting_deeper_than_the_bound_is_refused()
     {
         string deep = "{\"Overlay\":" + new string('[', 40) + new string(']', 40) + "}";

@@ -38,6 +38,8 @@ public static class NodeConfigParser
     /// <summary>1500-byte underlay MTU minus IPv4 (20), UDP (8) and TURN ChannelData (4) headers, minus 8 to spare.</summary>
     public const int DatagramBytesMaxDefault = 1460;
     private const double DaySeconds = 86_400;
+    /// <summary>sun_path holds 108 bytes, the last one the terminating NUL.</summary>
+    public const int SocketPathBytesMax = 107;
 
     /// <summary>Parses a file; a missing or unreadable file is one error naming it.</summary>
     public static ConfigResult ParseFile(string path, Func<string, string?>? environment = null)
@@ -131,7 +133,11 @@ public static class NodeConfigParser
         var protocol = ReadProtocol(root);
 
         var control = root.Section("Control");
-        string? socket = control.String("Socket", required: false, 107, CheckSocketPath);   // sun_path holds 108 bytes
+        string? socket = control.String("Socket", required: false, SocketPathBytesMax, CheckSocketPath);
+        string? defaultSocket = socket is null && overlayId is not null ? DefaultControlSocket(overlayId, environment) : null;
+        // The default grows with $XDG_RUNTIME_DIR and Overlay.Id: checked here, or the node fails at start.
+        if (defaultSocket is not null && Encoding.UTF8.GetByteCount(defaultSocket) > SocketPathBytesMax)
+            control.Error("Socket", $"not set, and the default path {JsonSection.Printable(defaultSocket, 300)} (from $XDG_RUNTIME_DIR and Overlay.Id) is {Encoding.UTF8.GetByteCount(defaultSocket)} bytes, more than a Unix socket path's {SocketPathBytesMax}; set Control.Socket to a shorter path");
         control.Finish();
 
         var trace = root.Section("Trace");
@@ -154,7 +160,7 @@ public static class NodeConfigParser
             Ice = ice,
             Tap = tap,
             Protocol = protocol,
-            ControlSocket = socket ?? DefaultControlSocket(overlayId, environment),
+            ControlSocket = socket ?? defaultSocket!,
             TracePath = tracePath,
             TraceBytesMax = traceBytesMax,
             LogLevel = level,
@@ -377,7 +383,7 @@ public static class NodeConfigParser
 
     private static string? CheckSocketPath(string path) =>
         !System.IO.Path.IsPathRooted(path) ? "must be an absolute path"
-        : Encoding.UTF8.GetByteCount(path) > 107 ? "must be at most 107 bytes (a Unix socket path)"
+        : Encoding.UTF8.GetByteCount(path) > SocketPathBytesMax ? $"must be at most {SocketPathBytesMax} bytes (a Unix socket path)"
         : null;
 
     /// <summary>"host:port", "[v6]:port" or a bare host (then the default port).</summary>

@@ -117,6 +117,18 @@ public class NodeConfigTests
         Assert.Equal("/run/edgevpn/ov.sock", Parse(Minimal).Config!.ControlSocket);
     }
 
+    [Fact]
+    public void A_default_socket_path_longer_than_a_Unix_socket_allows_is_refused_and_asks_for_Control_Socket()
+    {
+        string xdg = "/run/" + new string('x', 80);   // + "/edgevpn/" + a 64-character overlay id + ".sock"
+        string config = Minimal.Replace("\"ov\"", "\"" + new string('o', 64) + "\"", StringComparison.Ordinal);
+        var r = NodeConfigParser.Parse(config, k => k == "XDG_RUNTIME_DIR" ? xdg : null);
+        string error = Assert.Single(r.Errors);
+        Assert.StartsWith($"Control.Socket: not set, and the default path {xdg}/edgevpn/", error, StringComparison.Ordinal);
+        Assert.EndsWith("is 163 bytes, more than a Unix socket path's 107; set Control.Socket to a shorter path", error, StringComparison.Ordinal);
+        Assert.True(NodeConfigParser.Parse(config.Replace("\"Signaling\"", "\"Control\": { \"Socket\": \"/run/a.sock\" }, \"Signaling\"", StringComparison.Ordinal), k => k == "XDG_RUNTIME_DIR" ? xdg : null).Ok);
+    }
+
     // One bad value per field, and the "Path: problem" it must produce.
     public static TheoryData<string, string, string> BadValues() => new()
     {

@@ -199,7 +199,12 @@ public static class NodeConfigParser
             else trust = parsed.Value;
             if (caFile is not null) s.Error("CaFile", "give either CaFile or CertificateSha256, not both");
         }
-        else if (caFile is not null) trust = new TlsTrust.CaFile(caFile);
+        else if (caFile is not null)
+        {
+            // A CA file that cannot serve is a permanent local error: refused here, not retried for ever by the client.
+            if (TlsTrust.CheckCaFile(caFile) is { } problem) s.Error("CaFile", $"{JsonSection.Printable(caFile, 300)} {problem}");
+            else trust = new TlsTrust.CaFile(caFile);
+        }
         bool allowPlain = s.Bool("AllowPlain", true);
         var reconnectMax = s.Seconds("ReconnectDelayMaxSeconds", TimeSpan.FromSeconds(60), 1, DaySeconds);
         s.Finish();

@@ -129,6 +129,42 @@ public class NodeConfigTests
         Assert.True(NodeConfigParser.Parse(config.Replace("\"Signaling\"", "\"Control\": { \"Socket\": \"/run/a.sock\" }, \"Signaling\"", StringComparison.Ordinal), k => k == "XDG_RUNTIME_DIR" ? xdg : null).Ok);
     }
 
+    [Theory]
+    [InlineData("missing.pem", "does not exist")]
+    [InlineData("", "is a directory, not a PEM file")]
+    [InlineData("garbage.pem", "holds no PEM certificate (\"-----BEGIN CERTIFICATE-----\")")]
+    [InlineData("broken.pem", "holds a certificate that cannot be read")]
+    public void A_CA_file_that_cannot_give_a_certificate_is_refused_when_parsed(string name, string problem)
+    {
+        string dir = Directory.CreateTempSubdirectory("edgevpn-ca-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "garbage.pem"), Minimal);
+            File.WriteAllText(Path.Combine(dir, "broken.pem"), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+            string path = Path.Combine(dir, name);
+            var r = Parse(Minimal.Replace("\"s3cret-pw\"", $"\"s3cret-pw\", \"CaFile\": {JsonSerializer.Serialize(path)}", StringComparison.Ordinal));
+            Assert.StartsWith($"Signaling.CaFile: {path} {problem}", Assert.Single(r.Errors), StringComparison.Ordinal);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void A_CA_file_with_a_PEM_certificate_is_accepted_as_the_trust()
+    {
+        string path = Path.Combine(Directory.CreateTempSubdirectory("edgevpn-ca-").FullName, "ca.pem");
+        try
+        {
+            using var key = System.Security.Cryptography.ECDsa.Create();
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=edgevpn test CA", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddYears(100));
+            File.WriteAllText(path, "a comment before the block\n" + certificate.ExportCertificatePem());
+            var r = Parse(Minimal.Replace("\"s3cret-pw\"", $"\"s3cret-pw\", \"CaFile\": {JsonSerializer.Serialize(path)}", StringComparison.Ordinal));
+            Assert.True(r.Ok, string.Join("\n", r.Errors));
+            Assert.Equal(new TlsTrust.CaFile(path), r.Config!.Signaling.Trust);
+        }
+        finally { Directory.Delete(Path.GetDirectoryName(path)!, recursive: true); }
+    }
+
     // One bad value per field, and the "Path: problem" it must produce.
     public static TheoryData<string, string, string> BadValues() => new()
     {

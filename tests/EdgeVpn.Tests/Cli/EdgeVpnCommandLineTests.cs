@@ -71,6 +71,17 @@ public class EdgeVpnCommandLineTests
         Assert.Contains("no control socket at /nonexistent/edgevpn.sock", stderr);
     }
 
+    [Theory]
+    [InlineData("nod --config x.json", "nod")]
+    [InlineData("config ini", "ini")]
+    [InlineData("stat", "stat")]
+    public void A_misspelled_command_is_named_as_unrecognized_and_not_as_missing(string line, string misspelled)
+    {
+        var (exit, _, stderr) = Run(line.Split(' '));
+        Assert.Equal(CliApp.ExitBadInput, exit);
+        Assert.Equal($"edgevpn: Unrecognized command or argument '{misspelled}'. (see --help)", stderr.Trim());
+    }
+
     [Fact]
     public void Bad_usage_gives_one_line_and_exit_code_2()
     {

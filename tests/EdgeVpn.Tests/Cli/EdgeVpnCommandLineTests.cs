@@ -28,6 +28,22 @@ public class EdgeVpnCommandLineTests
         Assert.True(RealNode.Config.NodeConfigParser.Parse(stdout, _ => null).Ok);
     }
 
+    /// <summary>Standard output on a full disk (`> /dev/full`).</summary>
+    private sealed class FullWriter : StringWriter
+    {
+        public override void Write(char value) => throw new IOException("No space left on device");
+        public override void Write(string? value) => throw new IOException("No space left on device");
+        public override void Write(char[] buffer, int index, int count) => throw new IOException("No space left on device");
+    }
+
+    [Fact]
+    public void Config_init_to_a_standard_output_that_fails_is_a_write_error_with_exit_2()
+    {
+        var (exit, _, stderr) = ConsoleCapture.Run(CliApp.RunAsync, ["config", "init"], new FullWriter());
+        Assert.Equal(CliApp.ExitBadInput, exit);
+        Assert.Equal("edgevpn config init: cannot write to standard output: No space left on device", stderr.Trim());
+    }
+
     [Fact]
     public void Config_init_writes_a_file_and_refuses_to_overwrite_it_without_force()
     {

@@ -23,6 +23,12 @@ internal static class ConfigInitCommand
         }
         try
         {
+            // Writing to a directory fails with "Access to the path is denied", which sends the user to permissions.
+            if (Directory.Exists(output.FullName))
+            {
+                Console.Error.WriteLine($"edgevpn config init: {output.FullName} is a directory; give --out a file name");
+                return CliApp.ExitBadInput;
+            }
             if (output.Exists && !force)
             {
                 Console.Error.WriteLine($"edgevpn config init: {output.FullName} exists (use --force to overwrite)");

@@ -46,6 +46,7 @@ public static class NodeConfigParser
     {
         try
         {
+            if (Directory.Exists(path)) return Fail($"(file): {path} is a directory, not a config file");
             var info = new FileInfo(path);
             if (!info.Exists) return Fail($"(file): {path} does not exist");
             if (info.Length > FileBytesMax) return Fail($"(file): {path} is larger than {FileBytesMax} bytes");

@@ -61,6 +61,20 @@ public class EdgeVpnCommandLineTests
     }
 
     [Fact]
+    public void Config_init_with_a_directory_as_out_says_it_is_a_directory()
+    {
+        string dir = Directory.CreateTempSubdirectory("edgevpn-init-").FullName;
+        try
+        {
+            var (exit, _, stderr) = Run("config", "init", "--out", dir);
+            Assert.Equal(CliApp.ExitBadInput, exit);
+            Assert.Equal($"edgevpn config init: {dir} is a directory; give --out a file name", stderr.Trim());
+            Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
     public void A_bad_config_names_each_field_and_exits_2_without_a_stack_trace()
     {
         string path = Path.Combine(Path.GetTempPath(), $"edgevpn-bad-{Environment.ProcessId}-{Guid.NewGuid():N}.json");

@@ -426,6 +426,14 @@ public class NodeConfigTests
     }
 
     [Fact]
+    public void A_directory_given_as_the_config_is_named_as_a_directory()
+    {
+        string dir = Directory.CreateTempSubdirectory("edgevpn-config-").FullName;
+        try { Assert.Equal($"(file): {dir} is a directory, not a config file", Assert.Single(NodeConfigParser.ParseFile(dir, NoEnv).Errors)); }
+        finally { Directory.Delete(dir); }
+    }
+
+    [Fact]
     public void Printing_a_config_never_shows_a_password()
     {
         var c = Parse(ConfigExample.Text).Config!;

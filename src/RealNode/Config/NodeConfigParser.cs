@@ -266,8 +266,11 @@ public static class NodeConfigParser
             int slash = text.IndexOf('/');
             if (slash < 0 || !IPAddress.TryParse(text[..slash], out var ip) || !int.TryParse(text[(slash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out prefix))
                 s.Error("Address", "must be an address with a prefix length, like \"10.10.0.1/24\"");
-            else if (prefix > (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128))
-                s.Error("Address", $"prefix length {prefix} is too long for {ip.AddressFamily}");
+            // What TapDevice.SetIPv4 accepts, so that a tap address fails here, named, and not at start.
+            else if (ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+                s.Error("Address", "must be an IPv4 address (the tap takes no IPv6 address)");
+            else if (prefix is < 1 or > 32)
+                s.Error("Address", $"prefix length must be in 1..32, got {prefix}");
             else address = ip;
         }
         int mtu = s.Int("Mtu", 1410, 576, 9000);

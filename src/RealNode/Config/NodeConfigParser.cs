@@ -382,8 +382,19 @@ public static class NodeConfigParser
     private static string? CheckOverlayId(string id) =>
         id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') ? null : "may hold only letters, digits, '-', '_' and '.'";
 
-    private static string? CheckHost(string host) =>
-        host.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or ':') ? null : "must be a host name or an IP address";
+    /// <summary>An IPv6 address, an IPv4 address or a DNS name (labels of 1..63 letters, digits and '-', not at
+    /// either end; a trailing dot allowed). Letters, digits and ':' alone let "a:b:c" through, to fail DNS for ever.</summary>
+    private static string? CheckHost(string host)
+    {
+        const string problem = "must be a host name or an IP address";
+        if (host.Contains(':'))
+            return IPAddress.TryParse(host, out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !host.Contains('%') ? null : problem;
+        var labels = (host.EndsWith('.') ? host[..^1] : host).Split('.');
+        if (!labels.All(l => l.Length is >= 1 and <= 63 && l[0] != '-' && l[^1] != '-' && l.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))) return problem;
+        // All digits is no name (RFC 1123 2.1): it must be a whole dotted-quad address.
+        bool numeric = labels.All(l => l.All(char.IsAsciiDigit));
+        return !numeric || (labels.Length == 4 && IPAddress.TryParse(host, out _)) ? null : problem;
+    }
 
     private static string? CheckInterfaceName(string name) =>
         name is "." or ".." || name.Any(c => c is '/' or ':' || char.IsWhiteSpace(c) || char.IsControl(c) || c > '~')

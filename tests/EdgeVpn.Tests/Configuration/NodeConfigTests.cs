@@ -165,6 +165,27 @@ public class NodeConfigTests
         finally { Directory.Delete(Path.GetDirectoryName(path)!, recursive: true); }
     }
 
+    [Theory]
+    [InlineData("a:b:c")]
+    [InlineData("-xmpp.example.org")]
+    [InlineData("xmpp..example.org")]
+    [InlineData("10.0.0.256")]
+    [InlineData("10.0.1")]
+    [InlineData("fe80::1%eth0")]
+    public void A_host_that_is_neither_a_DNS_name_nor_an_IP_address_is_refused(string host) =>
+        Assert.Equal("Signaling.Host: must be a host name or an IP address", Assert.Single(Parse(Minimal.Replace("127.0.0.1", host, StringComparison.Ordinal)).Errors));
+
+    [Theory]
+    [InlineData("xmpp.example.org")]
+    [InlineData("xmpp.example.org.")]
+    [InlineData("localhost")]
+    [InlineData("10.0.0.1")]
+    [InlineData("::1")]
+    [InlineData("2001:db8::5222")]
+    [InlineData("1password.example")]
+    public void A_DNS_name_or_an_IP_address_is_accepted_as_the_host(string host) =>
+        Assert.Equal(host, Parse(Minimal.Replace("127.0.0.1", host, StringComparison.Ordinal)).Config?.Signaling.Host);
+
     // One bad value per field, and the "Path: problem" it must produce.
     public static TheoryData<string, string, string> BadValues() => new()
     {

@@ -45,7 +45,7 @@ public static class CliApp
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && !args.Any(a => a is "--help" or "-h" or "-?"))
         {
-            await Console.Error.WriteLineAsync($"edgevpn: {parsed.Errors[0].Message} (see --help)");
+            await Console.Error.WriteLineAsync($"edgevpn: {UsageError(parsed)} (see --help)");
             return ExitBadInput;
         }
         try
@@ -58,4 +58,9 @@ public static class CliApp
             return ExitInternalError;
         }
     }
+
+    /// <summary>The parse error to print: one naming a word nobody recognised when there is one, since a
+    /// misspelled command ("nod") also makes "Required command was not provided." and that comes first.</summary>
+    private static string UsageError(ParseResult parsed) =>
+        (parsed.Errors.FirstOrDefault(e => parsed.UnmatchedTokens.Any(t => e.Message.Contains($"'{t}'", StringComparison.Ordinal))) ?? parsed.Errors[0]).Message;
 }

@@ -10,11 +10,25 @@ internal static class ConfigInitCommand
     {
         if (output is null)
         {
-            Console.Out.Write(ConfigExample.Text);
+            // A closed or full standard output (`>&-`, `> /dev/full`) is the caller's setup, not a bug here.
+            try { Console.Out.Write(ConfigExample.Text); Console.Out.Flush(); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A closed descriptor (EBADF) surfaces as "Access to the path is denied".
+                string reason = e is UnauthorizedAccessException ? "it is closed or not writable" : e.Message;
+                Console.Error.WriteLine($"edgevpn config init: cannot write to standard output: {reason}");
+                return CliApp.ExitBadInput;
+            }
             return CliApp.ExitOk;
         }
         try
         {
+            // Writing to a directory fails with "Access to the path is denied", which sends the user to permissions.
+            if (Directory.Exists(output.FullName))
+            {
+                Console.Error.WriteLine($"edgevpn config init: {output.FullName} is a directory; give --out a file name");
+                return CliApp.ExitBadInput;
+            }
             if (output.Exists && !force)
             {
                 Console.Error.WriteLine($"edgevpn config init: {output.FullName} exists (use --force to overwrite)");

@@ -113,6 +113,15 @@ internal sealed class JsonSection
         return n;
     }
 
+    /// <summary>A whole number in 0..ulong.MaxValue (a seed: the node prints its random seed in full).</summary>
+    public ulong? OptionalUInt64(string key)
+    {
+        if (!TryGet(key, out var value)) return null;
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetUInt64(out ulong n)) return n;
+        Error(key, $"must be a whole number in 0..{ulong.MaxValue}, got {Describe(value)}");
+        return null;
+    }
+
     public int Int(string key, int fallback, int min, int max) => (int)(OptionalLong(key, min, max) ?? fallback);
     public int? OptionalInt(string key, int min, int max) => (int?)OptionalLong(key, min, max);
     public long Long(string key, long fallback, long min, long max) => OptionalLong(key, min, max) ?? fallback;
@@ -207,9 +216,9 @@ internal sealed class JsonSection
     };
 
     /// <summary>Field names and values from the file may hold control characters: escape them for one-line errors.</summary>
-    public static string Printable(string text)
+    public static string Printable(string text, int lengthMax = 64)
     {
-        if (text.Length > 64) text = text[..64] + "…";
+        if (text.Length > lengthMax) text = text[..lengthMax] + "…";
         if (!text.Any(c => char.IsControl(c) || char.IsSurrogate(c))) return text;
         return string.Concat(text.Select(c => char.IsControl(c) || char.IsSurrogate(c) ? $"\\u{(int)c:x4}" : c.ToString()));
     }

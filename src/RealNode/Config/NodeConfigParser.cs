@@ -4,10 +4,11 @@
 //     or the list of every problem found, each "Section.Field: problem", in file order;
 //   - unknown and duplicate fields are errors (a typo must not silently fall back to a default);
 //   - the file is at most FileBytesMax and nests at most DepthMax;
-//   - no error quotes a credential.
+//   - no error quotes a credential;
+//   - a rule between two fields ("DeadLinkTimeout must exceed KeepAliveInterval") holds on the values
+//     the node runs with, written or default, and its error names a field that was written.
 // The protocol sections map one to one onto the Protocol's TopologyConfig, LinkConfig, FlowConfig
-// and MembershipConfig; their own Validate() runs last (cross-field rules such as
-// "StabilizeIntervalMax must not be below StabilizeIntervalMin").
+// and MembershipConfig; their own Validate() runs last.
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -37,12 +38,15 @@ public static class NodeConfigParser
     /// <summary>1500-byte underlay MTU minus IPv4 (20), UDP (8) and TURN ChannelData (4) headers, minus 8 to spare.</summary>
     public const int DatagramBytesMaxDefault = 1460;
     private const double DaySeconds = 86_400;
+    /// <summary>sun_path holds 108 bytes, the last one the terminating NUL.</summary>
+    public const int SocketPathBytesMax = 107;
 
     /// <summary>Parses a file; a missing or unreadable file is one error naming it.</summary>
     public static ConfigResult ParseFile(string path, Func<string, string?>? environment = null)
     {
         try
         {
+            if (Directory.Exists(path)) return Fail($"(file): {path} is a directory, not a config file");
             var info = new FileInfo(path);
             if (!info.Exists) return Fail($"(file): {path} does not exist");
             if (info.Length > FileBytesMax) return Fail($"(file): {path} is larger than {FileBytesMax} bytes");
@@ -60,6 +64,8 @@ public static class NodeConfigParser
     public static ConfigResult Parse(ReadOnlySpan<byte> utf8, Func<string, string?>? environment = null)
     {
         if (utf8.Length > FileBytesMax) return Fail($"(file): larger than {FileBytesMax} bytes");
+        // Many editors start a UTF-8 file with a byte order mark; Utf8JsonReader, unlike JsonDocument.Parse, does not skip it.
+        if (utf8.StartsWith(Utf8Bom)) utf8 = utf8[Utf8Bom.Length..];
         JsonDocument doc;
         try
         {
@@ -74,7 +80,11 @@ public static class NodeConfigParser
         }
         catch (JsonException e)
         {
-            return Fail($"(file): not valid JSON: {FirstLine(e.Message)}");
+            // The message ends in "LineNumber: N | BytePositionInLine: M" (0-based): said here 1-based, as editors count.
+            string where = e.LineNumber is { } line ? $" at line {line + 1}, column {e.BytePositionInLine + 1} (1-based, in bytes)" : "";
+            string reason = FirstLine(e.Message);
+            int position = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
+            return Fail($"(file): not valid JSON{where}: {(position < 0 ? reason : reason[..position])}");
         }
         catch (ArgumentException e)   // invalid UTF-8 surfaces as ArgumentException in some paths
         {
@@ -90,7 +100,10 @@ public static class NodeConfigParser
 
     private static ConfigResult Fail(string error) => new(null, [error]);
 
-    private static string FirstLine(string s) { int i = s.IndexOf('\n'); return JsonSection.Printable(i < 0 ? s : s[..i]); }
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    /// <summary>A System.Text.Json message's first line, up to 200 characters (its own text, with the position, runs past the 64 a value from the file gets).</summary>
+    private static string FirstLine(string s) { int i = s.IndexOf('\n'); return JsonSection.Printable(i < 0 ? s : s[..i], 200); }
 
     private static NodeConfig? Read(JsonSection root, List<string> errors, Func<string, string?> environment)
     {
@@ -105,19 +118,27 @@ public static class NodeConfigParser
             var parsed = NodeId.Parse(idText);
             if (parsed.Ok) nodeId = parsed.Value; else node.Error("Id", parsed.Error!);
         }
-        ulong? seed = node.OptionalLong("Seed", 0, long.MaxValue) is { } s ? (ulong)s : null;
+        ulong? seed = node.OptionalUInt64("Seed");
         node.Finish();
 
         var signaling = ReadSignaling(root.Section("Signaling", required: true), overlayId);
-        var ice = ReadIce(root.Section("Ice"));
+        var iceSection = root.Section("Ice");
+        var ice = ReadIce(iceSection);
         var tapSection = root.OptionalSection("Tap");
         var tap = tapSection is null ? null : ReadTap(tapSection);
-        if (tap is not null && tap.Mtu + LinkFrameOverheadBytes > ice.DatagramBytesMax)
+        // Named by the field the user wrote: a DatagramBytesMax too small for the default MTU is the datagram's fault.
+        if (tap is not null && tap.Mtu + LinkFrameOverheadBytes > ice.DatagramBytesMax && iceSection.Has("DatagramBytesMax") && !tapSection!.Has("Mtu"))
+            errors.Add($"Ice.DatagramBytesMax: {ice.DatagramBytesMax} does not fit the tap's frames: Tap.Mtu {tap.Mtu} (the default) + 14 (Ethernet header) + 25 (frame record) = {tap.Mtu + LinkFrameOverheadBytes}; use at least {tap.Mtu + LinkFrameOverheadBytes} (or set a smaller Tap.Mtu)");
+        else if (tap is not null && tap.Mtu + LinkFrameOverheadBytes > ice.DatagramBytesMax)
             errors.Add($"Tap.Mtu: {tap.Mtu} does not fit a link datagram: MTU + 14 (Ethernet header) + 25 (frame record) = {tap.Mtu + LinkFrameOverheadBytes} exceeds Ice.DatagramBytesMax {ice.DatagramBytesMax}; use an MTU of at most {ice.DatagramBytesMax - LinkFrameOverheadBytes} (or raise Ice.DatagramBytesMax and accept IP fragmentation)");
         var protocol = ReadProtocol(root);
 
         var control = root.Section("Control");
-        string? socket = control.String("Socket", required: false, 107, CheckSocketPath);   // sun_path holds 108 bytes
+        string? socket = control.String("Socket", required: false, SocketPathBytesMax, CheckSocketPath);
+        string? defaultSocket = socket is null && overlayId is not null ? DefaultControlSocket(overlayId, environment) : null;
+        // The default grows with $XDG_RUNTIME_DIR and Overlay.Id: checked here, or the node fails at start.
+        if (defaultSocket is not null && Encoding.UTF8.GetByteCount(defaultSocket) > SocketPathBytesMax)
+            control.Error("Socket", $"not set, and the default path {JsonSection.Printable(defaultSocket, 300)} (from $XDG_RUNTIME_DIR and Overlay.Id) is {Encoding.UTF8.GetByteCount(defaultSocket)} bytes, more than a Unix socket path's {SocketPathBytesMax}; set Control.Socket to a shorter path");
         control.Finish();
 
         var trace = root.Section("Trace");
@@ -140,7 +161,7 @@ public static class NodeConfigParser
             Ice = ice,
             Tap = tap,
             Protocol = protocol,
-            ControlSocket = socket ?? DefaultControlSocket(overlayId, environment),
+            ControlSocket = socket ?? defaultSocket!,
             TracePath = tracePath,
             TraceBytesMax = traceBytesMax,
             LogLevel = level,
@@ -179,7 +200,12 @@ public static class NodeConfigParser
             else trust = parsed.Value;
             if (caFile is not null) s.Error("CaFile", "give either CaFile or CertificateSha256, not both");
         }
-        else if (caFile is not null) trust = new TlsTrust.CaFile(caFile);
+        else if (caFile is not null)
+        {
+            // A CA file that cannot serve is a permanent local error: refused here, not retried for ever by the client.
+            if (TlsTrust.CheckCaFile(caFile) is { } problem) s.Error("CaFile", $"{JsonSection.Printable(caFile, 300)} {problem}");
+            else trust = new TlsTrust.CaFile(caFile);
+        }
         bool allowPlain = s.Bool("AllowPlain", true);
         var reconnectMax = s.Seconds("ReconnectDelayMaxSeconds", TimeSpan.FromSeconds(60), 1, DaySeconds);
         s.Finish();
@@ -240,8 +266,11 @@ public static class NodeConfigParser
             int slash = text.IndexOf('/');
             if (slash < 0 || !IPAddress.TryParse(text[..slash], out var ip) || !int.TryParse(text[(slash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out prefix))
                 s.Error("Address", "must be an address with a prefix length, like \"10.10.0.1/24\"");
-            else if (prefix > (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128))
-                s.Error("Address", $"prefix length {prefix} is too long for {ip.AddressFamily}");
+            // What TapDevice.SetIPv4 accepts, so that a tap address fails here, named, and not at start.
+            else if (ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+                s.Error("Address", "must be an IPv4 address (the tap takes no IPv6 address)");
+            else if (prefix is < 1 or > 32)
+                s.Error("Address", $"prefix length must be in 1..32, got {prefix}");
             else address = ip;
         }
         int mtu = s.Int("Mtu", 1410, 576, 9000);
@@ -287,10 +316,8 @@ public static class NodeConfigParser
             BackoffJitter = l.Double("BackoffJitter", ld.BackoffJitter, 0, 0.99),
             LinksMax = l.Int("LinksMax", ld.LinksMax, 1, 4096),
         };
-        if (links.DeadLinkTimeout <= links.KeepAliveInterval && l.Has("DeadLinkTimeoutSeconds"))
-            l.Error("DeadLinkTimeoutSeconds", "must exceed KeepAliveIntervalSeconds");
-        if (links.BackoffMax < links.BackoffBase && l.Has("BackoffMaxSeconds"))
-            l.Error("BackoffMaxSeconds", "must not be below BackoffBaseSeconds");
+        CheckOrder(l, "KeepAliveIntervalSeconds", links.KeepAliveInterval, "DeadLinkTimeoutSeconds", links.DeadLinkTimeout, equalAllowed: false);
+        CheckOrder(l, "BackoffBaseSeconds", links.BackoffBase, "BackoffMaxSeconds", links.BackoffMax, equalAllowed: true);
         l.Finish();
 
         var f = root.Section("Flows");
@@ -315,10 +342,30 @@ public static class NodeConfigParser
             StabilizeIntervalMax = m.Seconds("StabilizeIntervalMaxSeconds", md.StabilizeIntervalMax, 0, 3600, minExclusive: true),
             PredecessorTimeout = m.Seconds("PredecessorTimeoutSeconds", md.PredecessorTimeout, 0, DaySeconds, minExclusive: true),
         };
-        if (membership.Validate() is { } mp) ReportValidation(m, mp, typeof(MembershipConfig));
+        // Validate has these two rules too, but names the upper field even when only the lower one was
+        // written; it runs only when they hold, for the rules the parser does not check itself.
+        bool ordered = CheckOrder(m, "StabilizeIntervalMinSeconds", membership.StabilizeIntervalMin, "StabilizeIntervalMaxSeconds", membership.StabilizeIntervalMax, equalAllowed: true)
+            & CheckOrder(m, "StabilizeIntervalMaxSeconds", membership.StabilizeIntervalMax, "PredecessorTimeoutSeconds", membership.PredecessorTimeout, equalAllowed: false);
+        if (ordered && membership.Validate() is { } mp) ReportValidation(m, mp, typeof(MembershipConfig));
         m.Finish();
 
         return new EdgeNodeConfig { Topology = topology, Links = links, Flows = flows, Membership = membership, FloodHopsMax = 64 };
+    }
+
+    /// <summary>Checks that the duration lowKey is below highKey (or equal, when equalAllowed) on the values
+    /// the node runs with, written or default: a rule checked only when one side is written lets the
+    /// other side's default break it (BackoffBase 600 against the default BackoffMax 300 reached
+    /// LinkManager and threw). The error names a field the user wrote: the lower one when only it was
+    /// written, else the upper one. False when the rule is broken.</summary>
+    private static bool CheckOrder(JsonSection s, string lowKey, TimeSpan low, string highKey, TimeSpan high, bool equalAllowed)
+    {
+        if (equalAllowed ? low <= high : low < high) return true;
+        static string Text(TimeSpan t) => t.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        if (s.Has(lowKey) && !s.Has(highKey))
+            s.Error(lowKey, $"must {(equalAllowed ? "not exceed" : "be below")} {highKey} ({Text(high)}, the default), got {Text(low)}; raise {highKey} too");
+        else
+            s.Error(highKey, $"must {(equalAllowed ? "not be below" : "exceed")} {lowKey} ({Text(low)}{(s.Has(lowKey) ? "" : ", the default")}), got {Text(high)}");
+        return false;
     }
 
     /// <summary>Reports a Protocol config's own "Field: problem" under the file's name of the field
@@ -335,8 +382,19 @@ public static class NodeConfigParser
     private static string? CheckOverlayId(string id) =>
         id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') ? null : "may hold only letters, digits, '-', '_' and '.'";
 
-    private static string? CheckHost(string host) =>
-        host.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or ':') ? null : "must be a host name or an IP address";
+    /// <summary>An IPv6 address, an IPv4 address or a DNS name (labels of 1..63 letters, digits and '-', not at
+    /// either end; a trailing dot allowed). Letters, digits and ':' alone let "a:b:c" through, to fail DNS for ever.</summary>
+    private static string? CheckHost(string host)
+    {
+        const string problem = "must be a host name or an IP address";
+        if (host.Contains(':'))
+            return IPAddress.TryParse(host, out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !host.Contains('%') ? null : problem;
+        var labels = (host.EndsWith('.') ? host[..^1] : host).Split('.');
+        if (!labels.All(l => l.Length is >= 1 and <= 63 && l[0] != '-' && l[^1] != '-' && l.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))) return problem;
+        // All digits is no name (RFC 1123 2.1): it must be a whole dotted-quad address.
+        bool numeric = labels.All(l => l.All(char.IsAsciiDigit));
+        return !numeric || (labels.Length == 4 && IPAddress.TryParse(host, out _)) ? null : problem;
+    }
 
     private static string? CheckInterfaceName(string name) =>
         name is "." or ".." || name.Any(c => c is '/' or ':' || char.IsWhiteSpace(c) || char.IsControl(c) || c > '~')
@@ -345,7 +403,7 @@ public static class NodeConfigParser
 
     private static string? CheckSocketPath(string path) =>
         !System.IO.Path.IsPathRooted(path) ? "must be an absolute path"
-        : Encoding.UTF8.GetByteCount(path) > 107 ? "must be at most 107 bytes (a Unix socket path)"
+        : Encoding.UTF8.GetByteCount(path) > SocketPathBytesMax ? $"must be at most {SocketPathBytesMax} bytes (a Unix socket path)"
         : null;
 
     /// <summary>"host:port", "[v6]:port" or a bare host (then the default port).</summary>

@@ -66,11 +66,49 @@ public abstract record TlsTrust
         }
     }
 
+    /// <summary>A CA bundle is a few hundred KiB; the bound keeps a device such as /dev/zero from filling memory.</summary>
+    public const int CaFileBytesMax = 4 << 20;
+
+    /// <summary>The certificates of a PEM CA file, or null and why not ("does not exist", "is a directory",
+    /// "holds no PEM certificate", ...: a phrase to follow the path). The config parser and every handshake
+    /// read the file this one way, so a file the parser accepts is one the handshake can use.</summary>
+    public static X509Certificate2Collection? ReadCaFile(string path, out string problem)
+    {
+        problem = "";
+        try
+        {
+            if (Directory.Exists(path)) { problem = "is a directory, not a PEM file"; return null; }
+            if (!File.Exists(path)) { problem = "does not exist"; return null; }
+            using var stream = File.OpenRead(path);
+            var bytes = new byte[CaFileBytesMax + 1];
+            int length = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+            if (length > CaFileBytesMax) { problem = $"is larger than {CaFileBytesMax} bytes"; return null; }
+            var roots = new X509Certificate2Collection();
+            roots.ImportFromPem(System.Text.Encoding.UTF8.GetString(bytes, 0, length));
+            if (roots.Count > 0) return roots;
+            problem = "holds no PEM certificate (\"-----BEGIN CERTIFICATE-----\")";
+        }
+        catch (CryptographicException e) { problem = $"holds a certificate that cannot be read: {e.Message}"; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            problem = $"cannot be read: {e.Message}";
+        }
+        return null;
+    }
+
+    /// <summary>Null when ReadCaFile would give certificates, else its problem.</summary>
+    public static string? CheckCaFile(string path)
+    {
+        var roots = ReadCaFile(path, out string problem);
+        if (roots is null) return problem;
+        foreach (var certificate in roots) certificate.Dispose();
+        return null;
+    }
+
     private static bool ChainsTo(X509Certificate2 certificate, string caPath, out string reason)
     {
-        var roots = new X509Certificate2Collection();
-        roots.ImportFromPemFile(caPath);
-        if (roots.Count == 0) { reason = $"no certificate in CA file {caPath}"; return false; }
+        var roots = ReadCaFile(caPath, out string problem);
+        if (roots is null) { reason = $"CA file {caPath} {problem}"; return false; }
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(roots);

@@ -23,6 +23,15 @@ public class CommandLineTests
     }
 
     [Theory]
+    [InlineData("flod")]
+    public void A_misspelled_command_is_named_as_unrecognized_and_not_as_missing(params string[] args)
+    {
+        var (exit, _, stderr) = Run(args);
+        Assert.Equal(2, exit);
+        Assert.Equal($"edgevpn-sim: Unrecognized command or argument '{args[^1]}'. (see --help)", stderr.Trim());
+    }
+
+    [Theory]
     [InlineData("flood", "--nodes", "0")]
     [InlineData("flood", "--nodes", "-5")]
     [InlineData("flood", "--nodes", "ten")]

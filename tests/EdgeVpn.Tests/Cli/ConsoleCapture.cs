@@ -5,11 +5,12 @@ namespace EdgeVpn.Tests.Cli;
 
 internal static class ConsoleCapture
 {
-    public static (int Exit, string Out, string Err) Run(Func<string[], Task<int>> main, string[] args)
+    /// <summary>Runs main; output, when given, stands in for standard output (one that fails, say).</summary>
+    public static (int Exit, string Out, string Err) Run(Func<string[], Task<int>> main, string[] args, TextWriter? output = null)
     {
         var (oldOut, oldErr) = (Console.Out, Console.Error);
         var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
+        Console.SetOut(output ?? o);
         Console.SetError(e);
         try { return (main(args).GetAwaiter().GetResult(), o.ToString(), e.ToString()); }
         finally { Console.SetOut(oldOut); Console.SetError(oldErr); }

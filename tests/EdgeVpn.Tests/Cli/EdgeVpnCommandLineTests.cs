@@ -28,6 +28,22 @@ public class EdgeVpnCommandLineTests
         Assert.True(RealNode.Config.NodeConfigParser.Parse(stdout, _ => null).Ok);
     }
 
+    /// <summary>Standard output on a full disk (`> /dev/full`).</summary>
+    private sealed class FullWriter : StringWriter
+    {
+        public override void Write(char value) => throw new IOException("No space left on device");
+        public override void Write(string? value) => throw new IOException("No space left on device");
+        public override void Write(char[] buffer, int index, int count) => throw new IOException("No space left on device");
+    }
+
+    [Fact]
+    public void Config_init_to_a_standard_output_that_fails_is_a_write_error_with_exit_2()
+    {
+        var (exit, _, stderr) = ConsoleCapture.Run(CliApp.RunAsync, ["config", "init"], new FullWriter());
+        Assert.Equal(CliApp.ExitBadInput, exit);
+        Assert.Equal("edgevpn config init: cannot write to standard output: No space left on device", stderr.Trim());
+    }
+
     [Fact]
     public void Config_init_writes_a_file_and_refuses_to_overwrite_it_without_force()
     {
@@ -42,6 +58,20 @@ public class EdgeVpnCommandLineTests
             Assert.Equal(0, Run("config", "init", "--out", path, "--force").Exit);
         }
         finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void Config_init_with_a_directory_as_out_says_it_is_a_directory()
+    {
+        string dir = Directory.CreateTempSubdirectory("edgevpn-init-").FullName;
+        try
+        {
+            var (exit, _, stderr) = Run("config", "init", "--out", dir);
+            Assert.Equal(CliApp.ExitBadInput, exit);
+            Assert.Equal($"edgevpn config init: {dir} is a directory; give --out a file name", stderr.Trim());
+            Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
     }
 
     [Fact]
@@ -69,6 +99,17 @@ public class EdgeVpnCommandLineTests
         var (exit, _, stderr) = Run("status", "--socket", "/nonexistent/edgevpn.sock");
         Assert.Equal(CliApp.ExitBadInput, exit);
         Assert.Contains("no control socket at /nonexistent/edgevpn.sock", stderr);
+    }
+
+    [Theory]
+    [InlineData("nod --config x.json", "nod")]
+    [InlineData("config ini", "ini")]
+    [InlineData("stat", "stat")]
+    public void A_misspelled_command_is_named_as_unrecognized_and_not_as_missing(string line, string misspelled)
+    {
+        var (exit, _, stderr) = Run(line.Split(' '));
+        Assert.Equal(CliApp.ExitBadInput, exit);
+        Assert.Equal($"edgevpn: Unrecognized command or argument '{misspelled}'. (see --help)", stderr.Trim());
     }
 
     [Fact]

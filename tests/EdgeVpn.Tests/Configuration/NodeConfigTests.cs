@@ -99,6 +99,13 @@ public class NodeConfigTests
         Assert.Equal("/tmp/edgevpn-test.trace", c.TracePath);
     }
 
+    [Theory]
+    [InlineData("0", 0UL)]
+    [InlineData("9223372036854775808", 9223372036854775808UL)]
+    [InlineData("18446744073709551615", ulong.MaxValue)]
+    public void Any_seed_the_node_can_print_is_accepted_back(string seed, ulong expected) =>
+        Assert.Equal(expected, Parse(MinimalWith($"\"Node\": {{ \"Seed\": {seed} }}")).Config?.Seed);
+
     [Fact]
     public void A_minimal_config_takes_the_defaults_and_the_socket_under_XDG_RUNTIME_DIR_when_set()
     {
@@ -110,6 +117,75 @@ public class NodeConfigTests
         Assert.Equal("/run/edgevpn/ov.sock", Parse(Minimal).Config!.ControlSocket);
     }
 
+    [Fact]
+    public void A_default_socket_path_longer_than_a_Unix_socket_allows_is_refused_and_asks_for_Control_Socket()
+    {
+        string xdg = "/run/" + new string('x', 80);   // + "/edgevpn/" + a 64-character overlay id + ".sock"
+        string config = Minimal.Replace("\"ov\"", "\"" + new string('o', 64) + "\"", StringComparison.Ordinal);
+        var r = NodeConfigParser.Parse(config, k => k == "XDG_RUNTIME_DIR" ? xdg : null);
+        string error = Assert.Single(r.Errors);
+        Assert.StartsWith($"Control.Socket: not set, and the default path {xdg}/edgevpn/", error, StringComparison.Ordinal);
+        Assert.EndsWith("is 163 bytes, more than a Unix socket path's 107; set Control.Socket to a shorter path", error, StringComparison.Ordinal);
+        Assert.True(NodeConfigParser.Parse(config.Replace("\"Signaling\"", "\"Control\": { \"Socket\": \"/run/a.sock\" }, \"Signaling\"", StringComparison.Ordinal), k => k == "XDG_RUNTIME_DIR" ? xdg : null).Ok);
+    }
+
+    [Theory]
+    [InlineData("missing.pem", "does not exist")]
+    [InlineData("", "is a directory, not a PEM file")]
+    [InlineData("garbage.pem", "holds no PEM certificate (\"-----BEGIN CERTIFICATE-----\")")]
+    [InlineData("broken.pem", "holds a certificate that cannot be read")]
+    public void A_CA_file_that_cannot_give_a_certificate_is_refused_when_parsed(string name, string problem)
+    {
+        string dir = Directory.CreateTempSubdirectory("edgevpn-ca-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "garbage.pem"), Minimal);
+            File.WriteAllText(Path.Combine(dir, "broken.pem"), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+            string path = Path.Combine(dir, name);
+            var r = Parse(Minimal.Replace("\"s3cret-pw\"", $"\"s3cret-pw\", \"CaFile\": {JsonSerializer.Serialize(path)}", StringComparison.Ordinal));
+            Assert.StartsWith($"Signaling.CaFile: {path} {problem}", Assert.Single(r.Errors), StringComparison.Ordinal);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void A_CA_file_with_a_PEM_certificate_is_accepted_as_the_trust()
+    {
+        string path = Path.Combine(Directory.CreateTempSubdirectory("edgevpn-ca-").FullName, "ca.pem");
+        try
+        {
+            using var key = System.Security.Cryptography.ECDsa.Create();
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=edgevpn test CA", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddYears(100));
+            File.WriteAllText(path, "a comment before the block\n" + certificate.ExportCertificatePem());
+            var r = Parse(Minimal.Replace("\"s3cret-pw\"", $"\"s3cret-pw\", \"CaFile\": {JsonSerializer.Serialize(path)}", StringComparison.Ordinal));
+            Assert.True(r.Ok, string.Join("\n", r.Errors));
+            Assert.Equal(new TlsTrust.CaFile(path), r.Config!.Signaling.Trust);
+        }
+        finally { Directory.Delete(Path.GetDirectoryName(path)!, recursive: true); }
+    }
+
+    [Theory]
+    [InlineData("a:b:c")]
+    [InlineData("-xmpp.example.org")]
+    [InlineData("xmpp..example.org")]
+    [InlineData("10.0.0.256")]
+    [InlineData("10.0.1")]
+    [InlineData("fe80::1%eth0")]
+    public void A_host_that_is_neither_a_DNS_name_nor_an_IP_address_is_refused(string host) =>
+        Assert.Equal("Signaling.Host: must be a host name or an IP address", Assert.Single(Parse(Minimal.Replace("127.0.0.1", host, StringComparison.Ordinal)).Errors));
+
+    [Theory]
+    [InlineData("xmpp.example.org")]
+    [InlineData("xmpp.example.org.")]
+    [InlineData("localhost")]
+    [InlineData("10.0.0.1")]
+    [InlineData("::1")]
+    [InlineData("2001:db8::5222")]
+    [InlineData("1password.example")]
+    public void A_DNS_name_or_an_IP_address_is_accepted_as_the_host(string host) =>
+        Assert.Equal(host, Parse(Minimal.Replace("127.0.0.1", host, StringComparison.Ordinal)).Config?.Signaling.Host);
+
     // One bad value per field, and the "Path: problem" it must produce.
     public static TheoryData<string, string, string> BadValues() => new()
     {
@@ -118,7 +194,8 @@ public class NodeConfigTests
         { "Overlay.Id", "\"" + new string('x', 65) + "\"", "Overlay.Id: must be at most 64 characters" },
         { "Node.Id", "\"xyz\"", "Node.Id: node id must be 32 hex digits" },
         { "Node.Id", "\"0123456789abcdef0123456789abcdeg\"", "Node.Id: node id has a non-hex character" },
-        { "Node.Seed", "-1", "Node.Seed: must be in 0.." },
+        { "Node.Seed", "-1", "Node.Seed: must be a whole number in 0..18446744073709551615, got -1" },
+        { "Node.Seed", "18446744073709551616", "Node.Seed: must be a whole number in 0..18446744073709551615" },
         { "Node.Seed", "1.5", "Node.Seed: must be a whole number" },
         { "Signaling.Host", "\"bad host\"", "Signaling.Host: must be a host name or an IP address" },
         { "Signaling.Port", "0", "Signaling.Port: must be in 1..65535" },
@@ -148,7 +225,9 @@ public class NodeConfigTests
         { "Tap.Name", "\"a/b\"", "Tap.Name: not a valid Linux interface name" },
         { "Tap.Name", "\"sixteen-chars-xx\"", "Tap.Name: must be at most 15 characters" },
         { "Tap.Address", "\"10.0.0.1\"", "Tap.Address: must be an address with a prefix length" },
-        { "Tap.Address", "\"10.0.0.1/33\"", "Tap.Address: prefix length 33 is too long" },
+        { "Tap.Address", "\"10.0.0.1/33\"", "Tap.Address: prefix length must be in 1..32, got 33" },
+        { "Tap.Address", "\"10.0.0.1/0\"", "Tap.Address: prefix length must be in 1..32, got 0" },
+        { "Tap.Address", "\"fd00::1/64\"", "Tap.Address: must be an IPv4 address (the tap takes no IPv6 address)" },
         { "Tap.Mtu", "575", "Tap.Mtu: must be in 576..9000" },
         { "Tap.Mtu", "9001", "Tap.Mtu: must be in 576..9000" },
         { "Tap.Mtu", "1500", "Tap.Mtu: 1500 does not fit a link datagram: MTU + 14 (Ethernet header) + 25 (frame record) = 1539 exceeds Ice.DatagramBytesMax 1460; use an MTU of at most 1421" },
@@ -202,6 +281,49 @@ public class NodeConfigTests
         Assert.False(r.Ok);
         Assert.Contains(r.Errors, e => e.StartsWith(expected, StringComparison.Ordinal));
     }
+
+    /// <summary>Minimal with more sections (JSON members, without the braces around them).</summary>
+    private static string MinimalWith(string members) => Minimal.TrimEnd()[..^1] + ", " + members + " }";
+
+    // A rule between two fields, broken by a written value against the other field's default.
+    public static TheoryData<string, string> RulesBrokenAgainstADefault() => new()
+    {
+        { "\"Links\": { \"BackoffBaseSeconds\": 600 }", "Links.BackoffBaseSeconds: must not exceed BackoffMaxSeconds (300, the default), got 600; raise BackoffMaxSeconds too" },
+        { "\"Links\": { \"BackoffMaxSeconds\": 1 }", "Links.BackoffMaxSeconds: must not be below BackoffBaseSeconds (5, the default), got 1" },
+        { "\"Links\": { \"KeepAliveIntervalSeconds\": 60 }", "Links.KeepAliveIntervalSeconds: must be below DeadLinkTimeoutSeconds (45, the default), got 60; raise DeadLinkTimeoutSeconds too" },
+        { "\"Links\": { \"DeadLinkTimeoutSeconds\": 10 }", "Links.DeadLinkTimeoutSeconds: must exceed KeepAliveIntervalSeconds (15, the default), got 10" },
+        { "\"Membership\": { \"StabilizeIntervalMinSeconds\": 60 }", "Membership.StabilizeIntervalMinSeconds: must not exceed StabilizeIntervalMaxSeconds (30, the default), got 60; raise StabilizeIntervalMaxSeconds too" },
+        { "\"Membership\": { \"StabilizeIntervalMaxSeconds\": 200 }", "Membership.StabilizeIntervalMaxSeconds: must be below PredecessorTimeoutSeconds (100, the default), got 200; raise PredecessorTimeoutSeconds too" },
+        { "\"Membership\": { \"PredecessorTimeoutSeconds\": 20 }", "Membership.PredecessorTimeoutSeconds: must exceed StabilizeIntervalMaxSeconds (30, the default), got 20" },
+        { "\"Tap\": { \"Name\": \"ev0\", \"Address\": \"10.0.0.1/24\" }, \"Ice\": { \"DatagramBytesMax\": 1448 }", "Ice.DatagramBytesMax: 1448 does not fit the tap's frames: Tap.Mtu 1410 (the default) + 14 (Ethernet header) + 25 (frame record) = 1449; use at least 1449 (or set a smaller Tap.Mtu)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RulesBrokenAgainstADefault))]
+    public void A_written_value_that_breaks_a_rule_against_a_default_is_refused_by_its_own_name(string members, string expected) =>
+        Assert.Equal(expected, Assert.Single(Parse(MinimalWith(members)).Errors));
+
+    [Fact]
+    public void Any_link_and_membership_timing_the_parser_accepts_builds_a_node_without_throwing() =>
+        PropertyRunner.Check(PropertyRunner.Seeds, seed =>
+        {
+            var rng = new DeterministicRandom(seed);
+            double[] values = [0.5, 1, 5, 15, 30, 45, 60, 100, 300, 600, 3600];
+            JsonObject Some(params string[] keys)
+            {
+                var section = new JsonObject();
+                foreach (var key in keys)
+                    if (rng.NextInt(2) == 0) section[key] = values[rng.NextInt(values.Length)];
+                return section;
+            }
+            var o = JsonNode.Parse(Minimal)!.AsObject();
+            o["Links"] = Some("SetupTimeoutSeconds", "KeepAliveIntervalSeconds", "DeadLinkTimeoutSeconds", "BackoffBaseSeconds", "BackoffMaxSeconds");
+            o["Membership"] = Some("LookupTimeoutSeconds", "StabilizeIntervalMinSeconds", "StabilizeIntervalMaxSeconds", "PredecessorTimeoutSeconds");
+            o["Topology"] = new JsonObject { ["Membership"] = "lookup" };
+            var r = Parse(o.ToJsonString());
+            if (r.Ok) _ = new Protocol.Node.EdgeNode(Protocol.Ring.NodeId.Zero, r.Config!.Protocol, new DeterministicRandom(seed), "fingerprint");
+            return true;
+        }, 300);
 
     [Fact]
     public void Every_field_of_the_full_config_refuses_a_value_of_the_wrong_type_by_its_path()
@@ -293,6 +415,26 @@ public class NodeConfigTests
     }
 
     [Fact]
+    public void A_JSON_syntax_error_names_its_line_and_column_counted_from_1()
+    {
+        string text = ConfigExample.Text.Replace("\"Port\": 5222,", "\"Port\": 5222", StringComparison.Ordinal);
+        var lines = text.Split('\n');
+        int portLine = Array.FindIndex(lines, l => l.Contains("\"Port\": 5222", StringComparison.Ordinal));
+        string next = lines[portLine + 1];   // the error is at the next field's opening quote
+        Assert.Equal(
+            $"(file): not valid JSON at line {portLine + 2}, column {next.IndexOf('"') + 1} (1-based, in bytes): '\"' is invalid after a value. Expected either ',', '}}', or ']'.",
+            Assert.Single(Parse(text).Errors));
+    }
+
+    [Fact]
+    public void A_file_that_starts_with_a_UTF8_byte_order_mark_parses()
+    {
+        byte[] withBom = [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(ConfigExample.Text)];
+        var r = NodeConfigParser.Parse(withBom, NoEnv);
+        Assert.True(r.Ok, string.Join("\n", r.Errors));
+    }
+
+    [Fact]
     public void Nesting_deeper_than_the_bound_is_refused()
     {
         string deep = "{\"Overlay\":" + new string('[', 40) + new string(']', 40) + "}";
@@ -304,6 +446,14 @@ public class NodeConfigTests
     {
         var r = NodeConfigParser.ParseFile("/nonexistent/edgevpn.json", NoEnv);
         Assert.Equal("(file): /nonexistent/edgevpn.json does not exist", Assert.Single(r.Errors));
+    }
+
+    [Fact]
+    public void A_directory_given_as_the_config_is_named_as_a_directory()
+    {
+        string dir = Directory.CreateTempSubdirectory("edgevpn-config-").FullName;
+        try { Assert.Equal($"(file): {dir} is a directory, not a config file", Assert.Single(NodeConfigParser.ParseFile(dir, NoEnv).Errors)); }
+        finally { Directory.Delete(dir); }
     }
 
     [Fact]

@@ -37,6 +37,13 @@ public static class CliApp
             await Console.Error.WriteLineAsync($"edgevpn-sim: {e.Message}");
             return ExitBadInput;
         }
+        catch (IOException e)
+        {
+            // Output files are opened and checked before a run; what fails later is the machine's
+            // (a full disk, a standard output on /dev/full), not a bug to report as one.
+            await Console.Error.WriteLineAsync($"edgevpn-sim: I/O error: {e.Message}");
+            return ExitBadInput;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // A bug, not the user's fault: one line, the exception type, and how to get the detail.

@@ -43,7 +43,7 @@ internal static class NodeCommand
         NodeTraceWriter? trace = null;
         if (config.TracePath is { } tracePath)
         {
-            try { trace = new NodeTraceWriter(new StreamWriter(tracePath, append: false), config.TraceBytesMax); }
+            try { trace = NodeTraceWriter.Open(tracePath, config.TraceBytesMax, log); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 Console.Error.WriteLine($"edgevpn node: {configFile.Name}: Trace.Path: cannot write {tracePath}: {e.Message}");

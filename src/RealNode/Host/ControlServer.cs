@@ -78,7 +78,7 @@ public sealed class ControlServer : IAsyncDisposable
         var kind = UnixFileKinds.Of(path);
         if (kind == UnixFileKind.Missing) return;
         if (kind != UnixFileKind.Socket)
-            throw new IOException($"{path} exists and is not a socket ({UnixFileKinds.Describe(kind)}); it is left alone: remove it or set another Control.Socket");
+            throw new IOException($"the path exists and is not a socket ({UnixFileKinds.Describe(kind)}); it is left alone: remove it or set another Control.Socket");
         if (IsLive(path)) throw new IOException($"control socket {path} is in use by another running node");
         File.Delete(path);
     }

@@ -1,8 +1,10 @@
 // `edgevpn node --config FILE`: runs one node until SIGINT/SIGTERM.
 //   1. the config is parsed; every problem is printed as "FILE: Section.Field: problem", exit 2;
 //   2. the node id (generated when the config has none) and seed are printed, never a password;
-//   3. the host loop (NodeHost) starts with the XMPP client bound to it and the control socket;
-//   4. on SIGINT/SIGTERM the node leaves gracefully: Leave (links closed), then the XMPP
+//   3. SIGINT/SIGTERM handlers are installed before anything that can take time (STUN/TURN names
+//      are resolved within IceDtlsConfig.ResolveBound), so a signal during start leaves, exit 0;
+//   4. the host loop (NodeHost) starts with the XMPP client bound to it and the control socket;
+//   5. on SIGINT/SIGTERM the node leaves gracefully: Leave (links closed), then the XMPP
 //      session is stopped (unavailable presence), then the loop; exit 0.
 // If the XMPP session gives up (e.g. the server refused the password) the node exits with 2
 // and the reason. Links are ICE (the Ice section's STUN/TURN servers) with DTLS on top
@@ -27,8 +29,18 @@ internal static class NodeCommand
 {
     private static readonly TimeSpan LeaveGrace = TimeSpan.FromSeconds(5);
 
-    public static async Task<int> RunAsync(FileInfo configFile, CancellationToken ct)
+    public static Task<int> RunAsync(FileInfo configFile, CancellationToken ct) => RunAsync(configFile, IceDtlsConfig.SystemResolver, ct);
+
+    /// <summary>resolve looks up the STUN and TURN names (a fake in tests).</summary>
+    internal static async Task<int> RunAsync(FileInfo configFile, NameResolver resolve, CancellationToken ct)
     {
+        // First, before anything that can take time: without a handler the signal's default action
+        // kills the process (exit 143) in the middle of its start.
+        var shutdown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; shutdown.TrySetResult(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; shutdown.TrySetResult(); });
+        using var cancelled = ct.Register(() => shutdown.TrySetResult());
+
         var parsed = NodeConfigParser.ParseFile(configFile.FullName);
         if (!parsed.Ok)
         {
@@ -40,6 +52,13 @@ internal static class NodeCommand
         var id = config.NodeId ?? new NodeId(new UInt128(BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)), BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8))));
         ulong seed = config.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
 
+        var xmppConfig = config.Signaling.ToXmppConfig(id, config.OverlayId, seed);
+        if (xmppConfig.Validate() is { Count: > 0 } problems)
+        {
+            foreach (var p in problems) Console.Error.WriteLine($"edgevpn node: {configFile.Name}: Signaling.{p}");
+            return CliApp.ExitBadInput;
+        }
+
         NodeTraceWriter? trace = null;
         if (config.TracePath is { } tracePath)
         {
@@ -50,16 +69,17 @@ internal static class NodeCommand
                 return CliApp.ExitBadInput;
             }
         }
+        using var traceUntilHostOwnsIt = trace;   // the host disposes it too; twice is harmless
 
-        var xmppConfig = config.Signaling.ToXmppConfig(id, config.OverlayId, seed);
-        if (xmppConfig.Validate() is { Count: > 0 } problems)
+        using var resolveStop = new CancellationTokenSource();
+        var resolving = IceDtlsConfig.LinkOptionsAsync(config.Ice, config.Tap, log, resolve, IceDtlsConfig.ResolveBound, resolveStop.Token);
+        if (await Task.WhenAny(resolving, shutdown.Task) != resolving)
         {
-            foreach (var p in problems) Console.Error.WriteLine($"edgevpn node: {configFile.Name}: Signaling.{p}");
-            return CliApp.ExitBadInput;
+            await resolveStop.CancelAsync();
+            log(XmppLogLevel.Info, "stopped during start");
+            return CliApp.ExitOk;
         }
-        var warnings = new List<string>();
-        var linkOptions = IceDtlsConfig.LinkOptions(config.Ice, config.Tap, warnings);
-        foreach (var w in warnings) log(XmppLogLevel.Warning, w);
+        var linkOptions = await resolving;
         var identity = DtlsIdentity.CreateSelfSigned(id.ToString(), TimeProvider.System.GetUtcNow());
         var transportOptions = new IceDtlsTransportOptions(linkOptions) { Log = log };
 
@@ -95,11 +115,6 @@ internal static class NodeCommand
         log(XmppLogLevel.Info, $"links: ICE ({linkOptions.Ice.StunServers.Count} STUN, {(linkOptions.Ice.Turn is null ? "no" : "1")} TURN server) with DTLS; certificate {identity.Fingerprint}");
         if (tapPort is not null && config.Tap is { } tap) log(XmppLogLevel.Info, $"tap {tapPort.Device.Name} {tap.Address}/{tap.PrefixLength} MTU {tap.Mtu}");
         else log(XmppLogLevel.Info, "no tap configured: frames delivered locally are dropped");
-
-        var shutdown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; shutdown.TrySetResult(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; shutdown.TrySetResult(); });
-        using var cancelled = ct.Register(() => shutdown.TrySetResult());
 
         using var hostStop = new CancellationTokenSource();
         using var xmppStop = new CancellationTokenSource();

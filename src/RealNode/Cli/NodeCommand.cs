@@ -6,14 +6,19 @@
 //   4. the host loop (NodeHost) starts with the XMPP client bound to it and the control socket;
 //   5. on SIGINT/SIGTERM the node leaves gracefully: Leave (links closed), then the XMPP
 //      session is stopped (unavailable presence), then the loop; exit 0.
-// If the XMPP session gives up (e.g. the server refused the password) the node exits with 2
-// and the reason. Links are ICE (the Ice section's STUN/TURN servers) with DTLS on top
+// If the XMPP session gives up (the server refused the password, another client took the
+// address over) the node exits with 2, and its last line says why at any log level.
+// Shutdown follows the events' own path (XMPP client → pump → host loop), each stage ending
+// before the next is stopped, so every line queued on the way is logged before the node exits
+// (cancelling all three at once dropped the reason signaling stopped, or "stopped: leaving").
+// Links are ICE (the Ice section's STUN/TURN servers) with DTLS on top
 // (IceDtlsLinkTransport, a fresh self-signed certificate per start); with a Tap section the
 // node's local port is that tap device (TapPort), else frames delivered locally are dropped.
 // A tap that cannot be made (not root, no /dev/net/tun, MTU too large for the link datagram)
 // exits with 2 and the reason.
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using System.Threading.Channels;
 using EdgeVpn.Protocol.Ring;
 using EdgeVpn.RealNode.Config;
 using EdgeVpn.RealNode.Dtls;
@@ -27,6 +32,7 @@ namespace EdgeVpn.RealNode.Cli;
 
 internal static class NodeCommand
 {
+    /// <summary>The bound of each step of leaving and stopping (links closed, XMPP goodbye, pump, loop).</summary>
     private static readonly TimeSpan LeaveGrace = TimeSpan.FromSeconds(5);
 
     public static Task<int> RunAsync(FileInfo configFile, CancellationToken ct) => RunAsync(configFile, IceDtlsConfig.SystemResolver, ct);
@@ -118,40 +124,61 @@ internal static class NodeCommand
 
         using var hostStop = new CancellationTokenSource();
         using var xmppStop = new CancellationTokenSource();
+        using var pumpStop = new CancellationTokenSource();
         var hostTask = host.RunAsync(hostStop.Token);
         var xmppTask = client.RunAsync(xmppStop.Token);
-        var pumpTask = XmppBinding.PumpAsync(client, host, hostStop.Token);
+        var pumpTask = XmppBinding.PumpAsync(client, host, pumpStop.Token);
 
         var first = await Task.WhenAny(shutdown.Task, xmppTask, hostTask);
-        int exit = CliApp.ExitOk;
         if (first == shutdown.Task)
         {
-            log(XmppLogLevel.Info, "leaving: closing links, then signaling");
             try
             {
-                await host.PostAsync(new HostEvent.Leave());
+                await host.PostAsync(new HostEvent.Leave()).AsTask().WaitAsync(LeaveGrace);   // the loop logs "leaving"
                 await host.StatusAsync().WaitAsync(LeaveGrace);   // the loop has handled Leave and sent the closes
             }
-            catch (Exception e) when (e is TimeoutException or OperationCanceledException or System.Threading.Channels.ChannelClosedException) { }
+            catch (Exception e) when (e is TimeoutException or OperationCanceledException or ChannelClosedException) { }
             client.Stop("leaving");
-            await Task.WhenAny(xmppTask, Task.Delay(LeaveGrace));
         }
-        else if (first == xmppTask)
+        else if (first == hostTask) client.Stop("the node is stopping");
+
+        // In the events' order: the client ends (its event channel completes), the pump forwards
+        // what it still holds, the loop handles all of it, then Stop. Each step bounded.
+        if (!await EndsWithin(xmppTask, LeaveGrace))
         {
-            Console.Error.WriteLine($"edgevpn node: signaling stopped ({client.State}); see the log above for the reason");
+            // A stalled client (a server that stopped reading) does not complete its channel soon:
+            // what it still holds is given up rather than waited for a second time.
+            await xmppStop.CancelAsync();
+            await pumpStop.CancelAsync();
+        }
+        else if (!await EndsWithin(pumpTask, LeaveGrace)) await pumpStop.CancelAsync();
+        try { await host.PostAsync(new HostEvent.Stop()).AsTask().WaitAsync(LeaveGrace); }
+        catch (Exception e) when (e is TimeoutException or ChannelClosedException) { }
+        if (!await EndsWithin(hostTask, LeaveGrace)) await hostStop.CancelAsync();
+
+        int exit = CliApp.ExitOk;
+        if (first == xmppTask)
+        {
+            // The reason itself, not "see the log": at Log.Level warning the session's own
+            // "stopped: ..." line (info) is not shown.
+            string reason = (pumpTask.IsCompletedSuccessfully ? pumpTask.Result : null)
+                ?? xmppTask.Exception?.GetBaseException().Message ?? $"in state {client.State}";
+            Console.Error.WriteLine($"edgevpn node: signaling stopped: {reason}");
             exit = CliApp.ExitBadInput;
         }
-        else
+        else if (first == hostTask)
         {
             Console.Error.WriteLine($"edgevpn node: the host loop ended: {hostTask.Exception?.GetBaseException().Message ?? "stopped"}");
             exit = CliApp.ExitInternalError;
         }
-        await xmppStop.CancelAsync();
-        await hostStop.CancelAsync();
-        await Task.WhenAny(Task.WhenAll(hostTask, pumpTask), Task.Delay(LeaveGrace));
+        // Flushed now, so that a write error's warning comes before "stopped"; on the loop's thread
+        // otherwise, which has ended unless it overran its bound.
+        if (hostTask.IsCompleted) trace?.Dispose();
         log(XmppLogLevel.Info, "stopped");
         return exit;
     }
+
+    private static async Task<bool> EndsWithin(Task task, TimeSpan bound) => await Task.WhenAny(task, Task.Delay(bound)) == task;
 
     private static HostLog MakeLog(XmppLogLevel min)
     {

@@ -1,4 +1,8 @@
-// `edgevpn node` run whole in this process (NodeCommand, its stderr captured):
+// `edgevpn node` run whole in this process (NodeCommand, its stderr captured), against a real
+// Prosody where signaling matters:
+//   - a refused password ends the node with exit 2, and its last error line says why at any log
+//     level, after every line the XMPP session logged (none is lost on the way out);
+//   - leaving on a signal logs each step in order (links, then signaling, then stopped), exit 0;
 //   - a signal while STUN/TURN names resolve leaves at once, exit 0;
 //   - a regular file at Control.Socket is left alone and the node exits 2;
 //   - a trace that cannot be written (/dev/full) costs a warning, not the node.
@@ -70,6 +74,8 @@ public sealed class NodeCommandTests(ProsodyServer prosody) : IClassFixture<Pros
     // Tests that never reach the server still need a pin in the config.
     private string Pin => prosody.CertificateSha256.Length > 0 ? Convert.ToHexString(prosody.CertificateSha256) : new string('A', 64);
 
+    private void StartProsody() => prosody.EnsureStarted(("alice", "alice-pw-1", true), ("bob", "bob-pw-2", true));
+
     /// <summary>Runs the node with this config; during (if any) runs alongside and may cancel it.</summary>
     private async Task<(int Exit, List<string> Lines)> Run(string config, Func<ErrorLines, CancellationTokenSource, Task>? during = null, NameResolver? resolve = null)
     {
@@ -87,6 +93,45 @@ public sealed class NodeCommandTests(ProsodyServer prosody) : IClassFixture<Pros
             return (exit, err.Lines);
         }
         finally { Console.SetError(old); }
+    }
+
+    private static int IndexOf(List<string> lines, string text) => lines.FindIndex(l => l.Contains(text, StringComparison.Ordinal));
+
+    [ProsodyFact]
+    public async Task A_refused_password_exits_2_with_the_reason_last_after_every_line_the_session_logged()
+    {
+        StartProsody();
+        var (exit, lines) = await Run(Config(password: "wrong-password"));
+        Assert.Equal(CliApp.ExitBadInput, exit);
+        int reason = IndexOf(lines, "xmpp: stopped: authentication failed: not-authorized");
+        int final = IndexOf(lines, "edgevpn node: signaling stopped: authentication failed: not-authorized");
+        Assert.True(reason >= 0 && final > reason, string.Join('\n', lines));
+        Assert.EndsWith(" info stopped", lines[^1], StringComparison.Ordinal);
+    }
+
+    [ProsodyFact]
+    public async Task A_refused_password_is_named_in_the_last_error_line_at_log_level_warning()
+    {
+        StartProsody();
+        var (exit, lines) = await Run(Config(password: "wrong-password", level: "warning"));
+        Assert.Equal(CliApp.ExitBadInput, exit);
+        Assert.Contains("edgevpn node: signaling stopped: authentication failed: not-authorized", lines[^1], StringComparison.Ordinal);
+        Assert.DoesNotContain(lines, l => l.Contains("wrong-password", StringComparison.Ordinal));
+    }
+
+    [ProsodyFact]
+    public async Task Leaving_on_a_signal_logs_links_then_signaling_then_stopped_and_exits_0()
+    {
+        StartProsody();
+        var (exit, lines) = await Run(Config(), async (err, cts) =>
+        {
+            await err.Seen("signaling online");
+            await cts.CancelAsync();
+        });
+        Assert.Equal(CliApp.ExitOk, exit);
+        int online = IndexOf(lines, "signaling online"), leaving = IndexOf(lines, "leaving: closing links"), xmpp = IndexOf(lines, "xmpp: stopped: leaving");
+        Assert.True(online >= 0 && leaving > online && xmpp > leaving, string.Join('\n', lines));
+        Assert.EndsWith(" info stopped", lines[^1], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -125,6 +170,7 @@ public sealed class NodeCommandTests(ProsodyServer prosody) : IClassFixture<Pros
         });
         Assert.Equal(CliApp.ExitOk, exit);
         Assert.Single(lines, l => l.Contains("warning trace: write failed (No space left on device", StringComparison.Ordinal));
+        Assert.EndsWith(" info stopped", lines[^1], StringComparison.Ordinal);
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

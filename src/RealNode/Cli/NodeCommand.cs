@@ -1,17 +1,24 @@
 // `edgevpn node --config FILE`: runs one node until SIGINT/SIGTERM.
 //   1. the config is parsed; every problem is printed as "FILE: Section.Field: problem", exit 2;
 //   2. the node id (generated when the config has none) and seed are printed, never a password;
-//   3. the host loop (NodeHost) starts with the XMPP client bound to it and the control socket;
-//   4. on SIGINT/SIGTERM the node leaves gracefully: Leave (links closed), then the XMPP
+//   3. SIGINT/SIGTERM handlers are installed before anything that can take time (STUN/TURN names
+//      are resolved within IceDtlsConfig.ResolveBound), so a signal during start leaves, exit 0;
+//   4. the host loop (NodeHost) starts with the XMPP client bound to it and the control socket;
+//   5. on SIGINT/SIGTERM the node leaves gracefully: Leave (links closed), then the XMPP
 //      session is stopped (unavailable presence), then the loop; exit 0.
-// If the XMPP session gives up (e.g. the server refused the password) the node exits with 2
-// and the reason. Links are ICE (the Ice section's STUN/TURN servers) with DTLS on top
+// If the XMPP session gives up (the server refused the password, another client took the
+// address over) the node exits with 2, and its last line says why at any log level.
+// Shutdown follows the events' own path (XMPP client → pump → host loop), each stage ending
+// before the next is stopped, so every line queued on the way is logged before the node exits
+// (cancelling all three at once dropped the reason signaling stopped, or "stopped: leaving").
+// Links are ICE (the Ice section's STUN/TURN servers) with DTLS on top
 // (IceDtlsLinkTransport, a fresh self-signed certificate per start); with a Tap section the
 // node's local port is that tap device (TapPort), else frames delivered locally are dropped.
 // A tap that cannot be made (not root, no /dev/net/tun, MTU too large for the link datagram)
 // exits with 2 and the reason.
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using System.Threading.Channels;
 using EdgeVpn.Protocol.Ring;
 using EdgeVpn.RealNode.Config;
 using EdgeVpn.RealNode.Dtls;
@@ -25,10 +32,21 @@ namespace EdgeVpn.RealNode.Cli;
 
 internal static class NodeCommand
 {
+    /// <summary>The bound of each step of leaving and stopping (links closed, XMPP goodbye, pump, loop).</summary>
     private static readonly TimeSpan LeaveGrace = TimeSpan.FromSeconds(5);
 
-    public static async Task<int> RunAsync(FileInfo configFile, CancellationToken ct)
+    public static Task<int> RunAsync(FileInfo configFile, CancellationToken ct) => RunAsync(configFile, IceDtlsConfig.SystemResolver, ct);
+
+    /// <summary>resolve looks up the STUN and TURN names (a fake in tests).</summary>
+    internal static async Task<int> RunAsync(FileInfo configFile, NameResolver resolve, CancellationToken ct)
     {
+        // First, before anything that can take time: without a handler the signal's default action
+        // kills the process (exit 143) in the middle of its start.
+        var shutdown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; shutdown.TrySetResult(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; shutdown.TrySetResult(); });
+        using var cancelled = ct.Register(() => shutdown.TrySetResult());
+
         var parsed = NodeConfigParser.ParseFile(configFile.FullName);
         if (!parsed.Ok)
         {
@@ -40,26 +58,34 @@ internal static class NodeCommand
         var id = config.NodeId ?? new NodeId(new UInt128(BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)), BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8))));
         ulong seed = config.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
 
-        NodeTraceWriter? trace = null;
-        if (config.TracePath is { } tracePath)
-        {
-            try { trace = new NodeTraceWriter(new StreamWriter(tracePath, append: false), config.TraceBytesMax); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine($"edgevpn node: {configFile.Name}: Trace.Path: cannot write {tracePath}: {e.Message}");
-                return CliApp.ExitBadInput;
-            }
-        }
-
         var xmppConfig = config.Signaling.ToXmppConfig(id, config.OverlayId, seed);
         if (xmppConfig.Validate() is { Count: > 0 } problems)
         {
             foreach (var p in problems) Console.Error.WriteLine($"edgevpn node: {configFile.Name}: Signaling.{p}");
             return CliApp.ExitBadInput;
         }
-        var warnings = new List<string>();
-        var linkOptions = IceDtlsConfig.LinkOptions(config.Ice, config.Tap, warnings);
-        foreach (var w in warnings) log(XmppLogLevel.Warning, w);
+
+        NodeTraceWriter? trace = null;
+        if (config.TracePath is { } tracePath)
+        {
+            try { trace = NodeTraceWriter.Open(tracePath, config.TraceBytesMax, log); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"edgevpn node: {configFile.Name}: Trace.Path: cannot write {tracePath}: {e.Message}");
+                return CliApp.ExitBadInput;
+            }
+        }
+        using var traceUntilHostOwnsIt = trace;   // the host disposes it too; twice is harmless
+
+        using var resolveStop = new CancellationTokenSource();
+        var resolving = IceDtlsConfig.LinkOptionsAsync(config.Ice, config.Tap, log, resolve, IceDtlsConfig.ResolveBound, resolveStop.Token);
+        if (await Task.WhenAny(resolving, shutdown.Task) != resolving)
+        {
+            await resolveStop.CancelAsync();
+            log(XmppLogLevel.Info, "stopped during start");
+            return CliApp.ExitOk;
+        }
+        var linkOptions = await resolving;
         var identity = DtlsIdentity.CreateSelfSigned(id.ToString(), TimeProvider.System.GetUtcNow());
         var transportOptions = new IceDtlsTransportOptions(linkOptions) { Log = log };
 
@@ -96,47 +122,63 @@ internal static class NodeCommand
         if (tapPort is not null && config.Tap is { } tap) log(XmppLogLevel.Info, $"tap {tapPort.Device.Name} {tap.Address}/{tap.PrefixLength} MTU {tap.Mtu}");
         else log(XmppLogLevel.Info, "no tap configured: frames delivered locally are dropped");
 
-        var shutdown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; shutdown.TrySetResult(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; shutdown.TrySetResult(); });
-        using var cancelled = ct.Register(() => shutdown.TrySetResult());
-
         using var hostStop = new CancellationTokenSource();
         using var xmppStop = new CancellationTokenSource();
+        using var pumpStop = new CancellationTokenSource();
         var hostTask = host.RunAsync(hostStop.Token);
         var xmppTask = client.RunAsync(xmppStop.Token);
-        var pumpTask = XmppBinding.PumpAsync(client, host, hostStop.Token);
+        var pumpTask = XmppBinding.PumpAsync(client, host, pumpStop.Token);
 
         var first = await Task.WhenAny(shutdown.Task, xmppTask, hostTask);
-        int exit = CliApp.ExitOk;
         if (first == shutdown.Task)
         {
-            log(XmppLogLevel.Info, "leaving: closing links, then signaling");
             try
             {
-                await host.PostAsync(new HostEvent.Leave());
+                await host.PostAsync(new HostEvent.Leave()).AsTask().WaitAsync(LeaveGrace);   // the loop logs "leaving"
                 await host.StatusAsync().WaitAsync(LeaveGrace);   // the loop has handled Leave and sent the closes
             }
-            catch (Exception e) when (e is TimeoutException or OperationCanceledException or System.Threading.Channels.ChannelClosedException) { }
+            catch (Exception e) when (e is TimeoutException or OperationCanceledException or ChannelClosedException) { }
             client.Stop("leaving");
-            await Task.WhenAny(xmppTask, Task.Delay(LeaveGrace));
         }
-        else if (first == xmppTask)
+        else if (first == hostTask) client.Stop("the node is stopping");
+
+        // In the events' order: the client ends (its event channel completes), the pump forwards
+        // what it still holds, the loop handles all of it, then Stop. Each step bounded.
+        if (!await EndsWithin(xmppTask, LeaveGrace))
         {
-            Console.Error.WriteLine($"edgevpn node: signaling stopped ({client.State}); see the log above for the reason");
+            // A stalled client (a server that stopped reading) does not complete its channel soon:
+            // what it still holds is given up rather than waited for a second time.
+            await xmppStop.CancelAsync();
+            await pumpStop.CancelAsync();
+        }
+        else if (!await EndsWithin(pumpTask, LeaveGrace)) await pumpStop.CancelAsync();
+        try { await host.PostAsync(new HostEvent.Stop()).AsTask().WaitAsync(LeaveGrace); }
+        catch (Exception e) when (e is TimeoutException or ChannelClosedException) { }
+        if (!await EndsWithin(hostTask, LeaveGrace)) await hostStop.CancelAsync();
+
+        int exit = CliApp.ExitOk;
+        if (first == xmppTask)
+        {
+            // The reason itself, not "see the log": at Log.Level warning the session's own
+            // "stopped: ..." line (info) is not shown.
+            string reason = (pumpTask.IsCompletedSuccessfully ? pumpTask.Result : null)
+                ?? xmppTask.Exception?.GetBaseException().Message ?? $"in state {client.State}";
+            Console.Error.WriteLine($"edgevpn node: signaling stopped: {reason}");
             exit = CliApp.ExitBadInput;
         }
-        else
+        else if (first == hostTask)
         {
             Console.Error.WriteLine($"edgevpn node: the host loop ended: {hostTask.Exception?.GetBaseException().Message ?? "stopped"}");
             exit = CliApp.ExitInternalError;
         }
-        await xmppStop.CancelAsync();
-        await hostStop.CancelAsync();
-        await Task.WhenAny(Task.WhenAll(hostTask, pumpTask), Task.Delay(LeaveGrace));
+        // Flushed now, so that a write error's warning comes before "stopped"; on the loop's thread
+        // otherwise, which has ended unless it overran its bound.
+        if (hostTask.IsCompleted) trace?.Dispose();
         log(XmppLogLevel.Info, "stopped");
         return exit;
     }
+
+    private static async Task<bool> EndsWithin(Task task, TimeSpan bound) => await Task.WhenAny(task, Task.Delay(bound)) == task;
 
     private static HostLog MakeLog(XmppLogLevel min)
     {

@@ -3,8 +3,9 @@
 // status holds no secret, but it is not for every local user either.
 // Bounds: ClientsMax connections served at once (more wait in the listen backlog), a request
 // line of at most RequestBytesMax bytes read within ReadTimeout, then one reply and close.
-// A stale socket file (nobody listening) is replaced; a live one is an error naming the path,
-// so two nodes never share one socket. The file is removed on Dispose.
+// A stale socket (a socket file nobody listens on) is replaced; a live one is an error naming the
+// path, so two nodes never share one socket; any other file at the path is left alone and is an
+// error. The file is removed on Dispose.
 using System.Net.Sockets;
 
 namespace EdgeVpn.RealNode.Host;
@@ -28,24 +29,32 @@ public sealed class ControlServer : IAsyncDisposable
         _status = status;
     }
 
-    /// <summary>Binds the socket; the error names the path and the cause (permission, in use, too long).</summary>
+    /// <summary>The most bytes a Unix socket path holds (sun_path is 108 bytes with its NUL).</summary>
+    public const int PathBytesMax = 107;
+
+    /// <summary>Binds the socket; the error (an IOException or SocketException) names the cause:
+    /// permission, in use, too long, or a file there that is not a socket. On failure nothing it
+    /// made is left behind (directories included).</summary>
     public static ControlServer Start(string path, Func<CancellationToken, Task<NodeStatus>> status)
     {
-        string? dir = System.IO.Path.GetDirectoryName(path);
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("the control socket is a Unix domain socket (Linux)");
+        // Checked before anything is made: the default path ($XDG_RUNTIME_DIR/edgevpn/OVERLAY.sock)
+        // is built from the environment and the overlay id, so the config's own bound never saw it.
+        if (path.Contains('\0', StringComparison.Ordinal)) throw new IOException("the path contains a NUL character");
+        int bytes = System.Text.Encoding.UTF8.GetByteCount(path);
+        if (bytes > PathBytesMax)
+            throw new IOException($"the path is {bytes} bytes, longer than {PathBytesMax} bytes (the most a Unix socket path holds); set a shorter Control.Socket");
+        string? dir = System.IO.Path.GetDirectoryName(path);
+        string? created = null;   // the topmost directory made here, removed again on failure
         if (!string.IsNullOrEmpty(dir) && !Directory.Exists(dir))
-            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        if (File.Exists(path))
         {
-            if (IsLive(path)) throw new IOException($"control socket {path} is in use by another running node");
-            // Only something that looks like a stale socket (empty, nobody listening) is replaced:
-            // a typo in Control.Socket must never delete a real file.
-            if (new FileInfo(path).Length != 0) throw new IOException($"{path} exists and is not a socket");
-            File.Delete(path);
+            for (string? d = dir; !string.IsNullOrEmpty(d) && !Directory.Exists(d); d = System.IO.Path.GetDirectoryName(d)) created = d;
+            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
+            ReplaceStaleSocket(path);
             listener.Bind(new UnixDomainSocketEndPoint(path));
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
             listener.Listen(16);
@@ -53,11 +62,36 @@ public sealed class ControlServer : IAsyncDisposable
         catch
         {
             listener.Dispose();
+            if (created is not null) RemoveCreated(dir!, created);
             throw;
         }
         var server = new ControlServer(path, listener, status);
         server._accepting = server.AcceptLoopAsync();
         return server;
+    }
+
+    /// <summary>Deletes a socket file nobody listens on (what a crashed node leaves); refuses a live
+    /// socket and anything that is not a socket. A typo in Control.Socket must never delete a real
+    /// file, not even an empty one (a lock or flag file), and the node runs as root.</summary>
+    private static void ReplaceStaleSocket(string path)
+    {
+        var kind = UnixFileKinds.Of(path);
+        if (kind == UnixFileKind.Missing) return;
+        if (kind != UnixFileKind.Socket)
+            throw new IOException($"the path exists and is not a socket ({UnixFileKinds.Describe(kind)}); it is left alone: remove it or set another Control.Socket");
+        if (IsLive(path)) throw new IOException($"control socket {path} is in use by another running node");
+        File.Delete(path);
+    }
+
+    /// <summary>Removes the directories from dir up to top (made by Start), each only when empty.</summary>
+    private static void RemoveCreated(string dir, string top)
+    {
+        for (string? d = dir; d is not null; d = System.IO.Path.GetDirectoryName(d))
+        {
+            try { Directory.Delete(d); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return; }
+            if (d == top) return;
+        }
     }
 
     private static bool IsLive(string path)

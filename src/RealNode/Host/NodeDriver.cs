@@ -107,7 +107,11 @@ public sealed class NodeDriver
             case HostEvent.Link l: OnLink(now, l.Event); break;
             case HostEvent.LocalFrame f: Input(now, new NodeInput.LocalFrame(f.Frame)); break;
             case HostEvent.Xmpp x: OnXmpp(now, x.Event); break;
-            case HostEvent.Leave: Input(now, new NodeInput.Leave()); break;
+            case HostEvent.Leave:
+                // Logged here, on the loop, so that it follows every event handled before it.
+                _log(XmppLogLevel.Info, "leaving: closing links");
+                Input(now, new NodeInput.Leave());
+                break;
             case HostEvent.StatusRequest r: r.Reply.TrySetResult(Status(now)); break;
             case HostEvent.Stop: break;
         }

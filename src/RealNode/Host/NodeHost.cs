@@ -124,31 +124,38 @@ public sealed class NodeHost : ILinkEvents, IAsyncDisposable
     private void Loop(CancellationToken ct)
     {
         using var registration = ct.Register(() => Write(new HostEvent.Stop()));
-        Rearm();
         var reader = _events.Reader;
-        while (true)
+        try
         {
-            if (!reader.TryRead(out var e))
-            {
-                // Block this thread (it is ours) until an event arrives; no other thread runs the node.
-                // Reset, then look again: a write after the reset rings the doorbell, one before it is read here.
-                _doorbell.Reset();
-                if (!reader.TryRead(out e))
-                {
-                    if (reader.Completion.IsCompleted) break;
-                    _doorbell.Wait();
-                    continue;
-                }
-            }
-            _driver.Handle(Now, e);
-            if (e is HostEvent.Stop) break;
             Rearm();
+            while (true)
+            {
+                if (!reader.TryRead(out var e))
+                {
+                    // Block this thread (it is ours) until an event arrives; no other thread runs the node.
+                    // Reset, then look again: a write after the reset rings the doorbell, one before it is read here.
+                    _doorbell.Reset();
+                    if (!reader.TryRead(out e))
+                    {
+                        if (reader.Completion.IsCompleted) break;
+                        _doorbell.Wait();
+                        continue;
+                    }
+                }
+                _driver.Handle(Now, e);
+                if (e is HostEvent.Stop) break;
+                Rearm();
+            }
         }
-        _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _events.Writer.TryComplete();   // later posts fail at once instead of waiting for a reader
-        // Anyone still waiting for a status gets an answer rather than a hang.
-        while (reader.TryRead(out var late))
-            if (late is HostEvent.StatusRequest r) r.Reply.TrySetCanceled(CancellationToken.None);
+        finally
+        {
+            // Also when the node threw: later posts fail at once instead of waiting for a reader.
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _events.Writer.TryComplete();
+            // Anyone still waiting for a status gets an answer rather than a hang.
+            while (reader.TryRead(out var late))
+                if (late is HostEvent.StatusRequest r) r.Reply.TrySetCanceled(CancellationToken.None);
+        }
     }
 
     private void Rearm()

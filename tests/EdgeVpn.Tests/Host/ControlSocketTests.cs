@@ -1,6 +1,7 @@
 // The control socket: a status request gets the node's status, malformed, unknown and oversized
 // requests get an error line (and the server keeps serving), a second node cannot take a live
-// socket, a stale socket file is replaced, and the socket file goes away with the server.
+// socket, a stale socket file is replaced but any other file is left alone, a path too long for a
+// socket is refused before anything is made, and the socket file goes away with the server.
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
@@ -89,19 +90,53 @@ public sealed class ControlSocketTests : IAsyncLifetime
         Assert.Contains("in use", e.Message);
     }
 
+    /// <summary>What a crashed node leaves: a socket file nobody listens on. .NET unlinks the file
+    /// of a socket it disposes, so the file is moved away from the path it was bound to first.</summary>
+    private static void MakeStaleSocket(string path)
+    {
+        using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        s.Bind(new UnixDomainSocketEndPoint(path + ".bound"));
+        File.Move(path + ".bound", path);
+    }
+
     [Fact]
     public async Task A_stale_socket_file_is_replaced_and_the_file_is_removed_on_dispose()
     {
         string path = _path + ".2";
-        File.WriteAllBytes(path, []);   // what a crashed node leaves looks like this: empty, nobody listening
-        File.WriteAllText(path + ".real", "data");
-        Assert.Contains("is not a socket", Assert.Throws<IOException>(() => ControlServer.Start(path + ".real", _ => Task.FromResult(Sample))).Message);
-        Assert.Equal("data", File.ReadAllText(path + ".real"));
-        File.Delete(path + ".real");
+        MakeStaleSocket(path);
+        Assert.Equal(UnixFileKind.Socket, UnixFileKinds.Of(path));
         var server = ControlServer.Start(path, _ => Task.FromResult(Sample));
         Assert.True((await ControlClient.StatusAsync(path, TimeSpan.FromSeconds(30))).Ok);
         await server.DisposeAsync();
         Assert.False(File.Exists(path));
+    }
+
+    // A typo in Control.Socket that names a lock or flag file: empty, nobody listening, like a
+    // stale socket to a size check, but a real file that the node (running as root) must not delete.
+    [Theory]
+    [InlineData("")]
+    [InlineData("data")]
+    public void A_regular_file_at_the_path_survives_and_the_server_refuses_to_start(string content)
+    {
+        string path = _path + ".file";
+        File.WriteAllText(path, content);
+        try
+        {
+            var e = Assert.Throws<IOException>(() => ControlServer.Start(path, _ => Task.FromResult(Sample)));
+            Assert.Contains("is not a socket (a regular file)", e.Message);
+            Assert.Equal(content, File.ReadAllText(path));
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void A_path_too_long_for_a_socket_is_refused_and_leaves_no_directory_behind()
+    {
+        string top = _path + ".dir";
+        string path = Path.Combine(top, new string('x', 60), new string('y', 60) + ".sock");
+        var e = Assert.Throws<IOException>(() => ControlServer.Start(path, _ => Task.FromResult(Sample)));
+        Assert.Contains($"longer than {ControlServer.PathBytesMax} bytes", e.Message);
+        Assert.False(Directory.Exists(top));
     }
 
     [Fact]

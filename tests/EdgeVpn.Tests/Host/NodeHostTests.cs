@@ -1,6 +1,7 @@
 // The host loop on its own thread, driven by a fake clock: the timer re-armed from PollTimeout
 // moves the node (keep-alives, ticks), adapters post through the channel, status is answered on
-// the loop, Leave closes links at both ends, Stop ends the loop. No sleeps: each step advances
+// the loop, Leave closes links at both ends, Stop ends the loop, a loop that failed refuses later
+// events at once (a status request does not hang). No sleeps: each step advances
 // the fake clock and waits for a status reply, which the loop answers after every earlier event.
 using EdgeVpn.Protocol.Node;
 using EdgeVpn.RealNode.Host;
@@ -97,6 +98,28 @@ public class NodeHostTests
         await p.StopAsync();
         await Assert.ThrowsAnyAsync<Exception>(() => p.A.StatusAsync().WaitAsync(TimeSpan.FromSeconds(30)));
         await p.DisposeAsync();
+    }
+
+    private sealed class BrokenSignaling : ISignalingPort
+    {
+        public void Send(EdgeVpn.Protocol.Xmpp.Jid to, string json) => throw new InvalidOperationException("signaling port broke");
+    }
+
+    [Fact]
+    public async Task After_the_loop_failed_a_status_request_fails_at_once_instead_of_hanging()
+    {
+        var host = new NodeHost(
+            new NodeHostOptions { NodeId = HostTestKit.IdOf(1), Seed = 1, Protocol = HostTestKit.Protocol, OverlayId = "ov", Account = "user1@xmpp.test" },
+            events => new LoopbackLinkNetwork().Attach(HostTestKit.IdOf(1), events, HostTestKit.FingerprintOf(1)),
+            new NullLocalPort(), new BrokenSignaling(), new FakeTimeProvider());
+        var loop = host.RunAsync(CancellationToken.None);
+        // A peer appears: the node asks it for a link through signaling, which throws on the loop.
+        await host.PostAsync(new HostEvent.Xmpp(new EdgeVpn.Protocol.Xmpp.XmppOutput.Online(HostTestKit.JidOf(1))));
+        await host.PostAsync(new HostEvent.Xmpp(new EdgeVpn.Protocol.Xmpp.XmppOutput.PeerPresence(HostTestKit.JidOf(2), HostTestKit.IdOf(2), "ov", true)));
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => loop.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal("signaling port broke", e.Message);
+        await Assert.ThrowsAsync<System.Threading.Channels.ChannelClosedException>(() => host.StatusAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        await host.DisposeAsync();
     }
 
     [Fact]

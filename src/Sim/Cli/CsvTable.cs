@@ -100,6 +100,35 @@ public static class CsvTable
         return header;
     }
 
+    /// <summary>The path with every symbolic link in it followed, like the kernel does (the file need
+    /// not exist): what output options are compared by (RunHost).</summary>
+    internal static string RealPath(FileInfo file, string option)
+    {
+        try { return RealPath(file.FullName); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"{option}: cannot follow the links in {file.FullName}: {e.Message}"); }
+    }
+
+    private static string RealPath(string path)
+    {
+        string full = Path.GetFullPath(path), current = Path.GetPathRoot(full)!;
+        var rest = new Stack<string>(Components(full[current.Length..]).Reverse());
+        for (int links = 0; rest.TryPop(out var part);)
+        {
+            if (part == ".") continue;
+            if (part == "..") { current = Path.GetDirectoryName(current) ?? current; continue; }
+            string next = Path.Join(current, part);
+            if (new FileInfo(next).LinkTarget is not { } link) { current = next; continue; }
+            if (++links > 40) throw new IOException($"too many levels of symbolic links at {next}");   // Linux's MAXSYMLINKS
+            // The link's text takes its place: an absolute one starts again from the root, a
+            // relative one from the link's directory.
+            if (Path.GetPathRoot(link) is { Length: > 0 } root) { current = root; link = link[root.Length..]; }
+            foreach (var p in Components(link).Reverse()) rest.Push(p);
+        }
+        return current;
+    }
+
+    private static string[] Components(string path) => path.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+
     /// <summary>A JSON object (a report) as one row: nested objects dotted, arrays joined.</summary>
     public static List<KeyValuePair<string, string>> Flatten(string json)
     {

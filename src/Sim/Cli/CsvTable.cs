@@ -7,8 +7,10 @@
 //    widen the file: it is rewritten (to a temporary file, then renamed over it) with the union of
 //    the columns in first-seen order, earlier rows getting empty cells. Nothing already in the file
 //    is ever lost or reordered;
-//  - a file that is not a CSV this tool can read (a ragged row, an unterminated quote) is refused
-//    with a clear error before the run starts (Check), never overwritten.
+//  - an existing non-empty file is extended only if it is a table this tool wrote: UTF-8 text
+//    without NUL bytes, whose header has a `command` column (every report and bench row has one)
+//    or vopr's `outcome.ok`, and whose rows all have the header's number of fields. Anything else
+//    is refused with a clear error before the run starts (Check) and never written.
 // Hand-written: no CSV package is among the served ones, and the format needs only this much.
 using System.Globalization;
 using System.Text;
@@ -18,20 +20,16 @@ namespace EdgeVpn.Sim.Cli;
 
 public static class CsvTable
 {
-    /// <summary>Refuses, before a run, a file that exists but cannot be read as a CSV table.</summary>
+    /// <summary>Columns one of which every table this tool writes has in its header: `command`
+    /// (converge, flood, route, bench) and `outcome.ok` (vopr's rows have no `command`). A file
+    /// without either is not one of our tables, whatever else it is (a script, notes, a JSON file).</summary>
+    private static readonly string[] OwnColumns = ["command", "outcome.ok"];
+
+    /// <summary>Refuses, before a run, a file that exists but is not a table this tool can extend.</summary>
     public static void Check(FileInfo? file)
     {
         if (file is null) return;
-        file.Refresh();   // FileInfo caches what it saw when first asked
-        if (Directory.Exists(file.FullName)) throw new UsageException($"--csv: {file.FullName} is a directory");
-        if (file.Directory is { Exists: false } dir) throw new UsageException($"--csv: the directory {dir.FullName} does not exist");
-        if (!file.Exists) return;
-        try
-        {
-            if (Read(File.ReadAllText(file.FullName)) is { Error: { } error }) throw new UsageException($"--csv: {file.FullName} is not a CSV table this tool can extend: {error}");
-        }
-        catch (IOException e) { throw new UsageException($"--csv: cannot read {file.FullName}: {e.Message}"); }
-        catch (UnauthorizedAccessException e) { throw new UsageException($"--csv: cannot read {file.FullName}: {e.Message}"); }
+        Load(file, Target(file));
     }
 
     /// <summary>Appends one row (column, value), widening the file's header when the row brings new columns.</summary>
@@ -42,16 +40,17 @@ public static class CsvTable
     public sealed class Appender(FileInfo file)
     {
         private List<string>? _header;   // the file's header as last read or written by us
+        private string _target = "";     // the file that header is in
 
         public void Append(IReadOnlyList<KeyValuePair<string, string>> row)
         {
             if (_header is { } header && row.All(kv => header.Contains(kv.Key)))
             {
                 var values = row.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-                File.AppendAllText(file.FullName, Line(header.Select(c => values.GetValueOrDefault(c, ""))) + "\r\n");
+                File.AppendAllText(_target, Line(header.Select(c => values.GetValueOrDefault(c, ""))) + "\r\n");
                 return;
             }
-            _header = AppendReading(file, row);
+            (_header, _target) = AppendReading(file, row);
         }
 
         /// <summary>Append, or say on stderr why the row could not be written (the run's output is
@@ -63,7 +62,12 @@ public static class CsvTable
                 Append(row);
                 return true;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or UsageException)
+            catch (UsageException e)   // a refusal: its message names the option and the file
+            {
+                Console.Error.WriteLine($"edgevpn-sim: {e.Message}");
+                return false;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 Console.Error.WriteLine($"edgevpn-sim: --csv: could not write {file.FullName}: {e.Message}");
                 return false;
@@ -71,13 +75,12 @@ public static class CsvTable
         }
     }
 
-    /// <summary>Reads the file, widens it when needed, appends the row; gives the header now in the file.</summary>
-    private static List<string> AppendReading(FileInfo file, IReadOnlyList<KeyValuePair<string, string>> row)
+    /// <summary>Reads the file, widens it when needed, appends the row; gives the header now in the
+    /// file and the path it was written at.</summary>
+    private static (List<string> Header, string Target) AppendReading(FileInfo file, IReadOnlyList<KeyValuePair<string, string>> row)
     {
-        file.Refresh();   // FileInfo caches what it saw when first asked: a second run's append must see the first
-        string existing = file.Exists ? File.ReadAllText(file.FullName) : "";
-        var table = Read(existing);
-        if (table.Error is { } error) throw new UsageException($"--csv: {file.FullName} is not a CSV table this tool can extend: {error}");
+        string target = Target(file);
+        var table = Load(file, target);
         var header = table.Header;
         var known = new HashSet<string>(header, StringComparer.Ordinal);
         bool widened = false;
@@ -91,13 +94,58 @@ public static class CsvTable
             sb.Append(Line(header)).Append("\r\n");
             foreach (var r in table.Rows) sb.Append(Line(header.Select((_, i) => i < r.Count ? r[i] : ""))).Append("\r\n");
             sb.Append(line).Append("\r\n");
-            string temp = file.FullName + ".tmp";
-            File.WriteAllText(temp, sb.ToString());
-            File.Move(temp, file.FullName, overwrite: true);
-            return header;
+            Rewrite(target, table, sb.ToString());
+            return (header, target);
         }
-        File.AppendAllText(file.FullName, (existing.EndsWith('\n') ? "" : "\r\n") + line + "\r\n");
-        return header;
+        File.AppendAllText(target, (table.EndsWithNewline ? "" : "\r\n") + line + "\r\n");
+        return (header, target);
+    }
+
+    /// <summary>What an existing table holds: its header and rows, whether it began with a UTF-8 byte
+    /// order mark (kept on a rewrite: a spreadsheet may need it) and whether it ends a line.</summary>
+    private sealed record Table(bool Exists, bool Bom, bool EndsWithNewline, List<string> Header, List<List<string>> Rows);
+
+    /// <summary>Where the table is, refused when it is a directory or its directory is missing.</summary>
+    private static string Target(FileInfo file)
+    {
+        file.Refresh();   // FileInfo caches what it saw when first asked
+        if (Directory.Exists(file.FullName)) throw new UsageException($"--csv: {file.FullName} is a directory");
+        if (file.Directory is { Exists: false } dir) throw new UsageException($"--csv: the directory {dir.FullName} does not exist");
+        return file.FullName;
+    }
+
+    /// <summary>Reads an existing table, refusing what this tool did not write.</summary>
+    private static Table Load(FileInfo file, string target)
+    {
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(target); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return new(false, false, true, [], []); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"--csv: cannot read {file.FullName}: {e.Message}"); }
+
+        var content = bytes.AsSpan();
+        bool bom = content.StartsWith(Encoding.UTF8.Preamble);
+        if (bom) content = content[Encoding.UTF8.Preamble.Length..];
+        if (content.IsEmpty) return new(true, bom, true, [], []);
+        string Refused(string why) => $"--csv: {file.FullName} is not a CSV table this tool wrote, so it is left as it is: {why}";
+        if (content.Contains((byte)0)) throw new UsageException(Refused("it holds NUL bytes (a binary file?)"));
+        string text;
+        try { text = StrictUtf8.GetString(content); }
+        catch (DecoderFallbackException) { throw new UsageException(Refused("it is not UTF-8 text (a binary or compressed file?)")); }
+        var (header, rows, error) = Read(text);
+        if (error is not null) throw new UsageException(Refused(error));
+        if (!OwnColumns.Any(header.Contains))
+            throw new UsageException(Refused("its first line has no command column (nor vopr's outcome.ok), which every table this tool writes has"));
+        return new(true, bom, text.EndsWith('\n'), header, rows);
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Replaces the table with new content (a temporary file renamed over it).</summary>
+    private static void Rewrite(string target, Table old, string content)
+    {
+        string temp = target + ".tmp";
+        File.WriteAllBytes(temp, [.. old.Bom ? Encoding.UTF8.Preamble : [], .. Encoding.UTF8.GetBytes(content)]);
+        File.Move(temp, target, overwrite: true);
     }
 
     /// <summary>The path with every symbolic link in it followed, like the kernel does (the file need
@@ -218,7 +266,7 @@ public static class CsvTable
         var header = records[0];
         if (header.Distinct(StringComparer.Ordinal).Count() != header.Count) return ([], [], "the header names a column twice");
         for (int r = 1; r < records.Count; r++)
-            if (records[r].Count > header.Count)
+            if (records[r].Count != header.Count)   // this tool writes every row as wide as the header
                 return ([], [], string.Create(CultureInfo.InvariantCulture, $"row {r + 1} has {records[r].Count} fields, the header {header.Count}"));
         return (header, records.GetRange(1, records.Count - 1), null);
     }

@@ -40,15 +40,15 @@ public class CsvTableTests : IDisposable
     public void A_row_with_new_columns_widens_the_file_and_keeps_every_earlier_row_in_place()
     {
         var f = File("runs.csv");
-        CsvTable.Append(f, Row(("seed", "1"), ("reached", "50")));
-        CsvTable.Append(f, Row(("seed", "2"), ("reached", "49")));
-        CsvTable.Append(f, Row(("seed", "3"), ("iceDatagrams", "9766"), ("reached", "20")));
+        CsvTable.Append(f, Row(("command", "flood"), ("seed", "1"), ("reached", "50")));
+        CsvTable.Append(f, Row(("command", "flood"), ("seed", "2"), ("reached", "49")));
+        CsvTable.Append(f, Row(("command", "flood"), ("seed", "3"), ("iceDatagrams", "9766"), ("reached", "20")));
         var (header, rows) = ReadBack(f);
-        Assert.Equal(["seed", "reached", "iceDatagrams"], header);
-        Assert.Equal([["1", "50", ""], ["2", "49", ""], ["3", "20", "9766"]], rows);
+        Assert.Equal(["command", "seed", "reached", "iceDatagrams"], header);
+        Assert.Equal([["flood", "1", "50", ""], ["flood", "2", "49", ""], ["flood", "3", "20", "9766"]], rows);
         // A later row without the new column still lines up.
-        CsvTable.Append(f, Row(("reached", "10"), ("seed", "4")));
-        Assert.Equal(["4", "10", ""], ReadBack(f).Rows[^1]);
+        CsvTable.Append(f, Row(("reached", "10"), ("command", "flood"), ("seed", "4")));
+        Assert.Equal(["flood", "4", "10", ""], ReadBack(f).Rows[^1]);
     }
 
     [Fact]
@@ -59,10 +59,10 @@ public class CsvTableTests : IDisposable
         var appender = new CsvTable.Appender(many);
         var rows = new[]
         {
-            Row(("seed", "1"), ("reached", "50")),
-            Row(("seed", "2"), ("reached", "49")),
-            Row(("seed", "3"), ("iceDatagrams", "9766"), ("reached", "20")),
-            Row(("reached", "10"), ("seed", "4")),
+            Row(("command", "flood"), ("seed", "1"), ("reached", "50")),
+            Row(("command", "flood"), ("seed", "2"), ("reached", "49")),
+            Row(("command", "flood"), ("seed", "3"), ("iceDatagrams", "9766"), ("reached", "20")),
+            Row(("reached", "10"), ("command", "flood"), ("seed", "4")),
         };
         foreach (var row in rows)
         {
@@ -74,17 +74,17 @@ public class CsvTableTests : IDisposable
     }
 
     [Theory]
-    [InlineData("a,b\r\n1,\"unterminated\r\n")]
-    [InlineData("a,b\r\n1,2,3\r\n")]
-    [InlineData("a,b\r\n1,x\"y\r\n")]
-    [InlineData("a,a\r\n1,2\r\n")]
+    [InlineData("command,b\r\n1,\"unterminated\r\n")]
+    [InlineData("command,b\r\n1,2,3\r\n")]
+    [InlineData("command,b\r\n1,x\"y\r\n")]
+    [InlineData("command,command\r\n1,2\r\n")]
     public void A_file_that_is_not_a_csv_table_is_refused_before_the_run_and_left_as_it_was(string content)
     {
         var f = File("bad.csv");
         System.IO.File.WriteAllText(f.FullName, content);
         var e = Assert.Throws<UsageException>(() => CsvTable.Check(f));
         Assert.Contains("--csv", e.Message);
-        Assert.Throws<UsageException>(() => CsvTable.Append(f, Row(("a", "1"))));
+        Assert.Throws<UsageException>(() => CsvTable.Append(f, Row(("command", "1"))));
         Assert.Equal(content, System.IO.File.ReadAllText(f.FullName));
     }
 
@@ -153,5 +153,58 @@ public class CsvTableTests : IDisposable
         Assert.Equal("", stdout);
         Assert.Contains("--csv", stderr);
         Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    // Files the finder's --csv rewrote (exit 0): each is refused before the run and survives
+    // byte for byte an append attempted anyway.
+    public static TheoryData<string, byte[]> FilesThisToolDidNotWrite => new()
+    {
+        { "a gzip file", [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xab, 0xe0, 0x02, 0x00, 0x1f, 0x08, 0xea, 0x46, 0x02, 0x00, 0x00, 0x00] },
+        { "a shell script", "#!/bin/sh\necho hi\n"u8.ToArray() },
+        { "notes", "hello world\nsecond line\n"u8.ToArray() },
+        { "Latin-1 text with a command column", [.. "command,note\nflood,caf"u8, 0xe9, (byte)'\n'] },
+        { "text with a NUL byte", "command,note\nflood,a\0b\n"u8.ToArray() },
+        { "a table with a row shorter than its header", "command,reached\r\nflood\r\n"u8.ToArray() },
+        { "blank lines only", "\n\r\n"u8.ToArray() },
+    };
+
+    [Theory]
+    [MemberData(nameof(FilesThisToolDidNotWrite))]
+    public void A_file_this_tool_did_not_write_is_refused_before_the_run_and_left_byte_for_byte(string what, byte[] content)
+    {
+        var f = File("given.csv");
+        System.IO.File.WriteAllBytes(f.FullName, content);
+        var e = Assert.Throws<UsageException>(() => CsvTable.Check(f));
+        Assert.StartsWith("--csv: ", e.Message);
+        Assert.False(new CsvTable.Appender(f).TryAppend(Row(("command", "flood"), ("reached", "5"))), what);
+        Assert.Equal(content, System.IO.File.ReadAllBytes(f.FullName));
+        Assert.Equal(["given.csv"], _dir.GetFiles().Select(x => x.Name));
+    }
+
+    [Fact]
+    public void A_shell_script_given_as_the_csv_stops_the_run_before_it_starts_and_stays_a_script()
+    {
+        var f = File("run.sh");
+        System.IO.File.WriteAllText(f.FullName, "#!/bin/sh\necho hi\n");
+        var (exit, stdout, stderr) = ConsoleCapture.Run(CliApp.RunAsync, ["flood", "--nodes", "5", "--csv", f.FullName]);
+        Assert.Equal(2, exit);
+        Assert.Equal("", stdout);
+        Assert.StartsWith("edgevpn-sim: --csv: ", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.Equal("#!/bin/sh\necho hi\n", System.IO.File.ReadAllText(f.FullName));
+    }
+
+    // vopr's rows have no command column: its tables are recognised by outcome.ok.
+    [Fact]
+    public void A_second_vopr_run_appends_to_the_table_the_first_wrote()
+    {
+        var f = File("vopr.csv");
+        foreach (string seed in new[] { "1", "2" })
+        {
+            var (exit, stdout, stderr) = ConsoleCapture.Run(CliApp.RunAsync, ["vopr", "--seed", seed, "--csv", f.FullName]);
+            Assert.True(exit == 0, stdout + stderr);
+        }
+        var (header, rows) = ReadBack(f);
+        Assert.Equal(["1", "2"], rows.Select(r => r[header.IndexOf("seed")]));
     }
 }

@@ -4,15 +4,18 @@
 //  - a row is the run's report flattened: nested objects become dotted columns
 //    (`parameters.seed`, `eventsByKind.Wake`), lists are joined with "; ";
 //  - a new or empty file gets the header first; rows of a later run with columns the file lacks
-//    widen the file: it is rewritten (to a temporary file, then renamed over it) with the union of
-//    the columns in first-seen order, earlier rows getting empty cells. Nothing already in the file
-//    is ever lost or reordered;
-//  - an existing non-empty file is extended only if it is a table this tool wrote: UTF-8 text
-//    without NUL bytes, whose header has a `command` column (every report and bench row has one)
-//    or vopr's `outcome.ok`, and whose rows all have the header's number of fields. Anything else
-//    is refused with a clear error before the run starts (Check) and never written.
+//    widen the file: it is rewritten (to a new file beside it, then renamed over it, keeping its
+//    mode and, where allowed, its owner) with the union of the columns in first-seen order,
+//    earlier rows getting empty cells. Nothing already in the file is ever lost or reordered;
+//  - the path may be a symbolic link: the table is its final target, and the link stays a link;
+//  - an existing non-empty file is extended only if it is a table this tool wrote: a regular file
+//    of at most MaxBytes, UTF-8 text without NUL bytes, whose header has a `command` column (every
+//    report and bench row has one) or vopr's `outcome.ok`, and whose rows all have the header's
+//    number of fields. Anything else is refused with a clear error before the run starts (Check)
+//    and never written.
 // Hand-written: no CSV package is among the served ones, and the format needs only this much.
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -20,6 +23,10 @@ namespace EdgeVpn.Sim.Cli;
 
 public static class CsvTable
 {
+    /// <summary>The largest table read back (1 GiB): a path naming something huge (a disk image, a
+    /// log) is refused instead of filling memory; a sweep's table is far smaller.</summary>
+    public const long MaxBytes = 1L << 30;
+
     /// <summary>Columns one of which every table this tool writes has in its header: `command`
     /// (converge, flood, route, bench) and `outcome.ok` (vopr's rows have no `command`). A file
     /// without either is not one of our tables, whatever else it is (a script, notes, a JSON file).</summary>
@@ -105,20 +112,32 @@ public static class CsvTable
     /// order mark (kept on a rewrite: a spreadsheet may need it) and whether it ends a line.</summary>
     private sealed record Table(bool Exists, bool Bom, bool EndsWithNewline, List<string> Header, List<List<string>> Rows);
 
-    /// <summary>Where the table is, refused when it is a directory or its directory is missing.</summary>
+    /// <summary>Where the table is: the path with every link followed, refused unless it is (or can
+    /// become) a regular file in an existing directory.</summary>
     private static string Target(FileInfo file)
     {
-        file.Refresh();   // FileInfo caches what it saw when first asked
-        if (Directory.Exists(file.FullName)) throw new UsageException($"--csv: {file.FullName} is a directory");
-        if (file.Directory is { Exists: false } dir) throw new UsageException($"--csv: the directory {dir.FullName} does not exist");
-        return file.FullName;
+        string target = RealPath(file, "--csv");
+        string shown = target == Path.TrimEndingDirectorySeparator(file.FullName) ? file.FullName : $"{file.FullName} (a link to {target})";
+        if (Directory.Exists(target)) throw new UsageException($"--csv: {shown} is a directory");
+        if (Path.GetDirectoryName(target) is { } dir && !Directory.Exists(dir))
+            throw new UsageException(File.Exists(dir) ? $"--csv: {dir} is a file, not a directory" : $"--csv: the directory {dir} does not exist");
+        // Before any open: opening a FIFO waits for a writer for ever, a device reads without end
+        // (/dev/zero) or is replaced by the rename of a widening (/dev/null, as root).
+        if (Stat(target) is { } status && (status.Mode & FileTypeMask) != RegularFile)
+            throw new UsageException($"--csv: {shown} is {Describe(status.Mode)}, not a regular file: a table can only be a regular file");
+        return target;
     }
 
-    /// <summary>Reads an existing table, refusing what this tool did not write.</summary>
+    /// <summary>Reads an existing table (at most MaxBytes), refusing what this tool did not write.</summary>
     private static Table Load(FileInfo file, string target)
     {
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(target); }
+        ArraySegment<byte> bytes;
+        try
+        {
+            using var stream = new FileStream(target, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            bytes = ReadAtMost(stream, MaxBytes) ?? throw new UsageException(
+                string.Create(CultureInfo.InvariantCulture, $"--csv: {file.FullName} is over {MaxBytes >> 30} GiB, more than a table of runs this tool would write; give a new file"));
+        }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return new(false, false, true, [], []); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"--csv: cannot read {file.FullName}: {e.Message}"); }
 
@@ -140,16 +159,73 @@ public static class CsvTable
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>Replaces the table with new content (a temporary file renamed over it).</summary>
-    private static void Rewrite(string target, Table old, string content)
+    /// <summary>The whole stream, or null when it holds more than limit bytes: refused by its size
+    /// when it has one, else after reading at most limit bytes (some regular files, in /proc,
+    /// report a size of 0 and hold text).</summary>
+    private static ArraySegment<byte>? ReadAtMost(FileStream stream, long limit)
     {
-        string temp = target + ".tmp";
-        File.WriteAllBytes(temp, [.. old.Bom ? Encoding.UTF8.Preamble : [], .. Encoding.UTF8.GetBytes(content)]);
-        File.Move(temp, target, overwrite: true);
+        if (stream.Length > limit) return null;
+        var buffer = new MemoryStream((int)stream.Length + 1);
+        var chunk = new byte[1 << 16];
+        for (int n; (n = stream.Read(chunk)) > 0;)
+        {
+            if (buffer.Length + n > limit) return null;
+            buffer.Write(chunk, 0, n);
+        }
+        return buffer.TryGetBuffer(out var bytes) ? bytes : buffer.ToArray();
     }
 
+    /// <summary>Replaces the table with new content: written to a new file beside it that takes the
+    /// table's mode (a private 0600 table stays private) and, where allowed, its owner, flushed to
+    /// disk, then renamed over it, so a crash leaves the old table or the new one, never half of one.</summary>
+    private static void Rewrite(string target, Table old, string content)
+    {
+        var (stream, temp) = CreateBeside(target, FileOptions.None, Path.GetDirectoryName(target)!);
+        try
+        {
+            using (stream)
+            {
+                if (old.Exists && !OperatingSystem.IsWindows())
+                {
+                    // Owner first: chown clears the set-user-id bits the mode may then restore. Only
+                    // root may give a file to another user; anyone else keeps the file as theirs.
+                    if (Stat(target) is { } status) _ = chown(temp, status.Uid, status.Gid);
+                    File.SetUnixFileMode(stream.SafeFileHandle, File.GetUnixFileMode(target));
+                }
+                if (old.Bom) stream.Write(Encoding.UTF8.Preamble);
+                stream.Write(Encoding.UTF8.GetBytes(content));
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, target, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            File.Delete(temp);   // ours: CreateBeside made it
+            throw new IOException(Hide(e, temp, target), e);
+        }
+    }
+
+    /// <summary>Creates a file of a name no other file has, in the target's directory (a rename
+    /// within one file system is atomic). CreateNew never replaces a file, nor follows a link, that
+    /// happens to have the name: another name is drawn. A failure's message shows `shown` where it
+    /// would name the new file, which the user never asked for.</summary>
+    private static (FileStream Stream, string Path) CreateBeside(string target, FileOptions options, string shown)
+    {
+        string dir = Path.GetDirectoryName(target)!, name = Path.GetFileName(target);
+        for (int attempt = 1; ; attempt++)
+        {
+            string path = Path.Join(dir, $"{name}.{Path.GetFileNameWithoutExtension(Path.GetRandomFileName())}.tmp");
+            try { return (new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, options), path); }
+            catch (IOException) when (attempt < 10 && Path.Exists(path)) { }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new IOException(Hide(e, path, shown), e); }
+        }
+    }
+
+    private static string Hide(Exception e, string temp, string shown) => e.Message.Replace(temp, shown, StringComparison.Ordinal);
+
     /// <summary>The path with every symbolic link in it followed, like the kernel does (the file need
-    /// not exist): what output options are compared by (RunHost).</summary>
+    /// not exist): where a table is written (a link's final target, so the link stays a link), and
+    /// what output options are compared by (RunHost).</summary>
     internal static string RealPath(FileInfo file, string option)
     {
         try { return RealPath(file.FullName); }
@@ -176,6 +252,40 @@ public static class CsvTable
     }
 
     private static string[] Components(string path) => path.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+
+    // stat(2) through the runtime's own shim (libSystem.Native, in every .NET on Unix; the dotnet CLI
+    // does the same): no public .NET API tells a FIFO or a device from a file. The shim's FileStatus
+    // starts with these fields and is about 120 bytes; 512 leaves room for later runtimes' fields.
+    [StructLayout(LayoutKind.Sequential, Size = 512)]
+    private struct FileStatus
+    {
+        public int Flags;
+        public int Mode;   // the type in the shim's own constants below, whatever the platform's
+        public uint Uid;
+        public uint Gid;
+    }
+
+    private const int FileTypeMask = 0xF000, RegularFile = 0x8000;
+
+    [DllImport("libSystem.Native", EntryPoint = "SystemNative_Stat", SetLastError = true)]
+    private static extern int SystemNativeStat([MarshalAs(UnmanagedType.LPUTF8Str)] string path, out FileStatus status);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int chown([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint owner, uint group);
+
+    /// <summary>The file's status following links; null when there is none (no such file) or on
+    /// Windows, which has no FIFOs or device files among its paths.</summary>
+    private static FileStatus? Stat(string path) =>
+        !OperatingSystem.IsWindows() && SystemNativeStat(path, out var status) == 0 ? status : null;
+
+    private static string Describe(int mode) => (mode & FileTypeMask) switch
+    {
+        0x1000 => "a FIFO (named pipe)",
+        0x2000 => "a character device",
+        0x6000 => "a block device",
+        0xC000 => "a socket",
+        _ => "not a regular file",
+    };
 
     /// <summary>A JSON object (a report) as one row: nested objects dotted, arrays joined.</summary>
     public static List<KeyValuePair<string, string>> Flatten(string json)

@@ -1,6 +1,8 @@
 // `--csv FILE`: a run appends one row under a header; a run with more columns widens the file and
 // keeps every earlier row; fields with commas, quotes and line breaks survive; a file that is not a
 // CSV table is refused before the run and left as it was; reports flatten to dotted columns.
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
 using EdgeVpn.Sim.Cli;
 using FsCheck;
 using FsCheck.Fluent;
@@ -206,5 +208,63 @@ public class CsvTableTests : IDisposable
         }
         var (header, rows) = ReadBack(f);
         Assert.Equal(["1", "2"], rows.Select(r => r[header.IndexOf("seed")]));
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int mkfifo([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint mode);
+
+    [Fact]
+    public async Task A_fifo_or_a_device_as_the_table_is_refused_at_once_and_never_opened()
+    {
+        var fifo = File("pipe.csv");
+        Assert.Equal(0, mkfifo(fifo.FullName, 0b110_000_000));
+        // Opening a FIFO waits for a writer: a check that opens it never returns.
+        var refusal = await Task.Run(() => Record.Exception(() => CsvTable.Check(fifo))).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Contains("FIFO", Assert.IsType<UsageException>(refusal).Message);
+        Assert.False(await Task.Run(() => new CsvTable.Appender(fifo).TryAppend(Row(("command", "flood")))).WaitAsync(TimeSpan.FromSeconds(30)));
+        // Read as empty, /dev/null took the widening path, whose rename would replace it (as root).
+        var link = File("null.csv");
+        System.IO.File.CreateSymbolicLink(link.FullName, "/dev/null");
+        foreach (var device in new[] { new FileInfo("/dev/null"), link })
+            Assert.Contains("character device", Assert.Throws<UsageException>(() => CsvTable.Check(device)).Message);
+    }
+
+    [Fact]
+    public void Widening_a_table_through_a_symbolic_link_writes_the_target_and_the_link_stays_a_link()
+    {
+        var table = File("t.csv");
+        var link = File("l.csv");
+        System.IO.File.WriteAllText(table.FullName, "command,note\r\nold,keep me\r\n");
+        System.IO.File.CreateSymbolicLink(link.FullName, "t.csv");
+        CsvTable.Append(link, Row(("command", "flood"), ("reached", "20")));
+        link.Refresh();
+        Assert.Equal("t.csv", link.LinkTarget);
+        var (header, rows) = ReadBack(table);
+        Assert.Equal(["command", "note", "reached"], header);
+        Assert.Equal([["old", "keep me", ""], ["flood", "", "20"]], rows);
+    }
+
+    [Fact]
+    [UnsupportedOSPlatform("windows")]
+    public void Widening_keeps_the_tables_mode_and_leaves_a_users_file_named_like_a_temporary_one_alone()
+    {
+        var table = File("t.csv");
+        System.IO.File.WriteAllText(table.FullName, "command,note\r\nold,keep me\r\n");
+        System.IO.File.SetUnixFileMode(table.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var mine = File("t.csv.tmp");
+        System.IO.File.WriteAllText(mine.FullName, "mine");
+        CsvTable.Append(table, Row(("command", "flood"), ("reached", "20")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, System.IO.File.GetUnixFileMode(table.FullName));
+        Assert.Equal(2, ReadBack(table).Rows.Count);
+        Assert.Equal("mine", System.IO.File.ReadAllText(mine.FullName));
+        Assert.Equal(["t.csv", "t.csv.tmp"], _dir.GetFiles().Select(x => x.Name).Order());
+    }
+
+    [Fact]
+    public void A_table_over_the_size_bound_is_refused_by_its_size_without_being_read()
+    {
+        var f = File("huge.csv");
+        using (var s = System.IO.File.Create(f.FullName)) s.SetLength(CsvTable.MaxBytes + 1);   // sparse: no disk used
+        Assert.Contains("over 1 GiB", Assert.Throws<UsageException>(() => CsvTable.Check(f)).Message);
     }
 }

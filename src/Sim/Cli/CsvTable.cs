@@ -12,7 +12,9 @@
 //    of at most MaxBytes, UTF-8 text without NUL bytes, whose header has a `command` column (every
 //    report and bench row has one) or vopr's `outcome.ok`, and whose rows all have the header's
 //    number of fields. Anything else is refused with a clear error before the run starts (Check)
-//    and never written.
+//    and never written;
+//  - Check also makes sure, before the run, that the table can be written (and that a new file can
+//    be created beside it, which widening needs), changing nothing and leaving nothing behind.
 // Hand-written: no CSV package is among the served ones, and the format needs only this much.
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -32,11 +34,14 @@ public static class CsvTable
     /// without either is not one of our tables, whatever else it is (a script, notes, a JSON file).</summary>
     private static readonly string[] OwnColumns = ["command", "outcome.ok"];
 
-    /// <summary>Refuses, before a run, a file that exists but is not a table this tool can extend.</summary>
+    /// <summary>Refuses, before a run, a file that exists but is not a table this tool can extend,
+    /// or a path the table could not be written to.</summary>
     public static void Check(FileInfo? file)
     {
         if (file is null) return;
-        Load(file, Target(file));
+        string target = Target(file);
+        var table = Load(file, target);
+        ProbeWritable(file, target, table.Exists);
     }
 
     /// <summary>Appends one row (column, value), widening the file's header when the row brings new columns.</summary>
@@ -173,6 +178,27 @@ public static class CsvTable
             buffer.Write(chunk, 0, n);
         }
         return buffer.TryGetBuffer(out var bytes) ? bytes : buffer.ToArray();
+    }
+
+    /// <summary>Before the run, tries what writing the table after it needs: opening an existing table
+    /// for writing (nothing is written, so its content and time stamps stay), and creating a new file
+    /// beside it (how a new table comes to be, and how a run bringing new columns widens one; the file
+    /// is removed at once). Errors name the user's file, never the probe's.</summary>
+    private static void ProbeWritable(FileInfo file, string target, bool exists)
+    {
+        if (exists)
+        {
+            try { using var _ = new FileStream(target, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"--csv: cannot write {file.FullName}: {e.Message}"); }
+        }
+        string dir = Path.GetDirectoryName(target)!;
+        try { CreateBeside(target, FileOptions.DeleteOnClose, exists ? dir : target).Stream.Dispose(); }
+        catch (IOException e)
+        {
+            throw new UsageException(exists
+                ? $"--csv: cannot create a file in {dir}, which a run bringing new columns needs (the widened table is written beside {file.FullName}, then renamed over it): {e.Message}"
+                : $"--csv: cannot create {file.FullName}: {e.Message}");
+        }
     }
 
     /// <summary>Replaces the table with new content: written to a new file beside it that takes the

@@ -270,4 +270,16 @@ public class CommandLineTests
         }
         finally { dir.Delete(recursive: true); }
     }
+
+    // The finder's --csv /proc/x ran to the end, then named /proc/x.tmp.
+    [Fact]
+    public void An_unwritable_csv_path_is_refused_before_the_run_without_naming_a_file_the_user_never_gave()
+    {
+        var (exit, stdout, stderr) = Run("flood", "--nodes", "30", "--csv", "/proc/edgevpn-test-table.csv");
+        Assert.Equal(2, exit);
+        Assert.Equal("", stdout);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.StartsWith("edgevpn-sim: --csv: cannot create /proc/edgevpn-test-table.csv", stderr);
+        Assert.DoesNotContain(".tmp", stderr);
+    }
 }

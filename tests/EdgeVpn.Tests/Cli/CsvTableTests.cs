@@ -267,4 +267,20 @@ public class CsvTableTests : IDisposable
         using (var s = System.IO.File.Create(f.FullName)) s.SetLength(CsvTable.MaxBytes + 1);   // sparse: no disk used
         Assert.Contains("over 1 GiB", Assert.Throws<UsageException>(() => CsvTable.Check(f)).Message);
     }
+
+    [Fact]
+    public void Checking_a_new_or_an_existing_table_changes_nothing_and_leaves_no_file_behind()
+    {
+        var fresh = File("new.csv");
+        CsvTable.Check(fresh);
+        Assert.Empty(_dir.GetFiles());
+        var table = File("t.csv");
+        System.IO.File.WriteAllText(table.FullName, "command,note\r\nold,keep me\r\n");
+        var written = DateTime.UnixEpoch.AddDays(20000);
+        System.IO.File.SetLastWriteTimeUtc(table.FullName, written);
+        CsvTable.Check(table);
+        Assert.Equal("command,note\r\nold,keep me\r\n", System.IO.File.ReadAllText(table.FullName));
+        Assert.Equal(written, System.IO.File.GetLastWriteTimeUtc(table.FullName));
+        Assert.Equal(["t.csv"], _dir.GetFiles().Select(x => x.Name));
+    }
 }

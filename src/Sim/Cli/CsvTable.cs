@@ -4,13 +4,20 @@
 //  - a row is the run's report flattened: nested objects become dotted columns
 //    (`parameters.seed`, `eventsByKind.Wake`), lists are joined with "; ";
 //  - a new or empty file gets the header first; rows of a later run with columns the file lacks
-//    widen the file: it is rewritten (to a temporary file, then renamed over it) with the union of
-//    the columns in first-seen order, earlier rows getting empty cells. Nothing already in the file
-//    is ever lost or reordered;
-//  - a file that is not a CSV this tool can read (a ragged row, an unterminated quote) is refused
-//    with a clear error before the run starts (Check), never overwritten.
+//    widen the file: it is rewritten (to a new file beside it, then renamed over it, keeping its
+//    mode and, where allowed, its owner) with the union of the columns in first-seen order,
+//    earlier rows getting empty cells. Nothing already in the file is ever lost or reordered;
+//  - the path may be a symbolic link: the table is its final target, and the link stays a link;
+//  - an existing non-empty file is extended only if it is a table this tool wrote: a regular file
+//    of at most MaxBytes, UTF-8 text without NUL bytes, whose header has a `command` column (every
+//    report and bench row has one) or vopr's `outcome.ok`, and whose rows all have the header's
+//    number of fields. Anything else is refused with a clear error before the run starts (Check)
+//    and never written;
+//  - Check also makes sure, before the run, that the table can be written (and that a new file can
+//    be created beside it, which widening needs), changing nothing and leaving nothing behind.
 // Hand-written: no CSV package is among the served ones, and the format needs only this much.
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -18,20 +25,23 @@ namespace EdgeVpn.Sim.Cli;
 
 public static class CsvTable
 {
-    /// <summary>Refuses, before a run, a file that exists but cannot be read as a CSV table.</summary>
+    /// <summary>The largest table read back (1 GiB): a path naming something huge (a disk image, a
+    /// log) is refused instead of filling memory; a sweep's table is far smaller.</summary>
+    public const long MaxBytes = 1L << 30;
+
+    /// <summary>Columns one of which every table this tool writes has in its header: `command`
+    /// (converge, flood, route, bench) and `outcome.ok` (vopr's rows have no `command`). A file
+    /// without either is not one of our tables, whatever else it is (a script, notes, a JSON file).</summary>
+    private static readonly string[] OwnColumns = ["command", "outcome.ok"];
+
+    /// <summary>Refuses, before a run, a file that exists but is not a table this tool can extend,
+    /// or a path the table could not be written to.</summary>
     public static void Check(FileInfo? file)
     {
         if (file is null) return;
-        file.Refresh();   // FileInfo caches what it saw when first asked
-        if (Directory.Exists(file.FullName)) throw new UsageException($"--csv: {file.FullName} is a directory");
-        if (file.Directory is { Exists: false } dir) throw new UsageException($"--csv: the directory {dir.FullName} does not exist");
-        if (!file.Exists) return;
-        try
-        {
-            if (Read(File.ReadAllText(file.FullName)) is { Error: { } error }) throw new UsageException($"--csv: {file.FullName} is not a CSV table this tool can extend: {error}");
-        }
-        catch (IOException e) { throw new UsageException($"--csv: cannot read {file.FullName}: {e.Message}"); }
-        catch (UnauthorizedAccessException e) { throw new UsageException($"--csv: cannot read {file.FullName}: {e.Message}"); }
+        string target = Target(file);
+        var table = Load(file, target);
+        ProbeWritable(file, target, table.Exists);
     }
 
     /// <summary>Appends one row (column, value), widening the file's header when the row brings new columns.</summary>
@@ -42,16 +52,17 @@ public static class CsvTable
     public sealed class Appender(FileInfo file)
     {
         private List<string>? _header;   // the file's header as last read or written by us
+        private string _target = "";     // the file that header is in
 
         public void Append(IReadOnlyList<KeyValuePair<string, string>> row)
         {
             if (_header is { } header && row.All(kv => header.Contains(kv.Key)))
             {
                 var values = row.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-                File.AppendAllText(file.FullName, Line(header.Select(c => values.GetValueOrDefault(c, ""))) + "\r\n");
+                File.AppendAllText(_target, Line(header.Select(c => values.GetValueOrDefault(c, ""))) + "\r\n");
                 return;
             }
-            _header = AppendReading(file, row);
+            (_header, _target) = AppendReading(file, row);
         }
 
         /// <summary>Append, or say on stderr why the row could not be written (the run's output is
@@ -63,7 +74,12 @@ public static class CsvTable
                 Append(row);
                 return true;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or UsageException)
+            catch (UsageException e)   // a refusal: its message names the option and the file
+            {
+                Console.Error.WriteLine($"edgevpn-sim: {e.Message}");
+                return false;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 Console.Error.WriteLine($"edgevpn-sim: --csv: could not write {file.FullName}: {e.Message}");
                 return false;
@@ -71,13 +87,12 @@ public static class CsvTable
         }
     }
 
-    /// <summary>Reads the file, widens it when needed, appends the row; gives the header now in the file.</summary>
-    private static List<string> AppendReading(FileInfo file, IReadOnlyList<KeyValuePair<string, string>> row)
+    /// <summary>Reads the file, widens it when needed, appends the row; gives the header now in the
+    /// file and the path it was written at.</summary>
+    private static (List<string> Header, string Target) AppendReading(FileInfo file, IReadOnlyList<KeyValuePair<string, string>> row)
     {
-        file.Refresh();   // FileInfo caches what it saw when first asked: a second run's append must see the first
-        string existing = file.Exists ? File.ReadAllText(file.FullName) : "";
-        var table = Read(existing);
-        if (table.Error is { } error) throw new UsageException($"--csv: {file.FullName} is not a CSV table this tool can extend: {error}");
+        string target = Target(file);
+        var table = Load(file, target);
         var header = table.Header;
         var known = new HashSet<string>(header, StringComparer.Ordinal);
         bool widened = false;
@@ -91,14 +106,212 @@ public static class CsvTable
             sb.Append(Line(header)).Append("\r\n");
             foreach (var r in table.Rows) sb.Append(Line(header.Select((_, i) => i < r.Count ? r[i] : ""))).Append("\r\n");
             sb.Append(line).Append("\r\n");
-            string temp = file.FullName + ".tmp";
-            File.WriteAllText(temp, sb.ToString());
-            File.Move(temp, file.FullName, overwrite: true);
-            return header;
+            Rewrite(target, table, sb.ToString());
+            return (header, target);
         }
-        File.AppendAllText(file.FullName, (existing.EndsWith('\n') ? "" : "\r\n") + line + "\r\n");
-        return header;
+        File.AppendAllText(target, (table.EndsWithNewline ? "" : "\r\n") + line + "\r\n");
+        return (header, target);
     }
+
+    /// <summary>What an existing table holds: its header and rows, whether it began with a UTF-8 byte
+    /// order mark (kept on a rewrite: a spreadsheet may need it) and whether it ends a line.</summary>
+    private sealed record Table(bool Exists, bool Bom, bool EndsWithNewline, List<string> Header, List<List<string>> Rows);
+
+    /// <summary>Where the table is: the path with every link followed, refused unless it is (or can
+    /// become) a regular file in an existing directory.</summary>
+    private static string Target(FileInfo file)
+    {
+        string target = RealPath(file, "--csv");
+        string shown = target == Path.TrimEndingDirectorySeparator(file.FullName) ? file.FullName : $"{file.FullName} (a link to {target})";
+        if (Directory.Exists(target)) throw new UsageException($"--csv: {shown} is a directory");
+        if (Path.GetDirectoryName(target) is { } dir && !Directory.Exists(dir))
+            throw new UsageException(File.Exists(dir) ? $"--csv: {dir} is a file, not a directory" : $"--csv: the directory {dir} does not exist");
+        // Before any open: opening a FIFO waits for a writer for ever, a device reads without end
+        // (/dev/zero) or is replaced by the rename of a widening (/dev/null, as root).
+        if (Stat(target) is { } status && (status.Mode & FileTypeMask) != RegularFile)
+            throw new UsageException($"--csv: {shown} is {Describe(status.Mode)}, not a regular file: a table can only be a regular file");
+        return target;
+    }
+
+    /// <summary>Reads an existing table (at most MaxBytes), refusing what this tool did not write.</summary>
+    private static Table Load(FileInfo file, string target)
+    {
+        ArraySegment<byte> bytes;
+        try
+        {
+            using var stream = new FileStream(target, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            bytes = ReadAtMost(stream, MaxBytes) ?? throw new UsageException(
+                string.Create(CultureInfo.InvariantCulture, $"--csv: {file.FullName} is over {MaxBytes >> 30} GiB, more than a table of runs this tool would write; give a new file"));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return new(false, false, true, [], []); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"--csv: cannot read {file.FullName}: {e.Message}"); }
+
+        var content = bytes.AsSpan();
+        bool bom = content.StartsWith(Encoding.UTF8.Preamble);
+        if (bom) content = content[Encoding.UTF8.Preamble.Length..];
+        if (content.IsEmpty) return new(true, bom, true, [], []);
+        string Refused(string why) => $"--csv: {file.FullName} is not a CSV table this tool wrote, so it is left as it is: {why}";
+        if (content.Contains((byte)0)) throw new UsageException(Refused("it holds NUL bytes (a binary file?)"));
+        string text;
+        try { text = StrictUtf8.GetString(content); }
+        catch (DecoderFallbackException) { throw new UsageException(Refused("it is not UTF-8 text (a binary or compressed file?)")); }
+        var (header, rows, error) = Read(text);
+        if (error is not null) throw new UsageException(Refused(error));
+        if (!OwnColumns.Any(header.Contains))
+            throw new UsageException(Refused("its first line has no command column (nor vopr's outcome.ok), which every table this tool writes has"));
+        return new(true, bom, text.EndsWith('\n'), header, rows);
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>The whole stream, or null when it holds more than limit bytes: refused by its size
+    /// when it has one, else after reading at most limit bytes (some regular files, in /proc,
+    /// report a size of 0 and hold text).</summary>
+    private static ArraySegment<byte>? ReadAtMost(FileStream stream, long limit)
+    {
+        if (stream.Length > limit) return null;
+        var buffer = new MemoryStream((int)stream.Length + 1);
+        var chunk = new byte[1 << 16];
+        for (int n; (n = stream.Read(chunk)) > 0;)
+        {
+            if (buffer.Length + n > limit) return null;
+            buffer.Write(chunk, 0, n);
+        }
+        return buffer.TryGetBuffer(out var bytes) ? bytes : buffer.ToArray();
+    }
+
+    /// <summary>Before the run, tries what writing the table after it needs: opening an existing table
+    /// for writing (nothing is written, so its content and time stamps stay), and creating a new file
+    /// beside it (how a new table comes to be, and how a run bringing new columns widens one; the file
+    /// is removed at once). Errors name the user's file, never the probe's.</summary>
+    private static void ProbeWritable(FileInfo file, string target, bool exists)
+    {
+        if (exists)
+        {
+            try { using var _ = new FileStream(target, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"--csv: cannot write {file.FullName}: {e.Message}"); }
+        }
+        string dir = Path.GetDirectoryName(target)!;
+        try { CreateBeside(target, FileOptions.DeleteOnClose, exists ? dir : target).Stream.Dispose(); }
+        catch (IOException e)
+        {
+            throw new UsageException(exists
+                ? $"--csv: cannot create a file in {dir}, which a run bringing new columns needs (the widened table is written beside {file.FullName}, then renamed over it): {e.Message}"
+                : $"--csv: cannot create {file.FullName}: {e.Message}");
+        }
+    }
+
+    /// <summary>Replaces the table with new content: written to a new file beside it that takes the
+    /// table's mode (a private 0600 table stays private) and, where allowed, its owner, flushed to
+    /// disk, then renamed over it, so a crash leaves the old table or the new one, never half of one.</summary>
+    private static void Rewrite(string target, Table old, string content)
+    {
+        var (stream, temp) = CreateBeside(target, FileOptions.None, Path.GetDirectoryName(target)!);
+        try
+        {
+            using (stream)
+            {
+                if (old.Exists && !OperatingSystem.IsWindows())
+                {
+                    // Owner first: chown clears the set-user-id bits the mode may then restore. Only
+                    // root may give a file to another user; anyone else keeps the file as theirs.
+                    if (Stat(target) is { } status) _ = chown(temp, status.Uid, status.Gid);
+                    File.SetUnixFileMode(stream.SafeFileHandle, File.GetUnixFileMode(target));
+                }
+                if (old.Bom) stream.Write(Encoding.UTF8.Preamble);
+                stream.Write(Encoding.UTF8.GetBytes(content));
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, target, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            File.Delete(temp);   // ours: CreateBeside made it
+            throw new IOException(Hide(e, temp, target), e);
+        }
+    }
+
+    /// <summary>Creates a file of a name no other file has, in the target's directory (a rename
+    /// within one file system is atomic). CreateNew never replaces a file, nor follows a link, that
+    /// happens to have the name: another name is drawn. A failure's message shows `shown` where it
+    /// would name the new file, which the user never asked for.</summary>
+    private static (FileStream Stream, string Path) CreateBeside(string target, FileOptions options, string shown)
+    {
+        string dir = Path.GetDirectoryName(target)!, name = Path.GetFileName(target);
+        for (int attempt = 1; ; attempt++)
+        {
+            string path = Path.Join(dir, $"{name}.{Path.GetFileNameWithoutExtension(Path.GetRandomFileName())}.tmp");
+            try { return (new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, options), path); }
+            catch (IOException) when (attempt < 10 && Path.Exists(path)) { }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new IOException(Hide(e, path, shown), e); }
+        }
+    }
+
+    private static string Hide(Exception e, string temp, string shown) => e.Message.Replace(temp, shown, StringComparison.Ordinal);
+
+    /// <summary>The path with every symbolic link in it followed, like the kernel does (the file need
+    /// not exist): where a table is written (a link's final target, so the link stays a link), and
+    /// what output options are compared by (RunHost).</summary>
+    internal static string RealPath(FileInfo file, string option)
+    {
+        try { return RealPath(file.FullName); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"{option}: cannot follow the links in {file.FullName}: {e.Message}"); }
+    }
+
+    private static string RealPath(string path)
+    {
+        string full = Path.GetFullPath(path), current = Path.GetPathRoot(full)!;
+        var rest = new Stack<string>(Components(full[current.Length..]).Reverse());
+        for (int links = 0; rest.TryPop(out var part);)
+        {
+            if (part == ".") continue;
+            if (part == "..") { current = Path.GetDirectoryName(current) ?? current; continue; }
+            string next = Path.Join(current, part);
+            if (new FileInfo(next).LinkTarget is not { } link) { current = next; continue; }
+            if (++links > 40) throw new IOException($"too many levels of symbolic links at {next}");   // Linux's MAXSYMLINKS
+            // The link's text takes its place: an absolute one starts again from the root, a
+            // relative one from the link's directory.
+            if (Path.GetPathRoot(link) is { Length: > 0 } root) { current = root; link = link[root.Length..]; }
+            foreach (var p in Components(link).Reverse()) rest.Push(p);
+        }
+        return current;
+    }
+
+    private static string[] Components(string path) => path.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+
+    // stat(2) through the runtime's own shim (libSystem.Native, in every .NET on Unix; the dotnet CLI
+    // does the same): no public .NET API tells a FIFO or a device from a file. The shim's FileStatus
+    // starts with these fields and is about 120 bytes; 512 leaves room for later runtimes' fields.
+    [StructLayout(LayoutKind.Sequential, Size = 512)]
+    private struct FileStatus
+    {
+        public int Flags;
+        public int Mode;   // the type in the shim's own constants below, whatever the platform's
+        public uint Uid;
+        public uint Gid;
+    }
+
+    private const int FileTypeMask = 0xF000, RegularFile = 0x8000;
+
+    [DllImport("libSystem.Native", EntryPoint = "SystemNative_Stat", SetLastError = true)]
+    private static extern int SystemNativeStat([MarshalAs(UnmanagedType.LPUTF8Str)] string path, out FileStatus status);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int chown([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint owner, uint group);
+
+    /// <summary>The file's status following links; null when there is none (no such file) or on
+    /// Windows, which has no FIFOs or device files among its paths.</summary>
+    private static FileStatus? Stat(string path) =>
+        !OperatingSystem.IsWindows() && SystemNativeStat(path, out var status) == 0 ? status : null;
+
+    private static string Describe(int mode) => (mode & FileTypeMask) switch
+    {
+        0x1000 => "a FIFO (named pipe)",
+        0x2000 => "a character device",
+        0x6000 => "a block device",
+        0xC000 => "a socket",
+        _ => "not a regular file",
+    };
 
     /// <summary>A JSON object (a report) as one row: nested objects dotted, arrays joined.</summary>
     public static List<KeyValuePair<string, string>> Flatten(string json)
@@ -189,7 +402,7 @@ public static class CsvTable
         var header = records[0];
         if (header.Distinct(StringComparer.Ordinal).Count() != header.Count) return ([], [], "the header names a column twice");
         for (int r = 1; r < records.Count; r++)
-            if (records[r].Count > header.Count)
+            if (records[r].Count != header.Count)   // this tool writes every row as wide as the header
                 return ([], [], string.Create(CultureInfo.InvariantCulture, $"row {r + 1} has {records[r].Count} fields, the header {header.Count}"));
         return (header, records.GetRange(1, records.Count - 1), null);
     }

@@ -25,6 +25,7 @@ public sealed class RunHost : ISimProgress
     {
         if (parameters.Validate() is { } problem) throw new UsageException(problem);
         if (memoryCheck && MemoryCheck.Verdict(parameters, MemoryCheck.AvailableBytes()) is { } tooBig) throw new UsageException(tooBig);
+        RefuseSharedOutputs(("--csv", csv), ("--export-graph", graph), ("--trace", trace));
         CsvTable.Check(csv);
         // The GC figures are this run's, from here on (the tests run several in one process).
         using var gcPauses = new GcPauseListener();
@@ -157,6 +158,25 @@ public sealed class RunHost : ISimProgress
         if (!new CsvTable.Appender(csv).TryAppend(CsvTable.Flatten(reportJson))) return false;
         if (!quiet) Console.Out.WriteLine($"row appended to {csv.FullName}");
         return true;
+    }
+
+    /// <summary>Two output options naming one file would write over each other: the trace or graph,
+    /// opened first, truncates the file and the CSV's earlier rows are lost (or the row lands after
+    /// a trace). Compared by the path with its links followed, before anything is opened, so another
+    /// spelling or a link to the same file is caught too.</summary>
+    private static void RefuseSharedOutputs(params (string Option, FileInfo? File)[] outputs)
+    {
+        var comparison = OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
+        var named = new List<(string Option, FileInfo File, string RealPath)>();
+        foreach (var (option, file) in outputs)
+        {
+            if (file is null) continue;
+            string real = CsvTable.RealPath(file, option);
+            foreach (var (earlier, earlierFile, earlierReal) in named)
+                if (string.Equals(earlierReal, real, comparison))
+                    throw new UsageException($"{earlier}: {earlierFile.FullName} and {option} {file.FullName} are the same file{(earlierFile.FullName == file.FullName ? "" : $" ({real})")}: one would overwrite the other; give each its own file");
+            named.Add((option, file, real));
+        }
     }
 
     private static StreamWriter? OpenForWriting(FileInfo? file, string option)

@@ -263,4 +263,47 @@ public class CommandLineTests
         var publicPair = pairs.EnumerateArray().First(p => p.GetProperty("a").GetString() == "none");
         Assert.True(publicPair.GetProperty("medianSetupMs").GetDouble() > publicPair.GetProperty("medianIceMs").GetDouble());
     }
+
+    // The trace or graph, opened first, truncated the table the CSV row then went into.
+    [Theory]
+    [InlineData("--csv", "table.csv", "--trace", "table.csv")]
+    [InlineData("--csv", "table.csv", "--export-graph", "sub/../table.csv")]
+    [InlineData("--csv", "link.csv", "--trace", "table.csv")]
+    [InlineData("--csv", "table.csv", "--export-graph", "linked-dir/table.csv")]
+    [InlineData("--trace", "out.txt", "--export-graph", "out.txt")]
+    public void Two_output_options_naming_one_file_are_refused_before_anything_is_written(string first, string firstPath, string second, string secondPath)
+    {
+        var dir = Directory.CreateTempSubdirectory("edgevpn-outputs-");
+        try
+        {
+            string table = Path.Combine(dir.FullName, "table.csv");
+            CsvTable.Append(new FileInfo(table), [new("command", "flood"), new("seed", "1")]);
+            string before = File.ReadAllText(table);
+            dir.CreateSubdirectory("sub");
+            File.CreateSymbolicLink(Path.Combine(dir.FullName, "link.csv"), "table.csv");
+            Directory.CreateSymbolicLink(Path.Combine(dir.FullName, "linked-dir"), dir.FullName);
+            var (exit, stdout, stderr) = Run("flood", "--nodes", "5", first, dir.FullName + "/" + firstPath, second, dir.FullName + "/" + secondPath);
+            Assert.Equal(2, exit);
+            Assert.Equal("", stdout);
+            Assert.Single(stderr.Trim().Split('\n'));
+            Assert.StartsWith(first == "--csv" ? "edgevpn-sim: --csv: " : "edgevpn-sim: --", stderr);
+            Assert.Contains(first, stderr);
+            Assert.Contains(second, stderr);
+            Assert.Equal(before, File.ReadAllText(table));
+            Assert.False(File.Exists(Path.Combine(dir.FullName, "out.txt")));
+        }
+        finally { dir.Delete(recursive: true); }
+    }
+
+    // The finder's --csv /proc/x ran to the end, then named /proc/x.tmp.
+    [Fact]
+    public void An_unwritable_csv_path_is_refused_before_the_run_without_naming_a_file_the_user_never_gave()
+    {
+        var (exit, stdout, stderr) = Run("flood", "--nodes", "30", "--csv", "/proc/edgevpn-test-table.csv");
+        Assert.Equal(2, exit);
+        Assert.Equal("", stdout);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.StartsWith("edgevpn-sim: --csv: cannot create /proc/edgevpn-test-table.csv", stderr);
+        Assert.DoesNotContain(".tmp", stderr);
+    }
 }

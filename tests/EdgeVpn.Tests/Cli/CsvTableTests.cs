@@ -1,6 +1,8 @@
 // `--csv FILE`: a run appends one row under a header; a run with more columns widens the file and
 // keeps every earlier row; fields with commas, quotes and line breaks survive; a file that is not a
 // CSV table is refused before the run and left as it was; reports flatten to dotted columns.
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
 using EdgeVpn.Sim.Cli;
 using FsCheck;
 using FsCheck.Fluent;
@@ -40,15 +42,15 @@ public class CsvTableTests : IDisposable
     public void A_row_with_new_columns_widens_the_file_and_keeps_every_earlier_row_in_place()
     {
         var f = File("runs.csv");
-        CsvTable.Append(f, Row(("seed", "1"), ("reached", "50")));
-        CsvTable.Append(f, Row(("seed", "2"), ("reached", "49")));
-        CsvTable.Append(f, Row(("seed", "3"), ("iceDatagrams", "9766"), ("reached", "20")));
+        CsvTable.Append(f, Row(("command", "flood"), ("seed", "1"), ("reached", "50")));
+        CsvTable.Append(f, Row(("command", "flood"), ("seed", "2"), ("reached", "49")));
+        CsvTable.Append(f, Row(("command", "flood"), ("seed", "3"), ("iceDatagrams", "9766"), ("reached", "20")));
         var (header, rows) = ReadBack(f);
-        Assert.Equal(["seed", "reached", "iceDatagrams"], header);
-        Assert.Equal([["1", "50", ""], ["2", "49", ""], ["3", "20", "9766"]], rows);
+        Assert.Equal(["command", "seed", "reached", "iceDatagrams"], header);
+        Assert.Equal([["flood", "1", "50", ""], ["flood", "2", "49", ""], ["flood", "3", "20", "9766"]], rows);
         // A later row without the new column still lines up.
-        CsvTable.Append(f, Row(("reached", "10"), ("seed", "4")));
-        Assert.Equal(["4", "10", ""], ReadBack(f).Rows[^1]);
+        CsvTable.Append(f, Row(("reached", "10"), ("command", "flood"), ("seed", "4")));
+        Assert.Equal(["flood", "4", "10", ""], ReadBack(f).Rows[^1]);
     }
 
     [Fact]
@@ -59,10 +61,10 @@ public class CsvTableTests : IDisposable
         var appender = new CsvTable.Appender(many);
         var rows = new[]
         {
-            Row(("seed", "1"), ("reached", "50")),
-            Row(("seed", "2"), ("reached", "49")),
-            Row(("seed", "3"), ("iceDatagrams", "9766"), ("reached", "20")),
-            Row(("reached", "10"), ("seed", "4")),
+            Row(("command", "flood"), ("seed", "1"), ("reached", "50")),
+            Row(("command", "flood"), ("seed", "2"), ("reached", "49")),
+            Row(("command", "flood"), ("seed", "3"), ("iceDatagrams", "9766"), ("reached", "20")),
+            Row(("reached", "10"), ("command", "flood"), ("seed", "4")),
         };
         foreach (var row in rows)
         {
@@ -74,17 +76,17 @@ public class CsvTableTests : IDisposable
     }
 
     [Theory]
-    [InlineData("a,b\r\n1,\"unterminated\r\n")]
-    [InlineData("a,b\r\n1,2,3\r\n")]
-    [InlineData("a,b\r\n1,x\"y\r\n")]
-    [InlineData("a,a\r\n1,2\r\n")]
+    [InlineData("command,b\r\n1,\"unterminated\r\n")]
+    [InlineData("command,b\r\n1,2,3\r\n")]
+    [InlineData("command,b\r\n1,x\"y\r\n")]
+    [InlineData("command,command\r\n1,2\r\n")]
     public void A_file_that_is_not_a_csv_table_is_refused_before_the_run_and_left_as_it_was(string content)
     {
         var f = File("bad.csv");
         System.IO.File.WriteAllText(f.FullName, content);
         var e = Assert.Throws<UsageException>(() => CsvTable.Check(f));
         Assert.Contains("--csv", e.Message);
-        Assert.Throws<UsageException>(() => CsvTable.Append(f, Row(("a", "1"))));
+        Assert.Throws<UsageException>(() => CsvTable.Append(f, Row(("command", "1"))));
         Assert.Equal(content, System.IO.File.ReadAllText(f.FullName));
     }
 
@@ -153,5 +155,132 @@ public class CsvTableTests : IDisposable
         Assert.Equal("", stdout);
         Assert.Contains("--csv", stderr);
         Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    // Files the finder's --csv rewrote (exit 0): each is refused before the run and survives
+    // byte for byte an append attempted anyway.
+    public static TheoryData<string, byte[]> FilesThisToolDidNotWrite => new()
+    {
+        { "a gzip file", [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xab, 0xe0, 0x02, 0x00, 0x1f, 0x08, 0xea, 0x46, 0x02, 0x00, 0x00, 0x00] },
+        { "a shell script", "#!/bin/sh\necho hi\n"u8.ToArray() },
+        { "notes", "hello world\nsecond line\n"u8.ToArray() },
+        { "Latin-1 text with a command column", [.. "command,note\nflood,caf"u8, 0xe9, (byte)'\n'] },
+        { "text with a NUL byte", "command,note\nflood,a\0b\n"u8.ToArray() },
+        { "a table with a row shorter than its header", "command,reached\r\nflood\r\n"u8.ToArray() },
+        { "blank lines only", "\n\r\n"u8.ToArray() },
+    };
+
+    [Theory]
+    [MemberData(nameof(FilesThisToolDidNotWrite))]
+    public void A_file_this_tool_did_not_write_is_refused_before_the_run_and_left_byte_for_byte(string what, byte[] content)
+    {
+        var f = File("given.csv");
+        System.IO.File.WriteAllBytes(f.FullName, content);
+        var e = Assert.Throws<UsageException>(() => CsvTable.Check(f));
+        Assert.StartsWith("--csv: ", e.Message);
+        Assert.False(new CsvTable.Appender(f).TryAppend(Row(("command", "flood"), ("reached", "5"))), what);
+        Assert.Equal(content, System.IO.File.ReadAllBytes(f.FullName));
+        Assert.Equal(["given.csv"], _dir.GetFiles().Select(x => x.Name));
+    }
+
+    [Fact]
+    public void A_shell_script_given_as_the_csv_stops_the_run_before_it_starts_and_stays_a_script()
+    {
+        var f = File("run.sh");
+        System.IO.File.WriteAllText(f.FullName, "#!/bin/sh\necho hi\n");
+        var (exit, stdout, stderr) = ConsoleCapture.Run(CliApp.RunAsync, ["flood", "--nodes", "5", "--csv", f.FullName]);
+        Assert.Equal(2, exit);
+        Assert.Equal("", stdout);
+        Assert.StartsWith("edgevpn-sim: --csv: ", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.Equal("#!/bin/sh\necho hi\n", System.IO.File.ReadAllText(f.FullName));
+    }
+
+    // vopr's rows have no command column: its tables are recognised by outcome.ok.
+    [Fact]
+    public void A_second_vopr_run_appends_to_the_table_the_first_wrote()
+    {
+        var f = File("vopr.csv");
+        foreach (string seed in new[] { "1", "2" })
+        {
+            var (exit, stdout, stderr) = ConsoleCapture.Run(CliApp.RunAsync, ["vopr", "--seed", seed, "--csv", f.FullName]);
+            Assert.True(exit == 0, stdout + stderr);
+        }
+        var (header, rows) = ReadBack(f);
+        Assert.Equal(["1", "2"], rows.Select(r => r[header.IndexOf("seed")]));
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int mkfifo([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint mode);
+
+    [Fact]
+    public async Task A_fifo_or_a_device_as_the_table_is_refused_at_once_and_never_opened()
+    {
+        var fifo = File("pipe.csv");
+        Assert.Equal(0, mkfifo(fifo.FullName, 0b110_000_000));
+        // Opening a FIFO waits for a writer: a check that opens it never returns.
+        var refusal = await Task.Run(() => Record.Exception(() => CsvTable.Check(fifo))).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Contains("FIFO", Assert.IsType<UsageException>(refusal).Message);
+        Assert.False(await Task.Run(() => new CsvTable.Appender(fifo).TryAppend(Row(("command", "flood")))).WaitAsync(TimeSpan.FromSeconds(30)));
+        // Read as empty, /dev/null took the widening path, whose rename would replace it (as root).
+        var link = File("null.csv");
+        System.IO.File.CreateSymbolicLink(link.FullName, "/dev/null");
+        foreach (var device in new[] { new FileInfo("/dev/null"), link })
+            Assert.Contains("character device", Assert.Throws<UsageException>(() => CsvTable.Check(device)).Message);
+    }
+
+    [Fact]
+    public void Widening_a_table_through_a_symbolic_link_writes_the_target_and_the_link_stays_a_link()
+    {
+        var table = File("t.csv");
+        var link = File("l.csv");
+        System.IO.File.WriteAllText(table.FullName, "command,note\r\nold,keep me\r\n");
+        System.IO.File.CreateSymbolicLink(link.FullName, "t.csv");
+        CsvTable.Append(link, Row(("command", "flood"), ("reached", "20")));
+        link.Refresh();
+        Assert.Equal("t.csv", link.LinkTarget);
+        var (header, rows) = ReadBack(table);
+        Assert.Equal(["command", "note", "reached"], header);
+        Assert.Equal([["old", "keep me", ""], ["flood", "", "20"]], rows);
+    }
+
+    [Fact]
+    [UnsupportedOSPlatform("windows")]
+    public void Widening_keeps_the_tables_mode_and_leaves_a_users_file_named_like_a_temporary_one_alone()
+    {
+        var table = File("t.csv");
+        System.IO.File.WriteAllText(table.FullName, "command,note\r\nold,keep me\r\n");
+        System.IO.File.SetUnixFileMode(table.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var mine = File("t.csv.tmp");
+        System.IO.File.WriteAllText(mine.FullName, "mine");
+        CsvTable.Append(table, Row(("command", "flood"), ("reached", "20")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, System.IO.File.GetUnixFileMode(table.FullName));
+        Assert.Equal(2, ReadBack(table).Rows.Count);
+        Assert.Equal("mine", System.IO.File.ReadAllText(mine.FullName));
+        Assert.Equal(["t.csv", "t.csv.tmp"], _dir.GetFiles().Select(x => x.Name).Order());
+    }
+
+    [Fact]
+    public void A_table_over_the_size_bound_is_refused_by_its_size_without_being_read()
+    {
+        var f = File("huge.csv");
+        using (var s = System.IO.File.Create(f.FullName)) s.SetLength(CsvTable.MaxBytes + 1);   // sparse: no disk used
+        Assert.Contains("over 1 GiB", Assert.Throws<UsageException>(() => CsvTable.Check(f)).Message);
+    }
+
+    [Fact]
+    public void Checking_a_new_or_an_existing_table_changes_nothing_and_leaves_no_file_behind()
+    {
+        var fresh = File("new.csv");
+        CsvTable.Check(fresh);
+        Assert.Empty(_dir.GetFiles());
+        var table = File("t.csv");
+        System.IO.File.WriteAllText(table.FullName, "command,note\r\nold,keep me\r\n");
+        var written = DateTime.UnixEpoch.AddDays(20000);
+        System.IO.File.SetLastWriteTimeUtc(table.FullName, written);
+        CsvTable.Check(table);
+        Assert.Equal("command,note\r\nold,keep me\r\n", System.IO.File.ReadAllText(table.FullName));
+        Assert.Equal(written, System.IO.File.GetLastWriteTimeUtc(table.FullName));
+        Assert.Equal(["t.csv"], _dir.GetFiles().Select(x => x.Name));
     }
 }

@@ -7,6 +7,7 @@
 // path, so two nodes never share one socket; any other file at the path is left alone and is an
 // error. The file is removed on Dispose.
 using System.Net.Sockets;
+using EdgeVpn.Platform;
 
 namespace EdgeVpn.RealNode.Host;
 

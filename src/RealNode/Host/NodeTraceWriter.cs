@@ -8,6 +8,7 @@
 // ICE credentials of the signals, which are not for every local user.
 // Called on the host's loop thread only.
 using EdgeVpn.Protocol.Xmpp;
+using EdgeVpn.Platform;
 
 namespace EdgeVpn.RealNode.Host;
 

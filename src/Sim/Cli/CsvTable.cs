@@ -21,6 +21,8 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
+using EdgeVpn.Platform;
+
 namespace EdgeVpn.Sim.Cli;
 
 public static class CsvTable
@@ -128,8 +130,9 @@ public static class CsvTable
             throw new UsageException(File.Exists(dir) ? $"--csv: {dir} is a file, not a directory" : $"--csv: the directory {dir} does not exist");
         // Before any open: opening a FIFO waits for a writer for ever, a device reads without end
         // (/dev/zero) or is replaced by the rename of a widening (/dev/null, as root).
-        if (Stat(target) is { } status && (status.Mode & FileTypeMask) != RegularFile)
-            throw new UsageException($"--csv: {shown} is {Describe(status.Mode)}, not a regular file: a table can only be a regular file");
+        // No public .NET API tells a FIFO or a device from a file (UnixFileKinds asks statx).
+        if (UnixFileKinds.Stat(target, followLinks: true).Kind is not (UnixFileKind.Regular or UnixFileKind.Missing or UnixFileKind.Unknown) and var kind)
+            throw new UsageException($"--csv: {shown} is {UnixFileKinds.Describe(kind)}, not a regular file: a table can only be a regular file");
         return target;
     }
 
@@ -215,7 +218,7 @@ public static class CsvTable
                 {
                     // Owner first: chown clears the set-user-id bits the mode may then restore. Only
                     // root may give a file to another user; anyone else keeps the file as theirs.
-                    if (Stat(target) is { } status) _ = chown(temp, status.Uid, status.Gid);
+                    if (UnixFileKinds.Stat(target, followLinks: true) is { Kind: UnixFileKind.Regular } status) _ = chown(temp, status.Uid, status.Gid);
                     File.SetUnixFileMode(stream.SafeFileHandle, File.GetUnixFileMode(target));
                 }
                 if (old.Bom) stream.Write(Encoding.UTF8.Preamble);
@@ -279,39 +282,8 @@ public static class CsvTable
 
     private static string[] Components(string path) => path.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
 
-    // stat(2) through the runtime's own shim (libSystem.Native, in every .NET on Unix; the dotnet CLI
-    // does the same): no public .NET API tells a FIFO or a device from a file. The shim's FileStatus
-    // starts with these fields and is about 120 bytes; 512 leaves room for later runtimes' fields.
-    [StructLayout(LayoutKind.Sequential, Size = 512)]
-    private struct FileStatus
-    {
-        public int Flags;
-        public int Mode;   // the type in the shim's own constants below, whatever the platform's
-        public uint Uid;
-        public uint Gid;
-    }
-
-    private const int FileTypeMask = 0xF000, RegularFile = 0x8000;
-
-    [DllImport("libSystem.Native", EntryPoint = "SystemNative_Stat", SetLastError = true)]
-    private static extern int SystemNativeStat([MarshalAs(UnmanagedType.LPUTF8Str)] string path, out FileStatus status);
-
     [DllImport("libc", SetLastError = true)]
     private static extern int chown([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint owner, uint group);
-
-    /// <summary>The file's status following links; null when there is none (no such file) or on
-    /// Windows, which has no FIFOs or device files among its paths.</summary>
-    private static FileStatus? Stat(string path) =>
-        !OperatingSystem.IsWindows() && SystemNativeStat(path, out var status) == 0 ? status : null;
-
-    private static string Describe(int mode) => (mode & FileTypeMask) switch
-    {
-        0x1000 => "a FIFO (named pipe)",
-        0x2000 => "a character device",
-        0x6000 => "a block device",
-        0xC000 => "a socket",
-        _ => "not a regular file",
-    };
 
     /// <summary>A JSON object (a report) as one row: nested objects dotted, arrays joined.</summary>
     public static List<KeyValuePair<string, string>> Flatten(string json)

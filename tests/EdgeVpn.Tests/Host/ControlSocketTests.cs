@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Text;
 using EdgeVpn.RealNode.Host;
 using Xunit;
+using EdgeVpn.Platform;
 
 namespace EdgeVpn.Tests.Host;
 

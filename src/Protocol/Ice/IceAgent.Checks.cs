@@ -12,7 +12,8 @@
 // Nomination (controlling, regular): once the best valid pair cannot be beaten by a pending
 // higher-priority pair, or NominationWait after the first success, that pair is checked again
 // with USE-CANDIDATE and selected when the check succeeds. Controlled: a pair is selected when
-// it has succeeded and the peer has sent USE-CANDIDATE on it, in either order.
+// it has succeeded and the peer has sent USE-CANDIDATE on it, in either order; the latest
+// USE-CANDIDATE received supersedes earlier ones.
 using System.Net;
 using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Links;
@@ -176,7 +177,17 @@ public sealed partial class IceAgent
         if (p < 0) return;
         var pair = _pairs[p];
         bool nominated = Role == IceRole.Controlled && m.Has<UseCandidate>();
-        if (nominated) pair.NominatedByPeer = true;
+        if (nominated)
+        {
+            // The controlling agent nominates one pair at a time, and nominates another only when
+            // its check on the first failed, so a new nomination supersedes any earlier one. Kept,
+            // an earlier one selected its pair when that pair's own check succeeded later, after
+            // the newer nomination had been selected: the agents then sat on different pairs
+            // (IcePropertyTests, seed 1125114966991259446: the nominating check timed out at the
+            // controlling end although its last transmission reached the controlled end).
+            foreach (var other in _pairs) other.NominatedByPeer = false;
+            pair.NominatedByPeer = true;
+        }
         switch (pair.State)
         {
             case IcePairState.Succeeded:

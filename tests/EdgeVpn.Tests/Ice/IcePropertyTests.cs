@@ -24,45 +24,63 @@ public class IcePropertyTests
         int connected = 0, runs = 0, relayedRuns = 0;
         Check(Seeds, seed =>
         {
-            var rng = new DeterministicRandom(seed);
-            IceRole RandomRole() => rng.NextInt(2) == 0 ? IceRole.Controlling : IceRole.Controlled;
-            string[] aBases = rng.NextInt(2) == 0 ? ["10.0.0.1:5000"] : ["10.0.0.1:5000", "10.0.1.1:5000"];
-            string[] bBases = rng.NextInt(2) == 0 ? ["10.0.0.2:6000"] : ["10.0.0.2:6000", "10.0.1.2:6000"];
-            // A third of the runs may only go through a TURN relay that A allocates on.
-            bool relayOnly = rng.NextInt(3) == 0;
-            var turnAddress = Ep("198.51.100.1:3478");
-            var aConfig = FastConfig(RandomRole()) with { Turn = relayOnly ? new IceTurnServer(turnAddress, "user", "secret") : null };
-            var net = Pair(aConfig, aBases, FastConfig(RandomRole()), bBases, seed: rng.NextUInt64(), fateSeed: rng.NextUInt64());
-            if (relayOnly)
-            {
-                net.Turn = new FakeTurnServer(turnAddress, IPAddress.Parse("198.51.100.2"), "example.org", "user", "secret");
-                net.Mode = RouterMode.RelayOnly;
-            }
-            net.LossRate = rng.NextDouble() * 0.5;
-            net.DuplicateRate = rng.NextDouble() * 0.3;
-            net.JitterMax = TimeSpan.FromMilliseconds(rng.NextInt(300));
-            net.Start();
-            net.RunFor(TimeSpan.FromSeconds(rng.NextInt(12)));
-
-            net.LossRate = 0;
-            net.DuplicateRate = 0;
-            net.JitterMax = TimeSpan.Zero;
-            var config = FastConfig(IceRole.Controlling);
-            net.RunFor(config.ConnectTimeout + config.ConsentTimeout * 2);
-
-            bool a = net.A.Agent.State == IceAgentState.Connected, b = net.B.Agent.State == IceAgentState.Connected;
-            Assert.True(a == b, $"A {net.A.Agent.State}, B {net.B.Agent.State}");
-            if (a)
-            {
-                Assert.True(net.SamePair, $"A {net.A.Agent.SelectedPair}, B {net.B.Agent.SelectedPair}");
-                Assert.NotEqual(net.A.Agent.Role, net.B.Agent.Role);
-                connected++;
-                if (relayOnly) relayedRuns++;
-            }
+            var (bothConnected, relayed) = AgreeAfterAFaultyNetwork(seed);
+            if (bothConnected) connected++;
+            if (bothConnected && relayed) relayedRuns++;
             runs++;
             return true;
         }, maxTest: 100);
         Assert.True(connected > runs / 2 && relayedRuns > 0, $"only {connected} of {runs} runs connected ({relayedRuns} relayed): the law would hold vacuously");
+    }
+
+    // Found by the law above in CI (2026-12-01): relay only, B with two bases. A's nominating check on
+    // one pair timed out although its last transmission reached B, whose own check on that pair was
+    // still in progress; A nominated a second pair and both selected it; then B's check on the first
+    // pair succeeded and B selected it on the strength of the old nomination.
+    [Fact]
+    public void A_nomination_the_controlling_agent_gave_up_does_not_move_the_controlled_agent_off_the_newer_one()
+    {
+        var (bothConnected, relayed) = AgreeAfterAFaultyNetwork(1125114966991259446UL);
+        Assert.True(bothConnected && relayed);
+    }
+
+    /// <summary>Two agents (roles and interfaces drawn from the seed, a relay-only network in a third
+    /// of the runs) over a lossy, duplicating, jittery network for a while, then a clean one; asserts
+    /// they agree: both connected on the same pair, with opposite roles, or neither connected.</summary>
+    private static (bool BothConnected, bool Relayed) AgreeAfterAFaultyNetwork(ulong seed)
+    {
+        var rng = new DeterministicRandom(seed);
+        IceRole RandomRole() => rng.NextInt(2) == 0 ? IceRole.Controlling : IceRole.Controlled;
+        string[] aBases = rng.NextInt(2) == 0 ? ["10.0.0.1:5000"] : ["10.0.0.1:5000", "10.0.1.1:5000"];
+        string[] bBases = rng.NextInt(2) == 0 ? ["10.0.0.2:6000"] : ["10.0.0.2:6000", "10.0.1.2:6000"];
+        // A third of the runs may only go through a TURN relay that A allocates on.
+        bool relayOnly = rng.NextInt(3) == 0;
+        var turnAddress = Ep("198.51.100.1:3478");
+        var aConfig = FastConfig(RandomRole()) with { Turn = relayOnly ? new IceTurnServer(turnAddress, "user", "secret") : null };
+        var net = Pair(aConfig, aBases, FastConfig(RandomRole()), bBases, seed: rng.NextUInt64(), fateSeed: rng.NextUInt64());
+        if (relayOnly)
+        {
+            net.Turn = new FakeTurnServer(turnAddress, IPAddress.Parse("198.51.100.2"), "example.org", "user", "secret");
+            net.Mode = RouterMode.RelayOnly;
+        }
+        net.LossRate = rng.NextDouble() * 0.5;
+        net.DuplicateRate = rng.NextDouble() * 0.3;
+        net.JitterMax = TimeSpan.FromMilliseconds(rng.NextInt(300));
+        net.Start();
+        net.RunFor(TimeSpan.FromSeconds(rng.NextInt(12)));
+
+        net.LossRate = 0;
+        net.DuplicateRate = 0;
+        net.JitterMax = TimeSpan.Zero;
+        var config = FastConfig(IceRole.Controlling);
+        net.RunFor(config.ConnectTimeout + config.ConsentTimeout * 2);
+
+        bool a = net.A.Agent.State == IceAgentState.Connected, b = net.B.Agent.State == IceAgentState.Connected;
+        Assert.True(a == b, $"A {net.A.Agent.State}, B {net.B.Agent.State}");
+        if (!a) return (false, false);
+        Assert.True(net.SamePair, $"A {net.A.Agent.SelectedPair}, B {net.B.Agent.SelectedPair}");
+        Assert.NotEqual(net.A.Agent.Role, net.B.Agent.Role);
+        return (true, relayOnly);
     }
 
     [Fact]

@@ -9,7 +9,7 @@
 //    earlier rows getting empty cells. Nothing already in the file is ever lost or reordered;
 //  - the path may be a symbolic link: the table is its final target, and the link stays a link;
 //  - an existing non-empty file is extended only if it is a table this tool wrote: a regular file
-//    of at most MaxBytes, UTF-8 text without NUL bytes, whose header has a `command` column (every
+//    of at most TableBytesMax, UTF-8 text without NUL bytes, whose header has a `command` column (every
 //    report and bench row has one) or vopr's `outcome.ok`, and whose rows all have the header's
 //    number of fields. Anything else is refused with a clear error before the run starts (Check)
 //    and never written;
@@ -20,7 +20,6 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
-
 using EdgeVpn.Platform;
 
 namespace EdgeVpn.Sim.Cli;
@@ -29,7 +28,7 @@ public static class CsvTable
 {
     /// <summary>The largest table read back (1 GiB): a path naming something huge (a disk image, a
     /// log) is refused instead of filling memory; a sweep's table is far smaller.</summary>
-    public const long MaxBytes = 1L << 30;
+    public const long TableBytesMax = 1L << 30;
 
     /// <summary>Columns one of which every table this tool writes has in its header: `command`
     /// (converge, flood, route, bench) and `outcome.ok` (vopr's rows have no `command`). A file
@@ -136,15 +135,15 @@ public static class CsvTable
         return target;
     }
 
-    /// <summary>Reads an existing table (at most MaxBytes), refusing what this tool did not write.</summary>
+    /// <summary>Reads an existing table (at most TableBytesMax), refusing what this tool did not write.</summary>
     private static Table Load(FileInfo file, string target)
     {
         ArraySegment<byte> bytes;
         try
         {
             using var stream = new FileStream(target, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            bytes = ReadAtMost(stream, MaxBytes) ?? throw new UsageException(
-                string.Create(CultureInfo.InvariantCulture, $"--csv: {file.FullName} is over {MaxBytes >> 30} GiB, more than a table of runs this tool would write; give a new file"));
+            bytes = ReadAtMost(stream, TableBytesMax) ?? throw new UsageException(
+                string.Create(CultureInfo.InvariantCulture, $"--csv: {file.FullName} is over {TableBytesMax >> 30} GiB, more than a table of runs this tool would write; give a new file"));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return new(false, false, true, [], []); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"--csv: cannot read {file.FullName}: {e.Message}"); }

@@ -264,7 +264,7 @@ public class CsvTableTests : IDisposable
     public void A_table_over_the_size_bound_is_refused_by_its_size_without_being_read()
     {
         var f = File("huge.csv");
-        using (var s = System.IO.File.Create(f.FullName)) s.SetLength(CsvTable.MaxBytes + 1);   // sparse: no disk used
+        using (var s = System.IO.File.Create(f.FullName)) s.SetLength(CsvTable.TableBytesMax + 1);   // sparse: no disk used
         Assert.Contains("over 1 GiB", Assert.Throws<UsageException>(() => CsvTable.Check(f)).Message);
     }
 

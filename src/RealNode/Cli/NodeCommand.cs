@@ -2,7 +2,7 @@
 //   1. the config is parsed; every problem is printed as "FILE: Section.Field: problem", exit 2;
 //   2. the node id (generated when the config has none) and seed are printed, never a password;
 //   3. SIGINT/SIGTERM handlers are installed before anything that can take time (STUN/TURN names
-//      are resolved within IceDtlsConfig.ResolveBound), so a signal during start leaves, exit 0;
+//      are resolved within IceDtlsConfig.ResolveTimeout), so a signal during start leaves, exit 0;
 //   4. the host loop (NodeHost) starts with the XMPP client bound to it and the control socket;
 //   5. on SIGINT/SIGTERM the node leaves gracefully: Leave (links closed), then the XMPP
 //      session is stopped (unavailable presence), then the loop; exit 0.
@@ -78,7 +78,7 @@ internal static class NodeCommand
         using var traceUntilHostOwnsIt = trace;   // the host disposes it too; twice is harmless
 
         using var resolveStop = new CancellationTokenSource();
-        var resolving = IceDtlsConfig.LinkOptionsAsync(config.Ice, config.Tap, log, resolve, IceDtlsConfig.ResolveBound, resolveStop.Token);
+        var resolving = IceDtlsConfig.LinkOptionsAsync(config.Ice, config.Tap, log, resolve, IceDtlsConfig.ResolveTimeout, resolveStop.Token);
         if (await Task.WhenAny(resolving, shutdown.Task) != resolving)
         {
             await resolveStop.CancelAsync();

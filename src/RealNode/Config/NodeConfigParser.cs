@@ -38,8 +38,8 @@ public static class NodeConfigParser
     /// <summary>1500-byte underlay MTU minus IPv4 (20), UDP (8) and TURN ChannelData (4) headers, minus 8 to spare.</summary>
     public const int DatagramBytesMaxDefault = 1460;
     private const double DaySeconds = 86_400;
-    /// <summary>sun_path holds 108 bytes, the last one the terminating NUL.</summary>
-    public const int SocketPathBytesMax = 107;
+    /// <summary>The control socket's bound (ControlServer.PathBytesMax: sun_path less its NUL).</summary>
+    public const int SocketPathBytesMax = Host.ControlServer.PathBytesMax;
 
     /// <summary>Parses a file; a missing or unreadable file is one error naming it.</summary>
     public static ConfigResult ParseFile(string path, Func<string, string?>? environment = null)

@@ -2,7 +2,7 @@
 // TURN servers resolved to addresses once at start, the overlay's own tap excluded from the host
 // candidates (its traffic must never carry its own underlay), and the configured datagram bound.
 // Resolution:
-//   - every name is looked up at once, and all of them within one bound (ResolveBound): with an
+//   - every name is looked up at once, and all of them within one bound (ResolveTimeout): with an
 //     unreachable DNS server each lookup blocks ~10 s, and names looked up one after another
 //     held the start for that long per name, with nothing in the log;
 //   - a name that does not resolve within the bound is skipped with a warning, so a node still
@@ -29,7 +29,7 @@ public delegate Task<IPAddress[]> NameResolver(string host, CancellationToken ct
 public static class IceDtlsConfig
 {
     /// <summary>How long start waits for all STUN and TURN names together.</summary>
-    public static readonly TimeSpan ResolveBound = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(5);
 
     public static readonly NameResolver SystemResolver = (host, ct) => Dns.GetHostAddressesAsync(host, ct);
 

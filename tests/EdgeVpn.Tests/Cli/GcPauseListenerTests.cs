@@ -7,7 +7,7 @@ using Xunit;
 namespace EdgeVpn.Tests.Cli;
 
 // Alone: the listener hears the process's GC events through an in-process event session, and with
-// the other tests' simulations collecting hundreds of times in parallel its buffers drop some
+// the other tests' simulations collecting hundreds of times in parallel some events never reach it
 // (a clean-clone CI run saw 407 of 424 within 30 s and failed the count below). A real run has one
 // simulation, a few collections a second; the count is about this listener, not that load.
 [CollectionDefinition("gc-events", DisableParallelization = true)]

@@ -77,4 +77,27 @@ public class NotebookTests
         }
         finally { dir.Delete(recursive: true); }
     }
+
+    [Theory]
+    [InlineData("--sizes 0")]
+    [InlineData("--sizes 2501")]
+    [InlineData("--sizes")]
+    public void A_bad_sweep_is_refused_with_exit_2_before_the_previous_results_are_touched(string args)
+    {
+        string dir = RepoPaths.Of("artifacts", "notebooks"), sweep = Path.Combine(dir, "sweep.csv");
+        Directory.CreateDirectory(dir);
+        string? before = File.Exists(sweep) ? File.ReadAllText(sweep) : null;
+        File.WriteAllText(sweep, "command,nodes\nconverge,20\n");
+        try
+        {
+            var (exit, output) = Run("/bin/bash", "scripts/notebooks.sh " + args, TimeSpan.FromMinutes(2));
+            Assert.True(exit == 2, output);
+            Assert.Contains("--sizes", output);
+            Assert.Equal("command,nodes\nconverge,20\n", File.ReadAllText(sweep));   // it deleted this before
+        }
+        finally
+        {
+            if (before is null) File.Delete(sweep); else File.WriteAllText(sweep, before);
+        }
+    }
 }

@@ -29,7 +29,9 @@
 # tags and other testbeds on the machine do not collide. State (configs, logs, PIDs, the list
 # of namespaces made) lives in $TESTBED_STATE (default /tmp/edgevpn-testbed-$TESTBED_TAG).
 # Teardown kills only the PIDs this script recorded and deletes only the namespaces it recorded,
-# and runs on every exit of `pair` and `selftest` and on a failed `up` (trap).
+# and runs on every exit of `pair`, `throughput` and `selftest` and on a failed `up` (trap), but
+# only for a testbed that invocation itself started: a refused `up`/`pair` (tag already up, bad
+# preset, not root) leaves an existing testbed untouched.
 #
 # `pair` starts two nodes (ICE with coturn as STUN and TURN server, DTLS, a tap each: 10.10.0.1
 # and 10.10.0.2), waits until both show a connected link, pings 10.10.0.2 from host 1 through
@@ -78,6 +80,10 @@ check_preset() {
 
 # ---- state: what this run made, so teardown removes exactly that ----
 record_ns() { echo "$1" >>"$STATE/namespaces"; }
+# OWNED is 1 once this invocation has started building a testbed (after every refusal check):
+# the exit traps tear down only then, so a refused `up`/`pair` leaves a running testbed alone.
+OWNED=0
+cleanup() { [[ "$OWNED" == 1 ]] && down; return 0; }
 record_pid() { echo "$1 $2" >>"$STATE/pids"; }   # pid name
 
 down() {
@@ -107,6 +113,7 @@ down() {
   # Keep the last run's configs and logs for a post-mortem (no secrets beyond the testbed's own).
   if compgen -G "$STATE/*.log" >/dev/null; then rm -rf "$STATE.last"; cp -r "$STATE" "$STATE.last" 2>/dev/null || true; fi
   rm -rf "$STATE"
+  OWNED=0
 }
 
 # ---- namespaces and NATs ----
@@ -115,6 +122,7 @@ up() {
   local natA="$1" natB="$2"
   check_preset "$natA"; check_preset "$natB"
   [[ ! -f "$STATE/namespaces" ]] || die "a testbed with tag '$TESTBED_TAG' is up ($STATE); run '$0 down' first"
+  OWNED=1
   mkdir -p "$STATE"
   echo "$natA $natB" >"$STATE/nat"
   local pub; pub="$(ns pub)"
@@ -322,7 +330,7 @@ pair() {
   need_root
   local natA="$1" natB="$2" json="$3"
   deps
-  trap 'down' EXIT
+  trap cleanup EXIT
   run_pair "$natA" "$natB"
   local m1 m2 sig1 sig2 reason connected=false candidate=null path=null setup=null iceRtt=null
   m1=$(json_field "$S1" '.members'); m2=$(json_field "$S2" '.members')
@@ -461,7 +469,7 @@ throughput() {
   NODE_TRACE="${TESTBED_NODE_TRACE:-0}"   # a trace of every frame would measure the trace writer
   local wgSkip=""
   case "$natA,$natB" in *symmetric*) wgSkip="wireguard-go has no relay: it cannot cross a symmetric NAT, so only EdgeVpn (through TURN) is measured" ;; esac
-  trap 'down' EXIT
+  trap cleanup EXIT
   run_pair "$natA" "$natB"
   [[ "$OUTCOME" == connected ]] || die "no EdgeVpn link within ${WAIT_SECONDS}s: $(json_field "$S1" '.lastTransportError')"
   local candidate; candidate=$(jq -r '.[0].path' <<<"$(connected_links "$S1")")
@@ -499,7 +507,7 @@ leftovers() {
 selftest() {
   need_root
   deps
-  trap 'down' EXIT
+  trap cleanup EXIT
   [[ -z "$(leftovers)" ]] || die "leftovers before the selftest: $(leftovers)"
   local combos=("port-restricted,symmetric" "full-cone,none" "symmetric,full-cone" "none,port-restricted")
   local combo ok=0
@@ -551,7 +559,7 @@ while [[ $# -gt 0 ]]; do
 done
 case "$cmd" in
   deps) deps ;;
-  up) trap 'rc=$?; [[ $rc -eq 0 ]] || down' EXIT; up "$NAT_A" "$NAT_B" ;;
+  up) trap 'rc=$?; [[ $rc -eq 0 ]] || cleanup' EXIT; up "$NAT_A" "$NAT_B" ;;
   down) need_root; down ;;
   pair) pair "$NAT_A" "$NAT_B" "$JSON" ;;
   throughput) throughput "$NAT_A" "$NAT_B" "$JSON" ;;

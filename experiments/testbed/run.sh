@@ -228,9 +228,11 @@ EOF
 }
 
 wait_for() {   # what, command
-  local what="$1" cmd="$2"
-  for _ in $(seq 1 $((WAIT_SECONDS * 5))); do
+  local what="$1" cmd="$2" deadline=$(( $(date +%s%N) + WAIT_SECONDS * 1000000000 ))
+  # A wall-clock deadline (not a count of passes: each check itself takes time).
+  while :; do
     if eval "$cmd"; then return 0; fi
+    (( $(date +%s%N) < deadline )) || break
     sleep 0.2
   done
   die "$what did not come up within ${WAIT_SECONDS}s"
@@ -297,8 +299,13 @@ run_pair() {
   start_node 1
   start_node 2
   local started; started=$(date +%s%N)
+  local deadline=$(( started + WAIT_SECONDS * 1000000000 )) polled
   S1=""; S2=""; OUTCOME=none
-  for _ in $(seq 1 $((WAIT_SECONDS * 5))); do
+  # A wall-clock deadline: a pass (two status calls) takes much longer than its 0.2 s sleep. A
+  # link counts only if the status poll that saw it began before the deadline.
+  while :; do
+    polled=$(date +%s%N)
+    (( polled < deadline )) || break
     S1="$(status_json 1)"; S2="$(status_json 2)"
     local c1 c2
     c1=$(json_field "$S1" '[.links[] | select(.state=="connected")] | length')

@@ -54,7 +54,13 @@ DOMAIN=xmpp.test
 GROUP="overlay-$TESTBED_TAG"
 
 log() { echo "testbed: $*" >&2; }
-die() { echo "testbed: error: $*" >&2; exit 1; }
+die() { FAIL_REASON="$*"; echo "testbed: error: $*" >&2; exit 1; }
+# JSON string (with quotes) without jq, so a failure report works even when jq is what is missing.
+json_str() {
+  local s="$1"
+  s=${s//\\/\\\\}; s=${s//\"/\\\"}; s=${s//$'\n'/\\n}; s=${s//$'\r'/\\r}; s=${s//$'\t'/\\t}
+  printf '"%s"' "$(tr -d '\000-\010\013\014\016-\037' <<<"$s")"
+}
 ns() { echo "$TESTBED_TAG-$1"; }
 
 need_root() { [[ "$(id -u)" -eq 0 ]] || die "must run as root (network namespaces, iptables)"; }
@@ -313,7 +319,7 @@ run_pair() {
     if [[ "$c1" =~ ^[1-9] && "$c2" =~ ^[1-9] ]]; then OUTCOME=connected; break; fi
     for i in 1 2; do
       local pidline; pidline=$(grep " node$i\$" "$STATE/pids" | cut -d' ' -f1)
-      kill -0 "$pidline" 2>/dev/null || { tail -5 "$STATE/h$i.log" >&2; die "node $i exited"; }
+      kill -0 "$pidline" 2>/dev/null || { tail -5 "$STATE/h$i.log" >&2; die "node $i exited: $(grep . "$STATE/h$i.log" | tail -1)"; }
     done
     sleep 0.2
   done
@@ -333,11 +339,29 @@ ping_overlay() {
 
 connected_links() { jq -c '[.links[] | select(.state=="connected")]' <<<"$1" 2>/dev/null || echo '[]'; }
 
+# With --json, every failed `pair` still prints one JSON object ({"connected": false, "reason"})
+# on stdout, so a sweep can record it; the exit code stays non-zero.
+pair_exit() {   # rc natA natB json
+  if [[ "$1" != 0 && "$4" == 1 && "${PAIR_PRINTED:-0}" != 1 ]]; then
+    local reason="${FAIL_REASON:-run.sh pair exited with code $1 (see stderr)}"
+    printf '{"connected": false, "membership": %s, "nat": [%s, %s], "waitedMs": %s, "reason": %s}\n' \
+      "$(json_str "$MEMBERSHIP")" "$(json_str "$2")" "$(json_str "$3")" "${WAITED_MS:-null}" "$(json_str "$reason")"
+  fi
+  cleanup
+}
+
+# The node's control socket ($STATE/hN.sock) must fit in a Unix socket path (107 bytes).
+check_state_path() {
+  local sock="$STATE/h1.sock"
+  (( ${#sock} <= 107 )) || die "TESTBED_STATE is too long: the node's control socket $sock would be ${#sock} bytes, at most 107 (use a shorter TESTBED_STATE)"
+}
+
 pair() {
-  need_root
   local natA="$1" natB="$2" json="$3"
+  trap 'pair_exit $? "'"$natA"'" "'"$natB"'" '"$json" EXIT
+  need_root
+  check_state_path
   deps
-  trap cleanup EXIT
   run_pair "$natA" "$natB"
   local m1 m2 sig1 sig2 reason connected=false candidate=null path=null setup=null iceRtt=null
   m1=$(json_field "$S1" '.members'); m2=$(json_field "$S2" '.members')
@@ -373,6 +397,7 @@ pair() {
       nat: [$natA, $natB], signaling: [$sig1, $sig2], members: [$m1, $m2], negotiatedOverXmpp: $negotiated,
       waitedMs: $waited, reason: $reason}')
   if [[ "$json" == 1 ]]; then echo "$out"; else jq -r 'to_entries[] | "\(.key): \(.value)"' <<<"$out"; fi
+  PAIR_PRINTED=1
   grep -h -i "password\|-pw-" "$STATE"/h*.log >/dev/null 2>&1 && log "warning: a node log mentions a password" || true
 }
 
@@ -471,6 +496,7 @@ EOF
 throughput() {
   need_root
   local natA="$1" natB="$2" json="$3"
+  check_state_path
   deps
   deps_throughput
   NODE_TRACE="${TESTBED_NODE_TRACE:-0}"   # a trace of every frame would measure the trace writer

@@ -463,10 +463,13 @@ iperf_mbps() {
   wait_for "iperf3 server on $target" "ip netns exec $(ns h2) ss -ltn | grep -q '$target:5201'"
   ip netns exec "$(ns h1)" iperf3 -c "$target" -p 5201 -t "$THROUGHPUT_SECONDS" -J >"$STATE/iperf-$name.json" 2>"$STATE/iperf-$name-client.err" &
   local client=$! window=$(( THROUGHPUT_SECONDS / 2 ))
+  (( window >= 1 )) || window=1   # a 1 s transfer: profile its whole second (no division by zero)
   # The CPU profile covers the middle of the transfer (a quarter in, for half its length).
   sleep $(( THROUGHPUT_SECONDS / 4 )); cpu_snapshot >"$STATE/cpu-$name.0"
   sleep "$window"; cpu_snapshot >"$STATE/cpu-$name.1"
   cpu_profile "$STATE/cpu-$name.0" "$STATE/cpu-$name.1" "$window" >"$STATE/cpu-$name.json" 2>/dev/null || echo null >"$STATE/cpu-$name.json"
+  # mawk writes -nan instead of failing: keep the profile only if it is valid JSON.
+  jq -e . "$STATE/cpu-$name.json" >/dev/null 2>&1 || { log "CPU profile for $name is not valid JSON; reporting null"; echo null >"$STATE/cpu-$name.json"; }
   wait "$client" || true
   local out; out=$(cat "$STATE/iperf-$name.json")
   jq -r '(.end.sum_received.bits_per_second // empty) / 1e6 | . * 10 | round / 10' <<<"$out" 2>/dev/null | grep . || echo null

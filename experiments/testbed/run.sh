@@ -65,18 +65,30 @@ ns() { echo "$TESTBED_TAG-$1"; }
 
 need_root() { [[ "$(id -u)" -eq 0 ]] || die "must run as root (network namespaces, iptables)"; }
 
-deps() {
-  need_root
-  local missing=()
-  for pair in jq:jq ip:iproute2 iptables:iptables conntrack:conntrack prosody:prosody turnserver:coturn openssl:openssl ping:iputils-ping; do
+# Installs the Debian packages for the "command:package" pairs whose command is missing, then
+# checks again: a package apt-get cannot install is a clear error, not a silent apt exit code.
+install_missing() {
+  local missing=() pair
+  for pair in "$@"; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
-  if ((${#missing[@]})); then
-    log "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null; }
-  fi
+  ((${#missing[@]})) || return 0
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null 2>&1; } || true
+  local still=()
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || still+=("${pair%%:*} (package ${pair#*:})")
+  done
+  ((${#still[@]} == 0)) || die "cannot install what is missing: ${still[*]} (apt-get failed or did not provide it)"
 }
+
+deps() {
+  need_root
+  install_missing jq:jq ip:iproute2 iptables:iptables conntrack:conntrack prosody:prosody turnserver:coturn openssl:openssl ping:iputils-ping
+}
+
+need_dotnet() { command -v dotnet >/dev/null 2>&1 || die "dotnet is not on PATH: install the .NET 10 SDK (it builds and runs the edgevpn node)"; }
 
 check_preset() {
   local p
@@ -248,6 +260,7 @@ wait_for() {   # what, command
 EDGEVPN_DLL="$REPO/src/RealNode/bin/Release/net10.0/edgevpn.dll"
 
 build_node() {
+  need_dotnet
   if [[ ! -f "$EDGEVPN_DLL" || -n "${TESTBED_REBUILD:-}" ]]; then
     log "building edgevpn (Release)"
     dotnet build "$REPO/src/RealNode" -c Release -nologo -v quiet >/dev/null || die "build failed"
@@ -403,16 +416,7 @@ pair() {
 
 # ---- throughput: iperf3 TCP through the overlay and, in the same run, through wireguard-go ----
 deps_throughput() {
-  local missing=()
-  for pair in iperf3:iperf3 wireguard-go:wireguard-go wg:wireguard-tools unshare:util-linux; do
-    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
-  done
-  if ((${#missing[@]})); then
-    log "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null; } \
-      || die "cannot install ${missing[*]} (apt-get failed)"
-  fi
+  install_missing iperf3:iperf3 wireguard-go:wireguard-go wg:wireguard-tools unshare:util-linux
 }
 
 public_addr() {   # i -> the address the other host reaches host i at (its router's WAN, or its own)

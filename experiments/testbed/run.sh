@@ -42,6 +42,8 @@ set -euo pipefail
 
 TESTBED_TAG="${TESTBED_TAG:-evtb}"
 STATE="${TESTBED_STATE:-/tmp/edgevpn-testbed-$TESTBED_TAG}"
+# Absolute, because Prosody, coturn and the nodes get paths under it and run elsewhere.
+[[ "$STATE" == /* ]] || STATE="$PWD/$STATE"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 PRESETS=(none port-restricted symmetric full-cone)
@@ -128,8 +130,10 @@ down() {
     done < <(tac "$STATE/namespaces")
     rm -f "$STATE/namespaces"
   fi
-  # Keep the last run's configs and logs for a post-mortem (no secrets beyond the testbed's own).
-  if compgen -G "$STATE/*.log" >/dev/null; then rm -rf "$STATE.last"; cp -r "$STATE" "$STATE.last" 2>/dev/null || true; fi
+  # Keep the last run's configs and logs for a post-mortem (no secrets beyond the testbed's own),
+  # always replacing an older one: a run that failed before its nodes started still leaves its
+  # Prosody/coturn output there, and an older run's logs never pass for this one's.
+  rm -rf "$STATE.last"; cp -r "$STATE" "$STATE.last" 2>/dev/null || true
   rm -rf "$STATE"
   OWNED=0
 }

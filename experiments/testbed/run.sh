@@ -543,7 +543,8 @@ throughput() {
 # ---- selftest: every preset builds, routes and tears down without leftovers ----
 leftovers() {
   local left=""
-  left+=$(ip netns list | awk '{print $1}' | grep "^$TESTBED_TAG-" || true)
+  # Exactly this tag's names (fixed strings): tag "x" must not claim tag "x-2"'s namespaces.
+  left+=$(ip netns list | awk '{print $1}' | grep -xF -e "$(ns pub)" -e "$(ns h1)" -e "$(ns h2)" -e "$(ns nat1)" -e "$(ns nat2)" || true)
   [[ -d "$STATE" ]] && left+=" state:$STATE"
   echo "$left"
 }

@@ -38,6 +38,19 @@
 # the taps, and prints {"connected", "path": "direct|relay", "setupMs" (the initiator's, from the
 # link request to DTLS up), "pingLossPct", "rttMs" (ping's average), ...} truthfully: without a
 # link within the bound it prints "connected": false and the nodes' last transport error.
+# With --json every failure of `pair` still prints one JSON object ("connected": false and the
+# reason) and exits 1. An unknown command or a bad TESTBED_* number exits 2.
+#
+# Environment (numbers are whole seconds or counts, checked up front):
+#   TESTBED_TAG                 namespace name prefix (default evtb)
+#   TESTBED_STATE               state directory (default /tmp/edgevpn-testbed-$TESTBED_TAG); teardown
+#                               keeps a copy of the last run in $TESTBED_STATE.last
+#   TESTBED_WAIT_SECONDS        bound for Prosody, coturn, iperf3, WireGuard and the link (default 60, >= 1)
+#   TESTBED_PING_COUNT          pings through the overlay (default 20, >= 1)
+#   TESTBED_THROUGHPUT_SECONDS  iperf3 duration (default 10, >= 1)
+#   TESTBED_NODE_TRACE          1: the nodes write a replayable trace; 0: not (pair 1, throughput 0)
+#   TESTBED_REBUILD             non-empty: rebuild the node even when it is already built
+#   TESTBED_FAIL_AFTER_UP       testing: make `up` fail right after building (selftest uses it)
 set -euo pipefail
 
 TESTBED_TAG="${TESTBED_TAG:-evtb}"
@@ -585,17 +598,26 @@ selftest() {
 }
 
 # ---- command line ----
+# The usage text is the header comment: every line from line 2 up to `set -euo pipefail`.
+usage() { sed -n '2,/^set -euo pipefail/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+
 parse_nat() {
   [[ "$1" == *,* ]] || die "--nat wants two presets, e.g. --nat port-restricted,symmetric"
   NAT_A="${1%,*}"; NAT_B="${1#*,}"
 }
 
 cmd="${1:-}"; shift || true
+case "$cmd" in
+  ""|help|-h|--help) usage; exit 0 ;;
+  deps|up|down|pair|throughput|selftest) ;;
+  *) echo "testbed: error: unknown command '$cmd'" >&2; usage >&2; exit 2 ;;
+esac
 NAT_A=port-restricted; NAT_B=port-restricted; JSON=0; MEMBERSHIP=presence
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --nat) parse_nat "${2:-}"; shift 2 ;;
     --json) JSON=1; shift ;;
+    -h|--help) usage; exit 0 ;;
     --membership)
       [[ "${2:-}" == presence || "${2:-}" == lookup ]] || die "--membership wants presence or lookup"
       MEMBERSHIP="$2"; shift 2 ;;
@@ -609,5 +631,4 @@ case "$cmd" in
   pair) pair "$NAT_A" "$NAT_B" "$JSON" ;;
   throughput) throughput "$NAT_A" "$NAT_B" "$JSON" ;;
   selftest) selftest ;;
-  *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; [[ -z "$cmd" || "$cmd" == help || "$cmd" == --help ]] || exit 2 ;;
 esac

@@ -624,6 +624,21 @@ while [[ $# -gt 0 ]]; do
     *) die "unknown argument '$1'" ;;
   esac
 done
+# Numbers from the environment, checked before anything runs (bash arithmetic would read "abc"
+# as a variable name and a wait loop would silently run zero times).
+check_count() {   # name value
+  [[ "$2" =~ ^[0-9]+$ && "$2" =~ [1-9] ]] || { echo "testbed: error: $1 must be a whole number >= 1, got '$2'" >&2; exit 2; }
+  (( 10#$2 <= 100000 )) || { echo "testbed: error: $1 must be at most 100000, got '$2'" >&2; exit 2; }
+}
+if [[ "$cmd" != down ]]; then   # `down` uses none of them and must always be able to clean up
+  check_count TESTBED_WAIT_SECONDS "$WAIT_SECONDS"
+  check_count TESTBED_PING_COUNT "$PING_COUNT"
+  check_count TESTBED_THROUGHPUT_SECONDS "$THROUGHPUT_SECONDS"
+  WAIT_SECONDS=$((10#$WAIT_SECONDS)); PING_COUNT=$((10#$PING_COUNT)); THROUGHPUT_SECONDS=$((10#$THROUGHPUT_SECONDS))
+  if [[ -n "${TESTBED_NODE_TRACE:-}" && "$TESTBED_NODE_TRACE" != 0 && "$TESTBED_NODE_TRACE" != 1 ]]; then
+    echo "testbed: error: TESTBED_NODE_TRACE must be 0 or 1, got '$TESTBED_NODE_TRACE'" >&2; exit 2
+  fi
+fi
 case "$cmd" in
   deps) deps ;;
   up) trap 'rc=$?; [[ $rc -eq 0 ]] || cleanup' EXIT; up "$NAT_A" "$NAT_B" ;;

@@ -29,17 +29,34 @@
 # tags and other testbeds on the machine do not collide. State (configs, logs, PIDs, the list
 # of namespaces made) lives in $TESTBED_STATE (default /tmp/edgevpn-testbed-$TESTBED_TAG).
 # Teardown kills only the PIDs this script recorded and deletes only the namespaces it recorded,
-# and runs on every exit of `pair` and `selftest` and on a failed `up` (trap).
+# and runs on every exit of `pair`, `throughput` and `selftest` and on a failed `up` (trap), but
+# only for a testbed that invocation itself started: a refused `up`/`pair` (tag already up, bad
+# preset, not root) leaves an existing testbed untouched.
 #
 # `pair` starts two nodes (ICE with coturn as STUN and TURN server, DTLS, a tap each: 10.10.0.1
 # and 10.10.0.2), waits until both show a connected link, pings 10.10.0.2 from host 1 through
 # the taps, and prints {"connected", "path": "direct|relay", "setupMs" (the initiator's, from the
 # link request to DTLS up), "pingLossPct", "rttMs" (ping's average), ...} truthfully: without a
 # link within the bound it prints "connected": false and the nodes' last transport error.
+# With --json every failure of `pair` still prints one JSON object ("connected": false and the
+# reason) and exits 1. An unknown command or a bad TESTBED_* number exits 2.
+#
+# Environment (numbers are whole seconds or counts, checked up front):
+#   TESTBED_TAG                 namespace name prefix (default evtb)
+#   TESTBED_STATE               state directory (default /tmp/edgevpn-testbed-$TESTBED_TAG); teardown
+#                               keeps a copy of the last run in $TESTBED_STATE.last
+#   TESTBED_WAIT_SECONDS        bound for Prosody, coturn, iperf3, WireGuard and the link (default 60, >= 1)
+#   TESTBED_PING_COUNT          pings through the overlay (default 20, >= 1)
+#   TESTBED_THROUGHPUT_SECONDS  iperf3 duration (default 10, >= 1)
+#   TESTBED_NODE_TRACE          1: the nodes write a replayable trace; 0: not (pair 1, throughput 0)
+#   TESTBED_REBUILD             non-empty: rebuild the node even when it is already built
+#   TESTBED_FAIL_AFTER_UP       testing: make `up` fail right after building (selftest uses it)
 set -euo pipefail
 
 TESTBED_TAG="${TESTBED_TAG:-evtb}"
 STATE="${TESTBED_STATE:-/tmp/edgevpn-testbed-$TESTBED_TAG}"
+# Absolute, because Prosody, coturn and the nodes get paths under it and run elsewhere.
+[[ "$STATE" == /* ]] || STATE="$PWD/$STATE"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 PRESETS=(none port-restricted symmetric full-cone)
@@ -52,23 +69,41 @@ DOMAIN=xmpp.test
 GROUP="overlay-$TESTBED_TAG"
 
 log() { echo "testbed: $*" >&2; }
-die() { echo "testbed: error: $*" >&2; exit 1; }
+die() { FAIL_REASON="$*"; echo "testbed: error: $*" >&2; exit 1; }
+# JSON string (with quotes) without jq, so a failure report works even when jq is what is missing.
+json_str() {
+  local s="$1"
+  s=${s//\\/\\\\}; s=${s//\"/\\\"}; s=${s//$'\n'/\\n}; s=${s//$'\r'/\\r}; s=${s//$'\t'/\\t}
+  printf '"%s"' "$(tr -d '\000-\010\013\014\016-\037' <<<"$s")"
+}
 ns() { echo "$TESTBED_TAG-$1"; }
 
 need_root() { [[ "$(id -u)" -eq 0 ]] || die "must run as root (network namespaces, iptables)"; }
 
-deps() {
-  need_root
-  local missing=()
-  for pair in jq:jq ip:iproute2 iptables:iptables conntrack:conntrack prosody:prosody turnserver:coturn openssl:openssl ping:iputils-ping; do
+# Installs the Debian packages for the "command:package" pairs whose command is missing, then
+# checks again: a package apt-get cannot install is a clear error, not a silent apt exit code.
+install_missing() {
+  local missing=() pair
+  for pair in "$@"; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
-  if ((${#missing[@]})); then
-    log "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null; }
-  fi
+  ((${#missing[@]})) || return 0
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null 2>&1; } || true
+  local still=()
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || still+=("${pair%%:*} (package ${pair#*:})")
+  done
+  ((${#still[@]} == 0)) || die "cannot install what is missing: ${still[*]} (apt-get failed or did not provide it)"
 }
+
+deps() {
+  need_root
+  install_missing jq:jq ip:iproute2 iptables:iptables conntrack:conntrack prosody:prosody turnserver:coturn openssl:openssl ping:iputils-ping
+}
+
+need_dotnet() { command -v dotnet >/dev/null 2>&1 || die "dotnet is not on PATH: install the .NET 10 SDK (it builds and runs the edgevpn node)"; }
 
 check_preset() {
   local p
@@ -78,6 +113,10 @@ check_preset() {
 
 # ---- state: what this run made, so teardown removes exactly that ----
 record_ns() { echo "$1" >>"$STATE/namespaces"; }
+# OWNED is 1 once this invocation has started building a testbed (after every refusal check):
+# the exit traps tear down only then, so a refused `up`/`pair` leaves a running testbed alone.
+OWNED=0
+cleanup() { [[ "$OWNED" == 1 ]] && down; return 0; }
 record_pid() { echo "$1 $2" >>"$STATE/pids"; }   # pid name
 
 down() {
@@ -104,9 +143,12 @@ down() {
     done < <(tac "$STATE/namespaces")
     rm -f "$STATE/namespaces"
   fi
-  # Keep the last run's configs and logs for a post-mortem (no secrets beyond the testbed's own).
-  if compgen -G "$STATE/*.log" >/dev/null; then rm -rf "$STATE.last"; cp -r "$STATE" "$STATE.last" 2>/dev/null || true; fi
+  # Keep the last run's configs and logs for a post-mortem (no secrets beyond the testbed's own),
+  # always replacing an older one: a run that failed before its nodes started still leaves its
+  # Prosody/coturn output there, and an older run's logs never pass for this one's.
+  rm -rf "$STATE.last"; cp -r "$STATE" "$STATE.last" 2>/dev/null || true
   rm -rf "$STATE"
+  OWNED=0
 }
 
 # ---- namespaces and NATs ----
@@ -115,6 +157,7 @@ up() {
   local natA="$1" natB="$2"
   check_preset "$natA"; check_preset "$natB"
   [[ ! -f "$STATE/namespaces" ]] || die "a testbed with tag '$TESTBED_TAG' is up ($STATE); run '$0 down' first"
+  OWNED=1
   mkdir -p "$STATE"
   echo "$natA $natB" >"$STATE/nat"
   local pub; pub="$(ns pub)"
@@ -220,9 +263,11 @@ EOF
 }
 
 wait_for() {   # what, command
-  local what="$1" cmd="$2"
-  for _ in $(seq 1 $((WAIT_SECONDS * 5))); do
+  local what="$1" cmd="$2" deadline=$(( $(date +%s%N) + WAIT_SECONDS * 1000000000 ))
+  # A wall-clock deadline (not a count of passes: each check itself takes time).
+  while :; do
     if eval "$cmd"; then return 0; fi
+    (( $(date +%s%N) < deadline )) || break
     sleep 0.2
   done
   die "$what did not come up within ${WAIT_SECONDS}s"
@@ -232,6 +277,7 @@ wait_for() {   # what, command
 EDGEVPN_DLL="$REPO/src/RealNode/bin/Release/net10.0/edgevpn.dll"
 
 build_node() {
+  need_dotnet
   if [[ ! -f "$EDGEVPN_DLL" || -n "${TESTBED_REBUILD:-}" ]]; then
     log "building edgevpn (Release)"
     dotnet build "$REPO/src/RealNode" -c Release -nologo -v quiet >/dev/null || die "build failed"
@@ -289,8 +335,13 @@ run_pair() {
   start_node 1
   start_node 2
   local started; started=$(date +%s%N)
+  local deadline=$(( started + WAIT_SECONDS * 1000000000 )) polled
   S1=""; S2=""; OUTCOME=none
-  for _ in $(seq 1 $((WAIT_SECONDS * 5))); do
+  # A wall-clock deadline: a pass (two status calls) takes much longer than its 0.2 s sleep. A
+  # link counts only if the status poll that saw it began before the deadline.
+  while :; do
+    polled=$(date +%s%N)
+    (( polled < deadline )) || break
     S1="$(status_json 1)"; S2="$(status_json 2)"
     local c1 c2
     c1=$(json_field "$S1" '[.links[] | select(.state=="connected")] | length')
@@ -298,7 +349,7 @@ run_pair() {
     if [[ "$c1" =~ ^[1-9] && "$c2" =~ ^[1-9] ]]; then OUTCOME=connected; break; fi
     for i in 1 2; do
       local pidline; pidline=$(grep " node$i\$" "$STATE/pids" | cut -d' ' -f1)
-      kill -0 "$pidline" 2>/dev/null || { tail -5 "$STATE/h$i.log" >&2; die "node $i exited"; }
+      kill -0 "$pidline" 2>/dev/null || { tail -5 "$STATE/h$i.log" >&2; die "node $i exited: $(grep . "$STATE/h$i.log" | tail -1)"; }
     done
     sleep 0.2
   done
@@ -318,11 +369,29 @@ ping_overlay() {
 
 connected_links() { jq -c '[.links[] | select(.state=="connected")]' <<<"$1" 2>/dev/null || echo '[]'; }
 
+# With --json, every failed `pair` still prints one JSON object ({"connected": false, "reason"})
+# on stdout, so a sweep can record it; the exit code stays non-zero.
+pair_exit() {   # rc natA natB json
+  if [[ "$1" != 0 && "$4" == 1 && "${PAIR_PRINTED:-0}" != 1 ]]; then
+    local reason="${FAIL_REASON:-run.sh pair exited with code $1 (see stderr)}"
+    printf '{"connected": false, "membership": %s, "nat": [%s, %s], "waitedMs": %s, "reason": %s}\n' \
+      "$(json_str "$MEMBERSHIP")" "$(json_str "$2")" "$(json_str "$3")" "${WAITED_MS:-null}" "$(json_str "$reason")"
+  fi
+  cleanup
+}
+
+# The node's control socket ($STATE/hN.sock) must fit in a Unix socket path (107 bytes).
+check_state_path() {
+  local sock="$STATE/h1.sock"
+  (( ${#sock} <= 107 )) || die "TESTBED_STATE is too long: the node's control socket $sock would be ${#sock} bytes, at most 107 (use a shorter TESTBED_STATE)"
+}
+
 pair() {
-  need_root
   local natA="$1" natB="$2" json="$3"
+  trap 'pair_exit $? "'"$natA"'" "'"$natB"'" '"$json" EXIT
+  need_root
+  check_state_path
   deps
-  trap 'down' EXIT
   run_pair "$natA" "$natB"
   local m1 m2 sig1 sig2 reason connected=false candidate=null path=null setup=null iceRtt=null
   m1=$(json_field "$S1" '.members'); m2=$(json_field "$S2" '.members')
@@ -358,21 +427,13 @@ pair() {
       nat: [$natA, $natB], signaling: [$sig1, $sig2], members: [$m1, $m2], negotiatedOverXmpp: $negotiated,
       waitedMs: $waited, reason: $reason}')
   if [[ "$json" == 1 ]]; then echo "$out"; else jq -r 'to_entries[] | "\(.key): \(.value)"' <<<"$out"; fi
+  PAIR_PRINTED=1
   grep -h -i "password\|-pw-" "$STATE"/h*.log >/dev/null 2>&1 && log "warning: a node log mentions a password" || true
 }
 
 # ---- throughput: iperf3 TCP through the overlay and, in the same run, through wireguard-go ----
 deps_throughput() {
-  local missing=()
-  for pair in iperf3:iperf3 wireguard-go:wireguard-go wg:wireguard-tools unshare:util-linux; do
-    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
-  done
-  if ((${#missing[@]})); then
-    log "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null; } \
-      || die "cannot install ${missing[*]} (apt-get failed)"
-  fi
+  install_missing iperf3:iperf3 wireguard-go:wireguard-go wg:wireguard-tools unshare:util-linux
 }
 
 public_addr() {   # i -> the address the other host reaches host i at (its router's WAN, or its own)
@@ -423,10 +484,13 @@ iperf_mbps() {
   wait_for "iperf3 server on $target" "ip netns exec $(ns h2) ss -ltn | grep -q '$target:5201'"
   ip netns exec "$(ns h1)" iperf3 -c "$target" -p 5201 -t "$THROUGHPUT_SECONDS" -J >"$STATE/iperf-$name.json" 2>"$STATE/iperf-$name-client.err" &
   local client=$! window=$(( THROUGHPUT_SECONDS / 2 ))
+  (( window >= 1 )) || window=1   # a 1 s transfer: profile its whole second (no division by zero)
   # The CPU profile covers the middle of the transfer (a quarter in, for half its length).
   sleep $(( THROUGHPUT_SECONDS / 4 )); cpu_snapshot >"$STATE/cpu-$name.0"
   sleep "$window"; cpu_snapshot >"$STATE/cpu-$name.1"
   cpu_profile "$STATE/cpu-$name.0" "$STATE/cpu-$name.1" "$window" >"$STATE/cpu-$name.json" 2>/dev/null || echo null >"$STATE/cpu-$name.json"
+  # mawk writes -nan instead of failing: keep the profile only if it is valid JSON.
+  jq -e . "$STATE/cpu-$name.json" >/dev/null 2>&1 || { log "CPU profile for $name is not valid JSON; reporting null"; echo null >"$STATE/cpu-$name.json"; }
   wait "$client" || true
   local out; out=$(cat "$STATE/iperf-$name.json")
   jq -r '(.end.sum_received.bits_per_second // empty) / 1e6 | . * 10 | round / 10' <<<"$out" 2>/dev/null | grep . || echo null
@@ -456,12 +520,13 @@ EOF
 throughput() {
   need_root
   local natA="$1" natB="$2" json="$3"
+  check_state_path
   deps
   deps_throughput
   NODE_TRACE="${TESTBED_NODE_TRACE:-0}"   # a trace of every frame would measure the trace writer
   local wgSkip=""
   case "$natA,$natB" in *symmetric*) wgSkip="wireguard-go has no relay: it cannot cross a symmetric NAT, so only EdgeVpn (through TURN) is measured" ;; esac
-  trap 'down' EXIT
+  trap cleanup EXIT
   run_pair "$natA" "$natB"
   [[ "$OUTCOME" == connected ]] || die "no EdgeVpn link within ${WAIT_SECONDS}s: $(json_field "$S1" '.lastTransportError')"
   local candidate; candidate=$(jq -r '.[0].path' <<<"$(connected_links "$S1")")
@@ -491,7 +556,8 @@ throughput() {
 # ---- selftest: every preset builds, routes and tears down without leftovers ----
 leftovers() {
   local left=""
-  left+=$(ip netns list | awk '{print $1}' | grep "^$TESTBED_TAG-" || true)
+  # Exactly this tag's names (fixed strings): tag "x" must not claim tag "x-2"'s namespaces.
+  left+=$(ip netns list | awk '{print $1}' | grep -xF -e "$(ns pub)" -e "$(ns h1)" -e "$(ns h2)" -e "$(ns nat1)" -e "$(ns nat2)" || true)
   [[ -d "$STATE" ]] && left+=" state:$STATE"
   echo "$left"
 }
@@ -499,7 +565,7 @@ leftovers() {
 selftest() {
   need_root
   deps
-  trap 'down' EXIT
+  trap cleanup EXIT
   [[ -z "$(leftovers)" ]] || die "leftovers before the selftest: $(leftovers)"
   local combos=("port-restricted,symmetric" "full-cone,none" "symmetric,full-cone" "none,port-restricted")
   local combo ok=0
@@ -532,29 +598,52 @@ selftest() {
 }
 
 # ---- command line ----
+# The usage text is the header comment: every line from line 2 up to `set -euo pipefail`.
+usage() { sed -n '2,/^set -euo pipefail/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+
 parse_nat() {
   [[ "$1" == *,* ]] || die "--nat wants two presets, e.g. --nat port-restricted,symmetric"
   NAT_A="${1%,*}"; NAT_B="${1#*,}"
 }
 
 cmd="${1:-}"; shift || true
+case "$cmd" in
+  ""|help|-h|--help) usage; exit 0 ;;
+  deps|up|down|pair|throughput|selftest) ;;
+  *) echo "testbed: error: unknown command '$cmd'" >&2; usage >&2; exit 2 ;;
+esac
 NAT_A=port-restricted; NAT_B=port-restricted; JSON=0; MEMBERSHIP=presence
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --nat) parse_nat "${2:-}"; shift 2 ;;
     --json) JSON=1; shift ;;
+    -h|--help) usage; exit 0 ;;
     --membership)
       [[ "${2:-}" == presence || "${2:-}" == lookup ]] || die "--membership wants presence or lookup"
       MEMBERSHIP="$2"; shift 2 ;;
     *) die "unknown argument '$1'" ;;
   esac
 done
+# Numbers from the environment, checked before anything runs (bash arithmetic would read "abc"
+# as a variable name and a wait loop would silently run zero times).
+check_count() {   # name value
+  [[ "$2" =~ ^[0-9]+$ && "$2" =~ [1-9] ]] || { echo "testbed: error: $1 must be a whole number >= 1, got '$2'" >&2; exit 2; }
+  (( 10#$2 <= 100000 )) || { echo "testbed: error: $1 must be at most 100000, got '$2'" >&2; exit 2; }
+}
+if [[ "$cmd" != down ]]; then   # `down` uses none of them and must always be able to clean up
+  check_count TESTBED_WAIT_SECONDS "$WAIT_SECONDS"
+  check_count TESTBED_PING_COUNT "$PING_COUNT"
+  check_count TESTBED_THROUGHPUT_SECONDS "$THROUGHPUT_SECONDS"
+  WAIT_SECONDS=$((10#$WAIT_SECONDS)); PING_COUNT=$((10#$PING_COUNT)); THROUGHPUT_SECONDS=$((10#$THROUGHPUT_SECONDS))
+  if [[ -n "${TESTBED_NODE_TRACE:-}" && "$TESTBED_NODE_TRACE" != 0 && "$TESTBED_NODE_TRACE" != 1 ]]; then
+    echo "testbed: error: TESTBED_NODE_TRACE must be 0 or 1, got '$TESTBED_NODE_TRACE'" >&2; exit 2
+  fi
+fi
 case "$cmd" in
   deps) deps ;;
-  up) trap 'rc=$?; [[ $rc -eq 0 ]] || down' EXIT; up "$NAT_A" "$NAT_B" ;;
+  up) trap 'rc=$?; [[ $rc -eq 0 ]] || cleanup' EXIT; up "$NAT_A" "$NAT_B" ;;
   down) need_root; down ;;
   pair) pair "$NAT_A" "$NAT_B" "$JSON" ;;
   throughput) throughput "$NAT_A" "$NAT_B" "$JSON" ;;
   selftest) selftest ;;
-  *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; [[ -z "$cmd" || "$cmd" == help || "$cmd" == --help ]] || exit 2 ;;
 esac

@@ -26,11 +26,14 @@ public class TestbedScriptTests
 
     private static string Script() => RepoPaths.Of("experiments", "testbed", "run.sh");
 
-    private static (int Exit, string Out, string Err) Run(string tag, params string[] args)
+    private static (int Exit, string Out, string Err) Run(string tag, params string[] args) => RunWith(tag, [], args);
+
+    private static (int Exit, string Out, string Err) RunWith(string tag, (string Name, string Value)[] env, params string[] args)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Script());
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (name, value) in env) psi.Environment[name] = value;
         psi.Environment["TESTBED_TAG"] = tag;
         psi.Environment["TESTBED_STATE"] = Path.Combine(Path.GetTempPath(), "edgevpn-testbed-test-" + tag);
         using var p = Process.Start(psi)!;
@@ -56,6 +59,39 @@ public class TestbedScriptTests
         var (exit, stdout, stderr) = Run(tag, "selftest");
         Assert.True(exit == 0, $"selftest failed ({exit}):\n{stdout}\n{stderr}");
         Assert.Contains("selftest: ok (4 preset combinations", stdout);
+        Assert.Empty(Namespaces(tag));
+    }
+
+    // A refused second `up` used to run its failure trap, which tore the running testbed down.
+    [TestbedFact]
+    public void A_refused_second_up_leaves_the_running_testbed_as_it_was()
+    {
+        const string tag = "evtu";
+        try
+        {
+            var first = Run(tag, "up", "--nat", "none,none");
+            Assert.True(first.Exit == 0, $"up failed ({first.Exit}):\n{first.Out}\n{first.Err}");
+            int namespaces = Namespaces(tag).Length;
+            Assert.True(namespaces > 0);
+            var second = Run(tag, "up", "--nat", "none,none");
+            Assert.NotEqual(0, second.Exit);
+            Assert.Contains("is up", second.Out + second.Err);
+            Assert.Equal(namespaces, Namespaces(tag).Length);
+        }
+        finally { Run(tag, "down"); }
+        Assert.Empty(Namespaces(tag));
+    }
+
+    [TestbedFact]
+    public void Bad_numbers_and_unknown_commands_are_refused_with_exit_2_before_anything_is_set_up()
+    {
+        const string tag = "evtn";
+        var badWait = RunWith(tag, [("TESTBED_WAIT_SECONDS", "abc")], "pair", "--nat", "none,none", "--json");
+        Assert.Equal(2, badWait.Exit);
+        Assert.Contains("TESTBED_WAIT_SECONDS", badWait.Err);
+        var unknown = Run(tag, "bogus");
+        Assert.Equal(2, unknown.Exit);
+        Assert.Contains("unknown command 'bogus'", unknown.Err);
         Assert.Empty(Namespaces(tag));
     }
 

@@ -39,7 +39,8 @@
 # link request to DTLS up), "pingLossPct", "rttMs" (ping's average), ...} truthfully: without a
 # link within the bound it prints "connected": false and the nodes' last transport error.
 # With --json every failure of `pair` still prints one JSON object ("connected": false and the
-# reason) and exits 1. An unknown command or a bad TESTBED_* number exits 2.
+# reason) and exits 1. Bad arguments (an unknown command, option or NAT preset, a malformed
+# --nat or --membership) or a bad TESTBED_* number exit 2 before anything is set up.
 #
 # Environment (numbers are whole seconds or counts, checked up front):
 #   TESTBED_TAG                 namespace name prefix (default evtb)
@@ -601,9 +602,18 @@ selftest() {
 # The usage text is the header comment: every line from line 2 up to `set -euo pipefail`.
 usage() { sed -n '2,/^set -euo pipefail/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
+# Bad arguments: exit 2 (as an unknown command), before anything is set up or torn down.
+bad_args() { echo "testbed: error: $*" >&2; exit 2; }
+
 parse_nat() {
-  [[ "$1" == *,* ]] || die "--nat wants two presets, e.g. --nat port-restricted,symmetric"
+  [[ "$1" == *,* ]] || bad_args "--nat wants two presets, e.g. --nat port-restricted,symmetric"
   NAT_A="${1%,*}"; NAT_B="${1#*,}"
+  local p q ok
+  for p in "$NAT_A" "$NAT_B"; do
+    ok=0
+    for q in "${PRESETS[@]}"; do [[ "$p" == "$q" ]] && ok=1; done
+    ((ok)) || bad_args "unknown NAT preset '$p' (one of: ${PRESETS[*]})"
+  done
 }
 
 cmd="${1:-}"; shift || true
@@ -619,9 +629,9 @@ while [[ $# -gt 0 ]]; do
     --json) JSON=1; shift ;;
     -h|--help) usage; exit 0 ;;
     --membership)
-      [[ "${2:-}" == presence || "${2:-}" == lookup ]] || die "--membership wants presence or lookup"
+      [[ "${2:-}" == presence || "${2:-}" == lookup ]] || bad_args "--membership wants presence or lookup"
       MEMBERSHIP="$2"; shift 2 ;;
-    *) die "unknown argument '$1'" ;;
+    *) bad_args "unknown argument '$1'" ;;
   esac
 done
 # Numbers from the environment, checked before anything runs (bash arithmetic would read "abc"

@@ -83,7 +83,7 @@ public class TestbedScriptTests
     }
 
     [TestbedFact]
-    public void Bad_numbers_and_unknown_commands_are_refused_with_exit_2_before_anything_is_set_up()
+    public void Bad_numbers_unknown_commands_and_presets_are_refused_with_exit_2_before_anything_is_set_up()
     {
         const string tag = "evtn";
         var badWait = RunWith(tag, [("TESTBED_WAIT_SECONDS", "abc")], "pair", "--nat", "none,none", "--json");
@@ -92,6 +92,9 @@ public class TestbedScriptTests
         var unknown = Run(tag, "bogus");
         Assert.Equal(2, unknown.Exit);
         Assert.Contains("unknown command 'bogus'", unknown.Err);
+        var preset = Run(tag, "pair", "--nat", "typo,none", "--json");
+        Assert.Equal(2, preset.Exit);
+        Assert.Contains("unknown NAT preset 'typo'", preset.Err);
         Assert.Empty(Namespaces(tag));
     }
 

@@ -271,7 +271,7 @@ wait_for() {   # what, command
     (( $(date +%s%N) < deadline )) || break
     sleep 0.2
   done
-  die "$what did not come up within ${WAIT_SECONDS}s"
+  die "$what did not come up within ${WAIT_SECONDS}s (its output stays in $STATE.last after the teardown)"
 }
 
 # ---- nodes ----

@@ -370,13 +370,18 @@ ping_overlay() {
 
 connected_links() { jq -c '[.links[] | select(.state=="connected")]' <<<"$1" 2>/dev/null || echo '[]'; }
 
-# With --json, every failed `pair` still prints one JSON object ({"connected": false, "reason"})
-# on stdout, so a sweep can record it; the exit code stays non-zero.
-pair_exit() {   # rc natA natB json
-  if [[ "$1" != 0 && "$4" == 1 && "${PAIR_PRINTED:-0}" != 1 ]]; then
-    local reason="${FAIL_REASON:-run.sh pair exited with code $1 (see stderr)}"
-    printf '{"connected": false, "membership": %s, "nat": [%s, %s], "waitedMs": %s, "reason": %s}\n' \
-      "$(json_str "$MEMBERSHIP")" "$(json_str "$2")" "$(json_str "$3")" "${WAITED_MS:-null}" "$(json_str "$reason")"
+# With --json, every failed `pair` or `throughput` still prints one JSON object on stdout
+# (`pair`: {"connected": false, ..., "reason"}; `throughput`: {"edgevpnMbps": null, ..., "reason"}),
+# so a sweep can record it; the exit code stays non-zero.
+json_exit() {   # rc command natA natB json
+  if [[ "$1" != 0 && "$5" == 1 && "${PAIR_PRINTED:-0}" != 1 ]]; then
+    local reason; reason=$(json_str "${FAIL_REASON:-run.sh $2 exited with code $1 (see stderr)}")
+    if [[ "$2" == pair ]]; then
+      printf '{"connected": false, "membership": %s, "nat": [%s, %s], "waitedMs": %s, "reason": %s}\n' \
+        "$(json_str "$MEMBERSHIP")" "$(json_str "$3")" "$(json_str "$4")" "${WAITED_MS:-null}" "$reason"
+    else
+      printf '{"edgevpnMbps": null, "wireguardGoMbps": null, "nat": [%s, %s], "reason": %s}\n' "$(json_str "$3")" "$(json_str "$4")" "$reason"
+    fi
   fi
   cleanup
 }
@@ -389,7 +394,7 @@ check_state_path() {
 
 pair() {
   local natA="$1" natB="$2" json="$3"
-  trap 'pair_exit $? "'"$natA"'" "'"$natB"'" '"$json" EXIT
+  trap 'json_exit $? pair "'"$natA"'" "'"$natB"'" '"$json" EXIT
   need_root
   check_state_path
   deps
@@ -519,15 +524,15 @@ EOF
 }
 
 throughput() {
-  need_root
   local natA="$1" natB="$2" json="$3"
+  trap 'json_exit $? throughput "'"$natA"'" "'"$natB"'" '"$json" EXIT
+  need_root
   check_state_path
   deps
   deps_throughput
   NODE_TRACE="${TESTBED_NODE_TRACE:-0}"   # a trace of every frame would measure the trace writer
   local wgSkip=""
   case "$natA,$natB" in *symmetric*) wgSkip="wireguard-go has no relay: it cannot cross a symmetric NAT, so only EdgeVpn (through TURN) is measured" ;; esac
-  trap cleanup EXIT
   run_pair "$natA" "$natB"
   [[ "$OUTCOME" == connected ]] || die "no EdgeVpn link within ${WAIT_SECONDS}s: $(json_field "$S1" '.lastTransportError')"
   local candidate; candidate=$(jq -r '.[0].path' <<<"$(connected_links "$S1")")

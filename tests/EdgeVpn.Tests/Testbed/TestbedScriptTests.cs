@@ -33,9 +33,9 @@ public class TestbedScriptTests
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Script());
         foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (name, value) in env) psi.Environment[name] = value;
         psi.Environment["TESTBED_TAG"] = tag;
         psi.Environment["TESTBED_STATE"] = Path.Combine(Path.GetTempPath(), "edgevpn-testbed-test-" + tag);
+        foreach (var (name, value) in env) psi.Environment[name] = value;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
@@ -95,6 +95,24 @@ public class TestbedScriptTests
         var preset = Run(tag, "pair", "--nat", "typo,none", "--json");
         Assert.Equal(2, preset.Exit);
         Assert.Contains("unknown NAT preset 'typo'", preset.Err);
+        Assert.Empty(Namespaces(tag));
+    }
+
+    // A sweep records every run: with --json a failed pair or throughput still prints one object.
+    [TestbedFact]
+    public void A_failed_pair_or_throughput_with_json_prints_one_object_with_the_reason()
+    {
+        const string tag = "evtj";
+        string longState = Path.Combine(Path.GetTempPath(), new string('s', 120));
+        foreach (var command in new[] { "pair", "throughput" })
+        {
+            var r = RunWith(tag, [("TESTBED_STATE", longState)], command, "--nat", "none,none", "--json");
+            Assert.Equal(1, r.Exit);
+            using var doc = JsonDocument.Parse(r.Out);
+            Assert.Contains("TESTBED_STATE is too long", doc.RootElement.GetProperty("reason").GetString());
+            if (command == "pair") Assert.False(doc.RootElement.GetProperty("connected").GetBoolean());
+            else Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("edgevpnMbps").ValueKind);
+        }
         Assert.Empty(Namespaces(tag));
     }
 

@@ -121,13 +121,6 @@ public class CommandLineTests
             Assert.Equal(JsonValueKind.Null, root.GetProperty(field).ValueKind);
     }
 
-    private sealed class FullWriter : StringWriter
-    {
-        public override void Write(char value) => throw new IOException("No space left on device");
-        public override void Write(string? value) => throw new IOException("No space left on device");
-        public override void Write(char[] buffer, int index, int count) => throw new IOException("No space left on device");
-    }
-
     [Fact]
     public void A_standard_output_that_cannot_be_written_is_an_I_O_error_not_an_internal_one()
     {

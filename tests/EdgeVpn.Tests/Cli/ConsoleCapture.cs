@@ -16,3 +16,11 @@ internal static class ConsoleCapture
         finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
     }
 }
+
+/// <summary>Standard output on a full disk (`> /dev/full`): every write fails as the kernel's would.</summary>
+internal sealed class FullWriter : StringWriter
+{
+    public override void Write(char value) => throw new IOException("No space left on device");
+    public override void Write(string? value) => throw new IOException("No space left on device");
+    public override void Write(char[] buffer, int index, int count) => throw new IOException("No space left on device");
+}

@@ -28,14 +28,6 @@ public class EdgeVpnCommandLineTests
         Assert.True(RealNode.Config.NodeConfigParser.Parse(stdout, _ => null).Ok);
     }
 
-    /// <summary>Standard output on a full disk (`> /dev/full`).</summary>
-    private sealed class FullWriter : StringWriter
-    {
-        public override void Write(char value) => throw new IOException("No space left on device");
-        public override void Write(string? value) => throw new IOException("No space left on device");
-        public override void Write(char[] buffer, int index, int count) => throw new IOException("No space left on device");
-    }
-
     [Fact]
     public void Config_init_to_a_standard_output_that_fails_is_a_write_error_with_exit_2()
     {

@@ -13,7 +13,11 @@
 // higher-priority pair, or NominationWait after the first success, that pair is checked again
 // with USE-CANDIDATE and selected when the check succeeds. Controlled: a pair is selected when
 // it has succeeded and the peer has sent USE-CANDIDATE on it, in either order; the latest
-// USE-CANDIDATE received supersedes earlier ones.
+// nomination supersedes earlier ones. Which is latest: nominating checks carry a NOMINATION number
+// (draft-thatcher-ice-renomination; peers that do not know the attribute ignore it), and the
+// controlled agent follows the highest, so a copy of an earlier nomination delayed past a later one
+// moves nothing; from a peer that sends no number, the latest received, except that a copy of an
+// earlier nominating request seen again (same transaction id) moves nothing.
 using System.Net;
 using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Links;
@@ -24,6 +28,12 @@ namespace EdgeVpn.Protocol.Ice;
 public sealed partial class IceAgent
 {
     private readonly Queue<int> _triggered = new();
+    /// <summary>Nominations remembered to tell a stale copy from a new one: the controlling agent
+    /// nominates again only after a nominating check failed, so a handful covers any session.</summary>
+    private const int NominationsRememberedMax = 16;
+    private readonly List<StunTransactionId> _nominationIds = new(4);
+    private uint _nominationsSent;        // controlling: the NOMINATION number of the last nominating check
+    private uint _highestNominationSeen;  // controlled: the highest NOMINATION number followed
 
     private bool CanCheck => _remoteKey is not null && State is IceAgentState.Running or IceAgentState.Connected;
 
@@ -88,7 +98,7 @@ public sealed partial class IceAgent
             Kind = IceTransactionKind.Check,
             Base = local.Base,
             To = _remotes[pair.Remote].Address,
-            Payload = CheckRequest(id, prflx, useCandidate),
+            Payload = CheckRequest(id, prflx, useCandidate ? NextNomination() : 0),
             TransmitsMax = _config.TransmitsMax,
             Pair = p,
             UseCandidate = useCandidate,
@@ -101,7 +111,12 @@ public sealed partial class IceAgent
         Stats.ChecksSent++;
     }
 
-    private byte[] CheckRequest(StunTransactionId id, uint prflxPriority, bool useCandidate)
+    /// <summary>The number of the next nominating check (1, 2, ...; it stays at the 24-bit maximum,
+    /// which a session never nears: it nominates again only after a nominating check failed).</summary>
+    private uint NextNomination() => _nominationsSent = Math.Min(_nominationsSent + 1, Nomination.ValueMax);
+
+    /// <summary>A check request; nomination 0: not nominating, else USE-CANDIDATE and NOMINATION.</summary>
+    private byte[] CheckRequest(StunTransactionId id, uint prflxPriority, uint nomination)
     {
         var attributes = new List<StunAttribute>(4)
         {
@@ -109,7 +124,11 @@ public sealed partial class IceAgent
             new Priority(prflxPriority),
             Role == IceRole.Controlling ? new IceControlling(TieBreaker) : new IceControlled(TieBreaker),
         };
-        if (useCandidate) attributes.Add(UseCandidate.Instance);
+        if (nomination > 0)
+        {
+            attributes.Add(UseCandidate.Instance);
+            attributes.Add(new Nomination(nomination));
+        }
         return new StunMessage(StunClass.Request, StunMethod.Binding, id, attributes).Encode(_remoteKey, fingerprint: true);
     }
 
@@ -185,8 +204,15 @@ public sealed partial class IceAgent
             // the newer nomination had been selected: the agents then sat on different pairs
             // (IcePropertyTests, seed 1125114966991259446: the nominating check timed out at the
             // controlling end although its last transmission reached the controlled end).
-            foreach (var other in _pairs) other.NominatedByPeer = false;
-            pair.NominatedByPeer = true;
+            // A copy of a nominating request already seen (a duplicate, or a retransmission the
+            // network delayed) that is not the latest nomination is stale: answered, as the peer's
+            // transaction may still wait, but it moves nothing.
+            if (IsStaleNomination(m.TransactionId, m.Get<Nomination>()?.Value)) nominated = false;
+            else
+            {
+                foreach (var other in _pairs) other.NominatedByPeer = false;
+                pair.NominatedByPeer = true;
+            }
         }
         switch (pair.State)
         {
@@ -200,6 +226,26 @@ public sealed partial class IceAgent
                 EnqueueTriggered(p);
                 break;
         }
+    }
+
+    /// <summary>Whether a nomination is older than one already followed. With NOMINATION (our
+    /// agents, and any that implement renomination), a lower number than the highest seen; without
+    /// it (e.g. libnice), a transaction id seen before that is not the latest nomination: a copy
+    /// that arrives after the newer nomination the first time is then taken as the latest, which only
+    /// the number can prevent. Remembers the nominations (ids newest last, at most NominationsRememberedMax).</summary>
+    private bool IsStaleNomination(StunTransactionId id, uint? number)
+    {
+        if (number is { } n)
+        {
+            if (n < _highestNominationSeen) return true;
+            _highestNominationSeen = n;
+        }
+        int seen = _nominationIds.IndexOf(id);
+        if (seen >= 0 && seen == _nominationIds.Count - 1) return false;   // the latest, again: it stands
+        if (seen >= 0) return number is null;
+        if (_nominationIds.Count == NominationsRememberedMax) _nominationIds.RemoveAt(0);
+        _nominationIds.Add(id);
+        return false;
     }
 
     private void Answer(IPEndPoint @base, IPEndPoint remote, StunMessage request, int code, string reason, string report, bool sign, StunAttribute? extra = null)
@@ -343,7 +389,7 @@ public sealed partial class IceAgent
                 Kind = IceTransactionKind.Consent,
                 Base = local.Base,
                 To = _remotes[pair.Remote].Address,
-                Payload = CheckRequest(id, prflx, useCandidate: false),
+                Payload = CheckRequest(id, prflx, nomination: 0),
                 TransmitsMax = 1,
                 Pair = -1,
             }))

@@ -35,6 +35,9 @@ internal static class StunAttributeDecoder
         T.UseCandidate => Fixed(type, v, 0) ?? UseCandidate.Instance,
         T.IceControlled => Fixed(type, v, 8) ?? new IceControlled(BinaryPrimitives.ReadUInt64BigEndian(v)),
         T.IceControlling => Fixed(type, v, 8) ?? new IceControlling(BinaryPrimitives.ReadUInt64BigEndian(v)),
+        // Comprehension-optional, and 0xC001 has other registered uses: a value of another length is
+        // someone else's attribute, kept as unknown rather than failing the message.
+        T.Nomination => v.Length == 4 ? new Nomination(BinaryPrimitives.ReadUInt32BigEndian(v) & Nomination.ValueMax) : new UnknownAttribute(type, ByteString.CopyOf(v)),
         T.ChannelNumber => Fixed(type, v, 4) ?? new ChannelNumber(BinaryPrimitives.ReadUInt16BigEndian(v)),
         T.Lifetime => Fixed(type, v, 4) ?? new Lifetime(BinaryPrimitives.ReadUInt32BigEndian(v)),
         T.Data => new Data(ByteString.CopyOf(v)),

@@ -44,6 +44,8 @@ public static class StunAttributeType
     public const ushort UseCandidate = 0x0025;
     public const ushort IceControlled = 0x8029;
     public const ushort IceControlling = 0x802A;
+    // draft-thatcher-ice-renomination-01 (comprehension-optional: agents that do not know it ignore it)
+    public const ushort Nomination = 0xC001;
 
     public static bool IsComprehensionRequired(ushort type) => type < 0x8000;
 
@@ -82,6 +84,7 @@ public static class StunAttributeType
         UseCandidate => "USE-CANDIDATE",
         IceControlled => "ICE-CONTROLLED",
         IceControlling => "ICE-CONTROLLING",
+        Nomination => "NOMINATION",
         _ => $"0x{type:x4}",
     };
 }

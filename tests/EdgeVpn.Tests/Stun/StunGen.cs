@@ -42,7 +42,7 @@ internal static class StunGen
 
     public static StunAttribute Attribute(DeterministicRandom rng)
     {
-        switch (rng.NextInt(31))
+        switch (rng.NextInt(32))
         {
             case 0: return new MappedAddress(EndPoint(rng));
             case 1: return new XorMappedAddress(EndPoint(rng));
@@ -79,6 +79,7 @@ internal static class StunGen
                 return new UnknownAttribute(t, Bytes(rng, 12));
             }
             case 29: return new UnknownAttribute(StunAttributeType.AlternateDomain, Bytes(rng, 12));
+            case 30: return new Nomination((uint)rng.NextUInt64() & Nomination.ValueMax);
             default: return new ErrorCode(StunErrorCodes.RoleConflict, "Role Conflict");
         }
     }

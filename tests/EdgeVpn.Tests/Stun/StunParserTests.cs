@@ -149,6 +149,17 @@ public class StunParserTests
     }
 
     [Fact]
+    public void Nomination_is_a_24_bit_number_in_the_low_three_bytes_and_the_reserved_byte_is_ignored()
+    {
+        var bytes = new StunMessage(StunClass.Request, StunMethod.Binding, Tid, [new Nomination(0x123456)]).Encode();
+        Assert.Equal(Hex("c0010004 00123456"), bytes[20..]);
+        Assert.Equal(0x123456u, StunMessage.Parse(WithBody("c0010004 ab123456")).Value.Get<Nomination>()!.Value);
+        Assert.Equal(Nomination.ValueMax, new Nomination(uint.MaxValue).Value);
+        // 0xC001 has other registered uses; a value of another length is kept as an unknown optional attribute.
+        Assert.IsType<UnknownAttribute>(StunMessage.Parse(WithBody("c0010008 00000001 00000002")).Value.Attributes[0]);
+    }
+
+    [Fact]
     public void Error_code_parses_class_and_number_and_reason()
     {
         var m = StunMessage.Parse(WithBody("00090010 00000401 556e617574686f72 697a6564", StunClass.ErrorResponse)).Value;

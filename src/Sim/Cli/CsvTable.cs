@@ -5,8 +5,9 @@
 //    (`parameters.seed`, `eventsByKind.Wake`), lists are joined with "; ";
 //  - a new or empty file gets the header first; rows of a later run with columns the file lacks
 //    widen the file: it is rewritten (to a new file beside it, then renamed over it, keeping its
-//    mode and, where allowed, its owner) with the union of the columns in first-seen order,
-//    earlier rows getting empty cells. Nothing already in the file is ever lost or reordered;
+//    mode and, where allowed, its owner; in place if it has hard links, see below) with the union
+//    of the columns in first-seen order, earlier rows getting empty cells. Nothing already in the
+//    file is ever lost or reordered;
 //  - the path may be a symbolic link: the table is its final target, and the link stays a link;
 //  - an existing non-empty file is extended only if it is a table this tool wrote: a regular file
 //    of at most TableBytesMax, UTF-8 text without NUL bytes, whose header has a `command` column (every
@@ -14,13 +15,28 @@
 //    number of fields. Anything else is refused with a clear error before the run starts (Check)
 //    and never written;
 //  - Check also makes sure, before the run, that the table can be written (and that a new file can
-//    be created beside it, which widening needs), changing nothing and leaving nothing behind.
+//    be created beside it, which widening needs), changing nothing and leaving nothing behind;
+//  - runs in parallel may share one table (a shell loop with `&`, bench and vopr together): every
+//    read-check-write of it (Check's read, an append, a widening) holds an exclusive flock(2) on
+//    the table's file (LockedFile), so each run adds its rows and none is lost or written under a
+//    header that has changed. The lock is on the file itself, taken again when a widening renamed
+//    a new file over it meanwhile, so no lock file is left beside the table. A run waits for it
+//    at most LockWaitSecondsMax, then fails with one line naming the table and writes nothing (the
+//    run's report is on stdout either way, as for any other failure to write the table);
+//  - an Appender trusts the header it last read or wrote only while the file is as its last write
+//    left it (same file, same size, looked at under the lock); otherwise it reads the file again;
+//  - a table with more than one name (hard links) is widened in place, so that every name shows
+//    the new table: the new content is first written and flushed to a new file beside it, then
+//    copied over the table and flushed, and only then removed. Unlike the rename, the copy is not
+//    atomic: a crash or an error during it can leave the table damaged; the error then names that
+//    file, which holds the whole new table to copy back over it.
 // Hand-written: no CSV package is among the served ones, and the format needs only this much.
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using EdgeVpn.Platform;
+using Microsoft.Win32.SafeHandles;
 
 namespace EdgeVpn.Sim.Cli;
 
@@ -35,13 +51,23 @@ public static class CsvTable
     /// without either is not one of our tables, whatever else it is (a script, notes, a JSON file).</summary>
     private static readonly string[] OwnColumns = ["command", "outcome.ok"];
 
+    /// <summary>How long a run waits for another writer's lock on the table: far longer than any
+    /// write of a table takes, so only a writer that is stuck (stopped, or a `flock` a user holds)
+    /// makes a run give up.</summary>
+    public const int LockWaitSecondsMax = 60;
+
+    private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(LockWaitSecondsMax);
+
     /// <summary>Refuses, before a run, a file that exists but is not a table this tool can extend,
     /// or a path the table could not be written to.</summary>
-    public static void Check(FileInfo? file)
+    public static void Check(FileInfo? file) => Check(file, LockWait);
+
+    internal static void Check(FileInfo? file, TimeSpan lockWait)
     {
         if (file is null) return;
         string target = Target(file);
-        var table = Load(file, target);
+        using var locked = Lock(file, target, create: false, lockWait);
+        var table = locked is null ? new Table(false, false, true, [], []) : Load(file, locked.Handle);
         ProbeWritable(file, target, table.Exists);
     }
 
@@ -49,22 +75,44 @@ public static class CsvTable
     public static void Append(FileInfo file, IReadOnlyList<KeyValuePair<string, string>> row) => new Appender(file).Append(row);
 
     /// <summary>Appends many rows to one file (vopr: one per seed) reading the file only when a row
-    /// brings columns it has not seen: a long sweep costs one write per row, not a re-read.</summary>
+    /// brings columns it has not seen or another writer changed the file: a long sweep costs one
+    /// write per row, not a re-read.</summary>
     public sealed class Appender(FileInfo file)
     {
+        /// <summary>How long to wait for another writer's lock (LockWaitSecondsMax; tests shorten it).</summary>
+        internal TimeSpan LockWait { get; init; } = CsvTable.LockWait;
+
         private List<string>? _header;   // the file's header as last read or written by us
         private string _target = "";     // the file that header is in
+        private UnixFileStatus _left;    // that file as our last write left it
 
         public void Append(IReadOnlyList<KeyValuePair<string, string>> row)
         {
-            if (_header is { } header && row.All(kv => header.Contains(kv.Key)))
+            string target = Target(file);
+            using var locked = Lock(file, target, create: true, LockWait)!;
+            try
             {
-                var values = row.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-                File.AppendAllText(_target, Line(header.Select(c => values.GetValueOrDefault(c, ""))) + "\r\n");
-                return;
+                if (_header is { } header && target == _target && Unchanged(UnixFileKinds.Stat(locked.Handle)) && row.All(kv => header.Contains(kv.Key)))
+                {
+                    var values = row.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+                    AppendText(locked.Handle, Line(header.Select(c => values.GetValueOrDefault(c, ""))) + "\r\n");
+                    _left = UnixFileKinds.Stat(locked.Handle);
+                    return;
+                }
+                _header = null;   // until the file has been read again
+                (_header, _left) = AppendReading(file, target, locked, row);
+                _target = target;
             }
-            (_header, _target) = AppendReading(file, row);
+            catch (Exception) when (locked.Created)
+            {
+                locked.DeleteIfCreatedAndEmpty();   // a new table whose first row failed leaves no empty file
+                throw;
+            }
         }
+
+        // Another writer's append makes the file longer, a widening by rename makes it another file,
+        // one in place makes it longer too. Unknown (no statx) is never unchanged.
+        private bool Unchanged(UnixFileStatus now) => now.Kind == UnixFileKind.Regular && now.Id == _left.Id && now.Size == _left.Size;
 
         /// <summary>Append, or say on stderr why the row could not be written (the run's output is
         /// on stdout either way); false then.</summary>
@@ -88,12 +136,11 @@ public static class CsvTable
         }
     }
 
-    /// <summary>Reads the file, widens it when needed, appends the row; gives the header now in the
-    /// file and the path it was written at.</summary>
-    private static (List<string> Header, string Target) AppendReading(FileInfo file, IReadOnlyList<KeyValuePair<string, string>> row)
+    /// <summary>Reads the locked file, widens it when needed, appends the row; gives the header now in
+    /// the file and the file as the write left it.</summary>
+    private static (List<string> Header, UnixFileStatus Left) AppendReading(FileInfo file, string target, LockedFile locked, IReadOnlyList<KeyValuePair<string, string>> row)
     {
-        string target = Target(file);
-        var table = Load(file, target);
+        var table = Load(file, locked.Handle);
         var header = table.Header;
         var known = new HashSet<string>(header, StringComparer.Ordinal);
         bool widened = false;
@@ -107,11 +154,28 @@ public static class CsvTable
             sb.Append(Line(header)).Append("\r\n");
             foreach (var r in table.Rows) sb.Append(Line(header.Select((_, i) => i < r.Count ? r[i] : ""))).Append("\r\n");
             sb.Append(line).Append("\r\n");
-            Rewrite(target, table, sb.ToString());
-            return (header, target);
+            return (header, Rewrite(target, locked, table, sb.ToString()));
         }
-        File.AppendAllText(target, (table.EndsWithNewline ? "" : "\r\n") + line + "\r\n");
-        return (header, target);
+        AppendText(locked.Handle, (table.EndsWithNewline ? "" : "\r\n") + line + "\r\n");
+        return (header, UnixFileKinds.Stat(locked.Handle));
+    }
+
+    private static void AppendText(SafeFileHandle handle, string text) => RandomAccess.Write(handle, Encoding.UTF8.GetBytes(text), RandomAccess.GetLength(handle));
+
+    /// <summary>The table's file, locked against the other writers (LockedFile); null when it is
+    /// missing and create is false. Failures are one line naming the user's file.</summary>
+    private static LockedFile? Lock(FileInfo file, string target, bool create, TimeSpan wait)
+    {
+        try { return LockedFile.Open(target, create, wait); }
+        catch (TimeoutException)
+        {
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+                $"--csv: {file.FullName} stayed locked by another process for {wait.TotalSeconds:0.###} s (another run still writing it, stopped, or a `flock` holding it), so nothing was written to it"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"--csv: cannot open {file.FullName} to read and write it: {e.Message}");
+        }
     }
 
     /// <summary>What an existing table holds: its header and rows, whether it began with a UTF-8 byte
@@ -135,17 +199,16 @@ public static class CsvTable
         return target;
     }
 
-    /// <summary>Reads an existing table (at most TableBytesMax), refusing what this tool did not write.</summary>
-    private static Table Load(FileInfo file, string target)
+    /// <summary>Reads an existing table (at most TableBytesMax) through its locked handle, refusing
+    /// what this tool did not write.</summary>
+    private static Table Load(FileInfo file, SafeFileHandle handle)
     {
         ArraySegment<byte> bytes;
         try
         {
-            using var stream = new FileStream(target, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            bytes = ReadAtMost(stream, TableBytesMax) ?? throw new UsageException(
+            bytes = ReadAtMost(handle, TableBytesMax) ?? throw new UsageException(
                 string.Create(CultureInfo.InvariantCulture, $"--csv: {file.FullName} is over {TableBytesMax >> 30} GiB, more than a table of runs this tool would write; give a new file"));
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return new(false, false, true, [], []); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"--csv: cannot read {file.FullName}: {e.Message}"); }
 
         var content = bytes.AsSpan();
@@ -166,15 +229,16 @@ public static class CsvTable
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>The whole stream, or null when it holds more than limit bytes: refused by its size
+    /// <summary>The whole file, or null when it holds more than limit bytes: refused by its size
     /// when it has one, else after reading at most limit bytes (some regular files, in /proc,
     /// report a size of 0 and hold text).</summary>
-    private static ArraySegment<byte>? ReadAtMost(FileStream stream, long limit)
+    private static ArraySegment<byte>? ReadAtMost(SafeFileHandle handle, long limit)
     {
-        if (stream.Length > limit) return null;
-        var buffer = new MemoryStream((int)stream.Length + 1);
+        long length = RandomAccess.GetLength(handle);
+        if (length > limit) return null;
+        var buffer = new MemoryStream((int)length + 1);
         var chunk = new byte[1 << 16];
-        for (int n; (n = stream.Read(chunk)) > 0;)
+        for (int n; (n = RandomAccess.Read(handle, chunk, buffer.Length)) > 0;)
         {
             if (buffer.Length + n > limit) return null;
             buffer.Write(chunk, 0, n);
@@ -182,17 +246,12 @@ public static class CsvTable
         return buffer.TryGetBuffer(out var bytes) ? bytes : buffer.ToArray();
     }
 
-    /// <summary>Before the run, tries what writing the table after it needs: opening an existing table
-    /// for writing (nothing is written, so its content and time stamps stay), and creating a new file
-    /// beside it (how a new table comes to be, and how a run bringing new columns widens one; the file
-    /// is removed at once). Errors name the user's file, never the probe's.</summary>
+    /// <summary>Before the run, tries what writing the table after it needs: an existing table was
+    /// opened for writing already, to lock it (nothing is written, so its content and time stamps
+    /// stay); this creates a new file beside it (how a run bringing new columns widens a table; the
+    /// file is removed at once). Errors name the user's file, never the probe's.</summary>
     private static void ProbeWritable(FileInfo file, string target, bool exists)
     {
-        if (exists)
-        {
-            try { using var _ = new FileStream(target, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"--csv: cannot write {file.FullName}: {e.Message}"); }
-        }
         string dir = Path.GetDirectoryName(target)!;
         try { CreateBeside(target, FileOptions.DeleteOnClose, exists ? dir : target).Stream.Dispose(); }
         catch (IOException e)
@@ -203,34 +262,58 @@ public static class CsvTable
         }
     }
 
-    /// <summary>Replaces the table with new content: written to a new file beside it that takes the
-    /// table's mode (a private 0600 table stays private) and, where allowed, its owner, flushed to
-    /// disk, then renamed over it, so a crash leaves the old table or the new one, never half of one.</summary>
-    private static void Rewrite(string target, Table old, string content)
+    /// <summary>Replaces the locked table's content; gives the table as left. The new content is
+    /// written to a new file beside it that takes the table's mode (a private 0600 table stays
+    /// private) and, where allowed, its owner, and flushed to disk. That file is then renamed over
+    /// the table, so a crash leaves the old table or the new one, never half of one; or, when the
+    /// table has other names (hard links), which a rename would leave with the old table, copied
+    /// over it in place and removed once the copy is flushed.</summary>
+    private static UnixFileStatus Rewrite(string target, LockedFile locked, Table old, string content)
     {
+        byte[] bytes = [.. old.Bom ? Encoding.UTF8.Preamble : [], .. Encoding.UTF8.GetBytes(content)];
+        var table = UnixFileKinds.Stat(locked.Handle);
         var (stream, temp) = CreateBeside(target, FileOptions.None, Path.GetDirectoryName(target)!);
+        UnixFileStatus written;
         try
         {
             using (stream)
             {
-                if (old.Exists && !OperatingSystem.IsWindows())
+                if (!OperatingSystem.IsWindows())
                 {
                     // Owner first: chown clears the set-user-id bits the mode may then restore. Only
                     // root may give a file to another user; anyone else keeps the file as theirs.
-                    if (UnixFileKinds.Stat(target, followLinks: true) is { Kind: UnixFileKind.Regular } status) _ = chown(temp, status.Uid, status.Gid);
-                    File.SetUnixFileMode(stream.SafeFileHandle, File.GetUnixFileMode(target));
+                    if (table.Kind == UnixFileKind.Regular) _ = chown(temp, table.Uid, table.Gid);
+                    File.SetUnixFileMode(stream.SafeFileHandle, File.GetUnixFileMode(locked.Handle));
                 }
-                if (old.Bom) stream.Write(Encoding.UTF8.Preamble);
-                stream.Write(Encoding.UTF8.GetBytes(content));
+                stream.Write(bytes);
                 stream.Flush(flushToDisk: true);
+                written = UnixFileKinds.Stat(stream.SafeFileHandle);
             }
-            File.Move(temp, target, overwrite: true);
+            if (table.Links <= 1)
+            {
+                File.Move(temp, target, overwrite: true);
+                return written;
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             File.Delete(temp);   // ours: CreateBeside made it
             throw new IOException(Hide(e, temp, target), e);
         }
+        try
+        {
+            // Longer than the old content (a widening only adds), so it covers all of it; the
+            // truncation is for the file, not this caller, to never depend on that.
+            RandomAccess.Write(locked.Handle, bytes, 0);
+            RandomAccess.SetLength(locked.Handle, bytes.Length);
+            RandomAccess.FlushToDisk(locked.Handle);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"{e.Message}; the table, which has {table.Links} hard links and so is rewritten in place, may be damaged: {temp} holds the whole new table, copy it over {target} (cp keeps the links)", e);
+        }
+        File.Delete(temp);
+        return UnixFileKinds.Stat(locked.Handle);
     }
 
     /// <summary>Creates a file of a name no other file has, in the target's directory (a rename

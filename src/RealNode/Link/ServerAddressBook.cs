@@ -260,6 +260,8 @@ public sealed class ServerAddressBook
         catch (SocketException e) { return new Lookup(null, $"cannot be resolved ({e.SocketErrorCode})"); }
         catch (OperationCanceledException) { return new Lookup(null, $"was not resolved within {Words(ResolveTimeout)}"); }
         catch (ArgumentException e) { return new Lookup(null, $"cannot be resolved ({e.Message})"); }
+        // Anything else a resolver throws is a failed lookup too: the loop must outlive it.
+        catch (Exception e) { return new Lookup(null, $"cannot be resolved ({e.GetType().Name}: {e.Message})"); }
     }
 
     private static string Words(TimeSpan d) => d < TimeSpan.FromMinutes(2) ? $"{d.TotalSeconds:0.#} s" : $"{d.TotalMinutes:0.#} min";

@@ -56,6 +56,26 @@ public sealed class ServerAddressBookTests
     private static IPEndPoint At(string address, int port = 3478) => new(IPAddress.Parse(address), port);
 
     [Fact]
+    public async Task A_resolver_that_throws_something_unexpected_is_a_failed_lookup_not_the_end_of_the_book()
+    {
+        var ice = Stun("stun.test");
+        var log = new LogLines();
+        var time = new FakeTimeProvider();
+        bool broken = true;
+        var book = new ServerAddressBook(ice, log.Add,
+            (host, ct) => broken ? throw new InvalidOperationException("resolver state is odd") : Task.FromResult(new[] { IPAddress.Parse("192.0.2.9") }),
+            time, new DeterministicRandom(11));
+        await book.ResolveAllAsync(None).WaitAsync(Bound);
+        Assert.Empty(book.Current.Stun);
+        Assert.Contains(log.Lines, l => l.Contains("InvalidOperationException: resolver state is odd", StringComparison.Ordinal));
+
+        broken = false;
+        time.Advance(book.NextLookupIn!.Value);
+        await book.LookUpDueAsync(None).WaitAsync(Bound);
+        Assert.Equal([At("192.0.2.9")], book.Current.Stun);
+    }
+
+    [Fact]
     public async Task A_name_that_fails_at_start_reaches_the_next_link_setup_once_it_resolves()
     {
         var dns = new FakeDns();

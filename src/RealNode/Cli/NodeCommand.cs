@@ -2,10 +2,12 @@
 //   1. the config is parsed; every problem is printed as "FILE: Section.Field: problem", exit 2;
 //   2. the node id (generated when the config has none) and seed are printed, never a password;
 //   3. SIGINT/SIGTERM handlers are installed before anything that can take time (STUN/TURN names
-//      are resolved within IceDtlsConfig.ResolveTimeout), so a signal during start leaves, exit 0;
-//   4. the host loop (NodeHost) starts with the XMPP client bound to it and the control socket;
-//   5. on SIGINT/SIGTERM the node leaves gracefully: Leave (links closed), then the XMPP
-//      session is stopped (unavailable presence), then the loop; exit 0.
+//      are resolved within ServerAddressBook.ResolveTimeout), so a signal during start leaves, exit 0;
+//   4. the host loop (NodeHost) starts with the XMPP client bound to it and the control socket,
+//      and the STUN/TURN names are looked up again while the node runs (ServerAddressBook: a name
+//      that failed at start is retried, a changed address followed; each new link reads them);
+//   5. on SIGINT/SIGTERM the node leaves gracefully: the lookups stop at once, Leave (links
+//      closed), then the XMPP session is stopped (unavailable presence), then the loop; exit 0.
 // If the XMPP session gives up (the server refused the password, another client took the
 // address over) the node exits with 2, and its last line says why at any log level.
 // Shutdown follows the events' own path (XMPP client → pump → host loop), each stage ending
@@ -19,6 +21,7 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Threading.Channels;
+using EdgeVpn.Protocol.Core;
 using EdgeVpn.Protocol.Ring;
 using EdgeVpn.RealNode.Config;
 using EdgeVpn.RealNode.Dtls;
@@ -35,7 +38,7 @@ internal static class NodeCommand
     /// <summary>The bound of each step of leaving and stopping (links closed, XMPP goodbye, pump, loop).</summary>
     private static readonly TimeSpan LeaveGrace = TimeSpan.FromSeconds(5);
 
-    public static Task<int> RunAsync(FileInfo configFile, CancellationToken ct) => RunAsync(configFile, IceDtlsConfig.SystemResolver, ct);
+    public static Task<int> RunAsync(FileInfo configFile, CancellationToken ct) => RunAsync(configFile, ServerAddressBook.SystemResolver, ct);
 
     /// <summary>resolve looks up the STUN and TURN names (a fake in tests).</summary>
     internal static async Task<int> RunAsync(FileInfo configFile, NameResolver resolve, CancellationToken ct)
@@ -77,8 +80,9 @@ internal static class NodeCommand
         }
         using var traceUntilHostOwnsIt = trace;   // the host disposes it too; twice is harmless
 
+        var servers = new ServerAddressBook(config.Ice, log, resolve, TimeProvider.System, new DeterministicRandom(seed).Fork("server names"));
         using var resolveStop = new CancellationTokenSource();
-        var resolving = IceDtlsConfig.LinkOptionsAsync(config.Ice, config.Tap, log, resolve, IceDtlsConfig.ResolveTimeout, resolveStop.Token);
+        var resolving = IceDtlsConfig.LinkOptionsAsync(config.Ice, config.Tap, servers, resolveStop.Token);
         if (await Task.WhenAny(resolving, shutdown.Task) != resolving)
         {
             await resolveStop.CancelAsync();
@@ -87,7 +91,7 @@ internal static class NodeCommand
         }
         var linkOptions = await resolving;
         var identity = DtlsIdentity.CreateSelfSigned(id.ToString(), TimeProvider.System.GetUtcNow());
-        var transportOptions = new IceDtlsTransportOptions(linkOptions) { Log = log };
+        var transportOptions = new IceDtlsTransportOptions(linkOptions) { Log = log, Servers = () => servers.Current };
 
         TapPort? tapPort = null;
         if (config.Tap is { } tapSettings)
@@ -125,11 +129,14 @@ internal static class NodeCommand
         using var hostStop = new CancellationTokenSource();
         using var xmppStop = new CancellationTokenSource();
         using var pumpStop = new CancellationTokenSource();
+        using var lookupStop = new CancellationTokenSource();
         var hostTask = host.RunAsync(hostStop.Token);
+        var lookups = servers.RunAsync(lookupStop.Token);   // ends at once when cancelled; awaited only through EndsWithin
         var xmppTask = client.RunAsync(xmppStop.Token);
         var pumpTask = XmppBinding.PumpAsync(client, host, pumpStop.Token);
 
         var first = await Task.WhenAny(shutdown.Task, xmppTask, hostTask);
+        await lookupStop.CancelAsync();   // no link is set up from here on
         if (first == shutdown.Task)
         {
             try
@@ -155,6 +162,7 @@ internal static class NodeCommand
         try { await host.PostAsync(new HostEvent.Stop()).AsTask().WaitAsync(LeaveGrace); }
         catch (Exception e) when (e is TimeoutException or ChannelClosedException) { }
         if (!await EndsWithin(hostTask, LeaveGrace)) await hostStop.CancelAsync();
+        await EndsWithin(lookups, LeaveGrace);   // ended long ago (cancelled first); bounded all the same
 
         int exit = CliApp.ExitOk;
         if (first == xmppTask)

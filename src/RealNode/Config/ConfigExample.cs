@@ -36,7 +36,10 @@ public static class ConfigExample
             "ReconnectDelayMaxSeconds": 60,
           },
 
-          // EdgeVPN: LinkManager.Stun / LinkManager.Turn. Candidates for ICE.
+          // EdgeVPN: LinkManager.Stun / LinkManager.Turn. Candidates for ICE. Names are looked up at
+          // start and again while the node runs (a failed one retried, a changed address followed);
+          // each new link uses them as resolved then. Of the TURN servers the first listed that
+          // resolves is used; the later ones are fallbacks.
           "Ice": {
             "Stun": [ "stun.example.org:3478" ],
             "Turn": [

@@ -71,7 +71,9 @@ internal sealed class IceDtlsLinkEnd : IDtlsLinkEvents
     public static IceDtlsLinkEnd Open(ILinkEndOwner owner, IceDtlsTransportOptions options, DtlsIdentity identity, LinkId link, NodeId peer, IceRole role)
     {
         string name = $"link {link}";
-        var iceOptions = options.Link with { Ice = options.Link.Ice with { Role = role }, Seed = null };
+        var config = options.Link.Ice with { Role = role };
+        if (options.Servers is { } servers) config = servers().ApplyTo(config);   // as resolved now: names change while the node runs
+        var iceOptions = options.Link with { Ice = config, Seed = null };
         var log = options.Log;
         var ice = options.Open(iceOptions, options.Time, line => log(XmppLogLevel.Debug, line), name);
         var end = new IceDtlsLinkEnd(owner, options, identity, link, peer, role, ice, name);

@@ -1,6 +1,7 @@
 // The deployable node's link transport (ILinkTransport): each link is ICE on real UDP sockets
 // (STUN server-reflexive and TURN relayed candidates) with DTLS 1.2 on the selected pair, one
-// IceDtlsLinkEnd per link. Signaling carries, as the node's endpoint strings, the RFC 8839
+// IceDtlsLinkEnd per link; each end's agent starts from the servers as resolved when the link is
+// prepared (IceDtlsTransportOptions.Servers) and keeps them for its life. Signaling carries, as the node's endpoint strings, the RFC 8839
 // attribute lines of IceEndpointCodec (ufrag, pwd, candidates, end-of-candidates), and the
 // certificate fingerprint in RFC 8122 form; a malformed endpoint or fingerprint from the peer
 // fails the link at once with the reason, and a certificate that does not match the announced

@@ -1,6 +1,7 @@
 // Settings of the ICE+DTLS link transport (IceDtlsLinkTransport): the ICE link every link end
 // starts from (servers, interfaces, queue bounds; the role is set per link and the seed is drawn
-// per link), the DTLS timing, where sockets are opened (tests open them inside a network
+// per link), where each new link reads its STUN/TURN servers (Servers: the node's
+// ServerAddressBook, whose addresses change while the node runs), the DTLS timing, where sockets are opened (tests open them inside a network
 // namespace), the clock and the log. Never log this record: the TURN password is inside Link.
 using EdgeVpn.RealNode.Dtls;
 using EdgeVpn.RealNode.Host;
@@ -17,6 +18,9 @@ public sealed record IceDtlsTransportOptions
 
     /// <summary>The template of every link end; Ice.Role is replaced by the link's role, Seed by a fresh one.</summary>
     public IceLinkOptions Link { get; init; }
+    /// <summary>Read once per link setup (thread-safe): its servers replace Link.Ice's; links already up keep
+    /// theirs. Null: Link.Ice's servers for every link.</summary>
+    public Func<IceServers>? Servers { get; init; }
     public DtlsConfig Dtls { get; init; } = DtlsConfig.Default;
     public TimeProvider Time { get; init; } = TimeProvider.System;
     public IceLinkOpener Open { get; init; } = (options, time, log, name) => IceLink.Open(options, time, log, name);

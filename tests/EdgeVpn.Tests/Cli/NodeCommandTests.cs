@@ -87,7 +87,7 @@ public sealed class NodeCommandTests(ProsodyServer prosody) : IClassFixture<Pros
         using var cts = new CancellationTokenSource();
         try
         {
-            var run = Task.Run(() => NodeCommand.RunAsync(new FileInfo(path), resolve ?? IceDtlsConfig.SystemResolver, cts.Token));
+            var run = Task.Run(() => NodeCommand.RunAsync(new FileInfo(path), resolve ?? ServerAddressBook.SystemResolver, cts.Token));
             if (during is not null) await during(err, cts);
             int exit = await run.WaitAsync(Bound);
             return (exit, err.Lines);

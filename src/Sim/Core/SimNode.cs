@@ -16,5 +16,7 @@ public sealed class SimNode(int index, NodeId id)
     public int Incarnation { get; internal set; }
     public bool Crashed { get; internal set; }
     internal long NextWakeNs = long.MaxValue;
+    /// <summary>Lookup membership: its failed joins in a row whose bootstrap was not a member (BootstrapChoice's count).</summary>
+    internal int NotJoinedFailures;
     internal bool Stable;
 }

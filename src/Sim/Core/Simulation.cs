@@ -476,7 +476,9 @@ public sealed class Simulation : IIceLinkHost, IXmppHost
             if (n.Alive && _xmpp.WantBootstrap(index)) BootstrapFromRoster(index);
             return;
         }
-        if (!n.Alive || _roster.Count < 2) return;
+        if (!n.Alive) return;
+        // A member alone has nobody to ask for an introducer; a joiner alone starts the ring (PickBootstrap: null).
+        if (_roster.Count < 2 && IsMember(index)) return;
         Deliver(index, new NodeInput.Bootstrap(PickBootstrap(index)));
     }
 
@@ -489,7 +491,10 @@ public sealed class Simulation : IIceLinkHost, IXmppHost
     /// <summary>The member the signaling server names to join through: a random online node that
     /// has finished its own join (a node announces itself as a member once it is one, so a joiner
     /// is not sent to another joiner that cannot answer yet); any online node when a few draws
-    /// find none. Null when no other node is online.</summary>
+    /// find none. Null when no other node is online, and, as BootstrapChoice has it for the real
+    /// node, when no other online node is a member, this one has the lowest id online and its last
+    /// joins failed through non-members: the ring is gone (every member crashed or left) and the
+    /// joiners would otherwise go through each other for ever (vopr seed 989, lookup membership).</summary>
     private NodeId? PickBootstrap(int self)
     {
         const int DrawsMax = 16;
@@ -499,11 +504,28 @@ public sealed class Simulation : IIceLinkHost, IXmppHost
         {
             int pick = _roster[_bootstrapRandom.NextInt(_roster.Count)];
             if (pick == self) continue;
-            if (_nodes[pick].Node?.MembershipPhaseNow == Protocol.Membership.MembershipPhase.Member) return _nodes[pick].Id;
+            if (IsMember(pick)) return _nodes[pick].Id;
             if (fallback < 0) fallback = pick;
         }
+        // Only when the draws found no member: the scan stops at the first member, and draws no number.
+        if (_nodes[self].NotJoinedFailures >= Protocol.Membership.BootstrapChoice.NotJoinedFailuresToStart && NoOtherMemberAndLowest(self)) return null;
         if (fallback < 0) do fallback = _roster[_bootstrapRandom.NextInt(_roster.Count)]; while (fallback == self);
         return _nodes[fallback].Id;
+    }
+
+    private bool IsMember(int node) => _nodes[node].Node?.MembershipPhaseNow == Protocol.Membership.MembershipPhase.Member;
+
+    /// <summary>No other online node is a member, and self has the lowest id of those online.</summary>
+    private bool NoOtherMemberAndLowest(int self)
+    {
+        bool lowest = true;
+        foreach (int other in _roster.InOrder())
+        {
+            if (other == self) continue;
+            if (IsMember(other)) return false;
+            if (_nodes[other].Id < _nodes[self].Id) lowest = false;
+        }
+        return lowest;
     }
 
     private void RestartNow(int index)
@@ -512,6 +534,7 @@ public sealed class Simulation : IIceLinkHost, IXmppHost
         if (n.Alive || !n.Joined) return;
         Stats.Restarts++;
         n.Incarnation++;
+        n.NotJoinedFailures = 0;
         n.Crashed = false;
         n.Node = new EdgeNode(n.Id, _nodeConfig, _nodeSeeds.Fork((ulong)index).Fork((ulong)n.Incarnation), SimFingerprint);
         n.Alive = true;
@@ -765,7 +788,8 @@ public sealed class Simulation : IIceLinkHost, IXmppHost
                 // The member it joined through could not place it (e.g. still joining itself):
                 // the signaling server names another one a moment later.
                 Stats.JoinRetries++;
-                _xmpp?.JoinFailed(i, failed.BootstrapNotMember);
+                if (_xmpp is not null) _xmpp.JoinFailed(i, failed.BootstrapNotMember);
+                else _nodes[i].NotJoinedFailures = failed.BootstrapNotMember ? _nodes[i].NotJoinedFailures + 1 : 0;
                 Recent?.Reported(i, _nowNs, jf.Event);
                 Observer?.Invoke(i, jf.Event);
                 Push(_nowNs + JoinRetryDelayNs, new SimEvent(EventKind.Bootstrap, i, -1, 0, null));

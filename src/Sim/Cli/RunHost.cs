@@ -164,7 +164,7 @@ public sealed class RunHost : ISimProgress
     /// opened first, truncates the file and the CSV's earlier rows are lost (or the row lands after
     /// a trace). Compared by the path with its links followed, before anything is opened, so another
     /// spelling or a link to the same file is caught too.</summary>
-    private static void RefuseSharedOutputs(params (string Option, FileInfo? File)[] outputs)
+    internal static void RefuseSharedOutputs(params (string Option, FileInfo? File)[] outputs)
     {
         var comparison = OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
         var named = new List<(string Option, FileInfo File, string RealPath)>();
@@ -179,7 +179,7 @@ public sealed class RunHost : ISimProgress
         }
     }
 
-    private static StreamWriter? OpenForWriting(FileInfo? file, string option)
+    internal static StreamWriter? OpenForWriting(FileInfo? file, string option)
     {
         if (file is null) return null;
         try

@@ -46,6 +46,15 @@ public sealed class RecentEvents
         if (_count[node] < _capacity) _count[node]++;
     }
 
+    /// <summary>The latest event of type T the node reported among its recent events (null if none).</summary>
+    public T? LastReported<T>(int node) where T : NodeEvent
+    {
+        if ((uint)node >= (uint)_next.Length) return null;
+        for (int k = 1; k <= _count[node]; k++)
+            if (_entries[node * _capacity + (_next[node] - k + _capacity) % _capacity].Observed is T e) return e;
+        return null;
+    }
+
     /// <summary>The node's recent events, oldest first, one line each.</summary>
     public IEnumerable<string> Describe(int node)
     {

@@ -196,7 +196,6 @@ public class CsvTableTests : IDisposable
         Assert.Equal("#!/bin/sh\necho hi\n", System.IO.File.ReadAllText(f.FullName));
     }
 
-    // vopr's rows have no command column: its tables are recognised by outcome.ok.
     [Fact]
     public void A_second_vopr_run_appends_to_the_table_the_first_wrote()
     {
@@ -208,6 +207,20 @@ public class CsvTableTests : IDisposable
         }
         var (header, rows) = ReadBack(f);
         Assert.Equal(["1", "2"], rows.Select(r => r[header.IndexOf("seed")]));
+    }
+
+    // vopr's rows had no command column at first: such a table is recognised by outcome.ok.
+    [Fact]
+    public void A_vopr_table_from_before_rows_had_a_command_column_is_extended_and_keeps_its_rows()
+    {
+        var f = File("vopr.csv");
+        System.IO.File.WriteAllText(f.FullName, "seed,nodes,outcome.ok\r\n1,132,true\r\n");
+        var (exit, stdout, stderr) = ConsoleCapture.Run(CliApp.RunAsync, ["vopr", "--seed", "2", "--csv", f.FullName]);
+        Assert.True(exit == 0, stdout + stderr);
+        var (header, rows) = ReadBack(f);
+        Assert.Equal(["seed", "nodes", "outcome.ok"], header.Take(3));
+        Assert.Equal(["1", "2"], rows.Select(r => r[header.IndexOf("seed")]));
+        Assert.Equal(["", "vopr"], rows.Select(r => r[header.IndexOf("command")]));
     }
 
     [DllImport("libc", SetLastError = true)]

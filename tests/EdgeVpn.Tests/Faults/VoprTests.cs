@@ -1,5 +1,6 @@
 // The swarm runner: a seed fully determines the scenario and the printed outcome, and a bounded
 // range of seeds runs clean (the full 1..500 is a command, see experiments/README.md).
+using EdgeVpn.Sim;
 using EdgeVpn.Sim.Vopr;
 using Xunit;
 
@@ -178,8 +179,34 @@ public class VoprTests
             HealConvergeSeconds = double.NaN, LiveNodes = 1, Events = 1, TraceHash = 1, Crashes = 0, Leaves = 0, Restarts = 0,
             DatagramsLost = 0, SignalsLost = 0, NatExpiries = 0, RelayedSetups = 0, NodeHistories = [],
         }).Single(l => l.Contains("replay:")).Trim();
-        Assert.Equal("replay: edgevpn-sim vopr --seed 7", Replay(VoprScenario.Draw(7)));
-        Assert.Equal("replay: edgevpn-sim vopr --seed 7 --links ice --membership lookup --signaling xmpp",
+        Assert.Equal("replay: scripts/sim.sh vopr --seed 7", Replay(VoprScenario.Draw(7)));
+        Assert.Equal("replay: scripts/sim.sh vopr --seed 7 --links ice --membership lookup --signaling xmpp",
             Replay(VoprScenario.Draw(7) with { Links = EdgeVpn.Sim.LinkModel.Ice, Membership = EdgeVpn.Protocol.Topology.MembershipMode.Lookup, Signaling = EdgeVpn.Sim.SignalingModel.Xmpp }));
+    }
+
+    // Seed 989 (lookup) ended its heal-convergence detail with "first: #0 6468ca8a: " and nothing
+    // after it: the node had never joined, so it wanted no successor and no long link.
+    [Fact]
+    public void A_node_that_has_not_joined_is_described_as_not_joined_with_its_last_join_failure()
+    {
+        var sim = new Simulation(new SimParameters
+        {
+            Nodes = 30, Seed = 5, JoinWindow = TimeSpan.FromSeconds(1), RecentEventsPerNode = VoprRunner.RecentEventsPerNode,
+            Topology = new EdgeVpn.Protocol.Topology.TopologyConfig { Membership = EdgeVpn.Protocol.Topology.MembershipMode.Lookup },
+        });
+        int failedNode = -1;
+        string reason = "";
+        sim.Observer = (node, e) =>
+        {
+            if (failedNode < 0 && e is EdgeVpn.Protocol.Node.NodeEvent.JoinFailed f) (failedNode, reason) = (node, f.Reason);
+        };
+        sim.RunUntil(() => failedNode >= 0, new EdgeVpn.Protocol.Core.Instant(60_000_000_000));
+        Assert.True(failedNode >= 0, "no join failed: the test needs another seed or size");
+        Assert.NotEqual(EdgeVpn.Protocol.Membership.MembershipPhase.Member, sim.Nodes[failedNode].Node!.MembershipPhaseNow);
+
+        string described = NodeWants.Describe(sim, failedNode);
+
+        Assert.StartsWith($"#{failedNode} {sim.Nodes[failedNode].Id.Short}: not joined (lookup membership, ", described);
+        Assert.EndsWith($"; last JoinFailed: {reason})", described);
     }
 }

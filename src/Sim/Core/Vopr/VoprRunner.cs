@@ -29,6 +29,9 @@ public sealed record VoprResult
     public VoprViolation? Violation { get; init; }
     /// <summary>Virtual seconds from healing to convergence (NaN when it did not converge).</summary>
     public required double HealConvergeSeconds { get; init; }
+    /// <summary>The virtual time healing began, i.e. the fault phase ended (NaN when the overlay did
+    /// not converge before the faults, which then never started).</summary>
+    public double HealAtSeconds { get; init; } = double.NaN;
     public required int LiveNodes { get; init; }
     public required long Events { get; init; }
     public required ulong TraceHash { get; init; }
@@ -51,7 +54,10 @@ public static class VoprRunner
 
     /// <param name="inspect">Called with the simulation once it converged after healing, before the
     /// final checks (for diagnosis of a seed; null normally).</param>
-    public static VoprResult Run(VoprScenario sc, Action<Simulation>? inspect = null)
+    /// <param name="trace">Receives every event, one per line, as flood's --trace (null: none).</param>
+    /// <param name="finished">Called with the simulation as the run ends, after the final checks or
+    /// at the violation (vopr --export-graph writes the overlay then).</param>
+    public static VoprResult Run(VoprScenario sc, Action<Simulation>? inspect = null, TextWriter? trace = null, Action<Simulation>? finished = null)
     {
         var parameters = new SimParameters
         {
@@ -64,10 +70,10 @@ public static class VoprRunner
             Signaling = sc.Signaling,
             Topology = new TopologyConfig { Membership = sc.Membership },
         };
-        var sim = new Simulation(parameters);
+        var sim = new Simulation(parameters, trace);
         var config = new EdgeNodeConfig { Topology = parameters.Topology, Links = parameters.Links, FloodHopsMax = parameters.FloodHopsMax };
         VoprViolation? violation = null;
-        double healConverge = double.NaN;
+        double healConverge = double.NaN, healAtSeconds = double.NaN;
         long leaves = 0;
 
         try
@@ -79,6 +85,7 @@ public static class VoprRunner
             {
                 var t0 = sim.Now;
                 var healAt = t0 + TimeSpan.FromSeconds(sc.FaultSeconds);
+                healAtSeconds = healAt.TotalSeconds;
                 var deadline = healAt + TimeSpan.FromSeconds(sc.HealBoundSeconds);
                 bool healed = false;
                 ScheduleFaults(sim, sc, t0, () => healed, () => leaves++);
@@ -122,6 +129,7 @@ public static class VoprRunner
             violation = new VoprViolation("invariants", v.At, v.Problem, [v.Node]);
         }
 
+        finished?.Invoke(sim);
         int live = sim.Nodes.Count(n => n.Alive);
         var histories = new List<(int, string, IReadOnlyList<string>)>();
         if (violation is not null && sim.Recent is { } recent)
@@ -132,6 +140,7 @@ public static class VoprRunner
             Scenario = sc,
             Violation = violation,
             HealConvergeSeconds = healConverge,
+            HealAtSeconds = healAtSeconds,
             LiveNodes = live,
             Events = sim.Stats.Events,
             TraceHash = sim.TraceHash,
@@ -263,24 +272,14 @@ public static class VoprRunner
         var ring = RingChecker.Check(sim, sim.Parameters.Topology.SuccessorsMin, out int ringViolations);
         string detail = $"{what}: {unstable.Count} unstable nodes, {ringViolations} ring violations, {sim.HalfOpenLinks} half-open links, {sim.SilencedLinks} silenced links, {sim.LiveLinksInFabric} links in the fabric";
         if (sim.NotConvergedBecause() is { Count: > 0 } why) detail += "; waiting for: " + string.Join(", ", why);
-        if (unstable.Count > 0 && sim.Nodes[unstable[0]].Node is { } first) detail += "; first: " + DescribeWants(sim, unstable[0], first);
+        if (unstable.Count > 0 && sim.Nodes[unstable[0]].Node is not null) detail += "; first: " + NodeWants.Describe(sim, unstable[0]);
         else if (ring.Count > 0)
         {
             var v = ring[0];
             detail += $"; first: #{v.Node} {sim.Nodes[v.Node].Id.Short} has no link to its ring successor {v.Rank} #{v.MissingSuccessor} {sim.Nodes[v.MissingSuccessor].Id.Short}";
-            if (sim.Nodes[v.Node].Node is { } node) detail += "; " + DescribeWants(sim, v.Node, node);
+            if (sim.Nodes[v.Node].Node is not null) detail += "; " + NodeWants.Describe(sim, v.Node);
             return new VoprViolation(checker, sim.Now, detail, unstable.Count > 0 ? unstable : [v.Node, v.MissingSuccessor]);
         }
         return new VoprViolation(checker, sim.Now, detail, unstable);
-    }
-
-    private static string DescribeWants(Simulation sim, int index, EdgeNode node)
-    {
-        var parts = new List<string>();
-        foreach (var s in node.Topology.Successors)
-            parts.Add($"successor {s.Short} {node.Links.StateOf(s)?.ToString() ?? (node.Links.IsExcluded(s, sim.Now) ? "excluded (back-off)" : "no link")}");
-        foreach (var t in node.Topology.LongLinkTargets)
-            parts.Add($"long {t.Short} {node.Links.StateOf(t)?.ToString() ?? (node.Links.IsExcluded(t, sim.Now) ? "excluded (back-off)" : "no link")}");
-        return $"#{index} {sim.Nodes[index].Id.Short}: " + string.Join(", ", parts);
     }
 }

@@ -110,15 +110,60 @@ public sealed record VoprScenario
 
     private static double Round(double x) => Math.Round(x, 3);
 
+    public bool Churn => SessionMeanSeconds > 0;
+
+    /// <summary>Every parameter as a typed value for a table (vopr --json, --csv): Describe()'s list
+    /// with numbers as numbers, null for churn figures when there is no churn, and beside each fault
+    /// list (kept as readable detail) its count and total; a fault still on at healing counts only
+    /// up to healing, which ends it.</summary>
+    public IEnumerable<(string Name, object? Value)> Values()
+    {
+        var text = Describe().ToDictionary(d => d.Name, d => d.Value);
+        yield return ("nodes", Nodes);
+        yield return ("joinWindowSeconds", JoinWindowSeconds);
+        yield return ("faultSeconds", FaultSeconds);
+        yield return ("churnSessionMeanSeconds", Churn ? SessionMeanSeconds : null);
+        yield return ("churnDowntimeMeanSeconds", Churn ? DowntimeMeanSeconds : null);
+        yield return ("churnLeaveShare", Churn ? LeaveShare : null);
+        yield return ("lossRate", LossRate);
+        yield return ("duplicateRate", DuplicateRate);
+        yield return ("lossyPaths", text["lossyPaths"]);
+        yield return ("lossyPathCount", LossyPaths);
+        yield return ("lossyPathLossRate", LossyPathRate);
+        yield return ("partitions", text["partitions"]);
+        yield return ("partitionCount", Partitions.Count);
+        yield return ("partitionOneWayCount", Partitions.Count(p => p.OneWay));
+        yield return ("partitionSecondsTotal", SecondsWithinFaultPhase(Partitions.Select(p => (p.StartSeconds, p.DurationSeconds))));
+        yield return ("latencySpikes", text["latencySpikes"]);
+        yield return ("latencySpikeCount", Spikes.Count);
+        // 1 without spikes: latency is never multiplied.
+        yield return ("latencySpikeFactorMax", Spikes.Count == 0 ? 1.0 : Spikes.Max(s => s.Factor));
+        yield return ("latencySpikeSecondsTotal", SecondsWithinFaultPhase(Spikes.Select(s => (s.StartSeconds, s.DurationSeconds))));
+        yield return ("signalingOutages", text["signalingOutages"]);
+        yield return ("signalingOutageCount", SignalingOutages.Count);
+        yield return ("signalingOutageSecondsTotal", SecondsWithinFaultPhase(SignalingOutages.Select(o => (o.StartSeconds, o.DurationSeconds))));
+        yield return ("natMix", NatMix);
+        yield return ("natExpiries", text["natExpiries"]);
+        yield return ("natExpiryCount", NatExpirySeconds.Count);
+        yield return ("healBoundSeconds", HealBoundSeconds);
+        yield return ("links", text["links"]);
+        yield return ("membership", text["membership"]);
+        yield return ("signaling", text["signaling"]);
+    }
+
+    private double SecondsWithinFaultPhase(IEnumerable<(double Start, double Duration)> faults) =>
+        Round(faults.Sum(f => Math.Clamp(FaultSeconds - f.Start, 0, f.Duration)));
+
     public IEnumerable<(string Name, string Value)> Describe()
     {
         var c = CultureInfo.InvariantCulture;
         yield return ("nodes", Nodes.ToString(c));
         yield return ("joinWindowSeconds", JoinWindowSeconds.ToString(c));
         yield return ("faultSeconds", FaultSeconds.ToString(c));
-        yield return ("churnSessionMeanSeconds", SessionMeanSeconds == 0 ? "off" : SessionMeanSeconds.ToString(c));
-        yield return ("churnDowntimeMeanSeconds", DowntimeMeanSeconds.ToString(c));
-        yield return ("churnLeaveShare", LeaveShare.ToString(c));
+        // Without churn the downtime and leave share are drawn (to keep later draws in place) but unused.
+        yield return ("churnSessionMeanSeconds", Churn ? SessionMeanSeconds.ToString(c) : "off");
+        yield return ("churnDowntimeMeanSeconds", Churn ? DowntimeMeanSeconds.ToString(c) : "off");
+        yield return ("churnLeaveShare", Churn ? LeaveShare.ToString(c) : "off");
         yield return ("lossRate", LossRate.ToString(c));
         yield return ("duplicateRate", DuplicateRate.ToString(c));
         yield return ("lossyPaths", $"{LossyPaths.ToString(c)} at {LossyPathRate.ToString(c)}");

@@ -109,8 +109,12 @@ public sealed record SimParameters
         yield return ("gatherRoundTrips", EffectiveGatherRoundTrips.ToString(c));
         yield return ("nominationWaitSeconds", NominationWait.TotalSeconds.ToString(c));
         yield return ("successorsMin", Topology.SuccessorsMin.ToString(c));
-        yield return ("longLinksMax", Topology.LongLinksMax?.ToString(c) ?? "floor(log2 n)");
-        yield return ("sampler", Topology.Sampler.ToString());
+        // A number in every table (what a node aims at when its n is the run's node count); the
+        // rule beside it says whether that number follows n (EdgeVPN's floor(log2 n)) or --long-links.
+        yield return ("longLinksMax", Topology.LongLinksFor(Nodes).ToString(c));
+        yield return ("longLinksRule", Topology.LongLinksMax is null ? "floor(log2 n)" : "fixed");
+        // Spelled as --sampler takes it, so an echoed run can be typed back.
+        yield return ("sampler", Topology.Sampler == LongLinkSampler.EdgeVpnLog10 ? "edgevpn" : "harmonic");
         yield return ("membership", Topology.Membership == MembershipMode.Lookup ? "lookup" : "presence");
         yield return ("floodHopsMax", FloodHopsMax.ToString(c));
         yield return ("invariantCheckEvery", InvariantCheckEvery.ToString(c));

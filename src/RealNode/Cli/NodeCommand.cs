@@ -122,7 +122,7 @@ internal static class NodeCommand
         await using var __ = control;
 
         log(XmppLogLevel.Info, $"node {id} seed {seed} overlay {config.OverlayId} account {config.Signaling.Account} server {config.Signaling.Host}:{config.Signaling.Port}; control socket {config.ControlSocket}");
-        log(XmppLogLevel.Info, $"links: ICE ({linkOptions.Ice.StunServers.Count} STUN, {(linkOptions.Ice.Turn is null ? "no" : "1")} TURN server) with DTLS; certificate {identity.Fingerprint}");
+        log(XmppLogLevel.Info, $"links: ICE ({servers.Summary}) with DTLS; certificate {identity.Fingerprint}");
         if (tapPort is not null && config.Tap is { } tap) log(XmppLogLevel.Info, $"tap {tapPort.Device.Name} {tap.Address}/{tap.PrefixLength} MTU {tap.Mtu}");
         else log(XmppLogLevel.Info, "no tap configured: frames delivered locally are dropped");
 

@@ -108,6 +108,24 @@ public sealed class ServerAddressBook
     /// <summary>The servers a link set up now uses. Thread-safe.</summary>
     public IceServers Current => Volatile.Read(ref _current);
 
+    /// <summary>What links can use now against what the config lists, for the node's start line
+    /// (a name that failed at start is still counted as configured, and said to be retried, so the
+    /// line does not read as if it were forgotten).</summary>
+    public string Summary
+    {
+        get
+        {
+            var now = Current;
+            string stun = $"{now.Stun.Count} of {_ice.Stun.Count} STUN server{(_ice.Stun.Count == 1 ? "" : "s")}";
+            string turn = _ice.Turn.Count == 0 ? "no TURN server"
+                : _turnIndex is { } i ? $"TURN Ice.Turn[{i}] of {_ice.Turn.Count}"
+                : $"none of {_ice.Turn.Count} TURN server{(_ice.Turn.Count == 1 ? "" : "s")}";
+            bool missing = _names.Any(n => n.Address is null);
+            return $"{stun}, {turn} resolved"
+                + (missing ? $"; the others are looked up again from {RetryDelayFirst.TotalSeconds:0} s, doubling to {RetryDelayMax.TotalMinutes:0} min" : "");
+        }
+    }
+
     /// <summary>How long until the next name is due (zero: now); null when no server is named.</summary>
     public TimeSpan? NextLookupIn => _names.Count == 0 ? null : TimeSpan.FromTicks(Math.Max(0, (_names.Min(n => n.DueAt) - Now).Ticks));
 

@@ -179,6 +179,28 @@ public sealed class ServerAddressBookTests
     }
 
     [Fact]
+    public async Task The_start_summary_counts_what_resolved_against_what_is_configured_and_says_the_rest_is_retried()
+    {
+        var dns = new FakeDns(new() { ["stun1.test"] = "192.0.2.5", ["turn2.test"] = "192.0.2.2" });
+        var ice = new IceSettings
+        {
+            Stun = [new ServerAddress("stun1.test", 3478), new ServerAddress("stun2.test", 3478), new ServerAddress("192.0.2.8", 3478)],
+            Turn = [Turn("turn1.test", 3478, "one"), Turn("turn2.test", 3479, "two")],
+        };
+        var kit = await Started(ice, dns);
+        Assert.Equal("2 of 3 STUN servers, TURN Ice.Turn[1] of 2 resolved; the others are looked up again from 5 s, doubling to 5 min", kit.Book.Summary);
+
+        dns.Set("stun2.test", "192.0.2.6");
+        dns.Set("turn1.test", "192.0.2.1");
+        for (int round = 0; round < 2; round++) await kit.NextRound();   // the two failed names, each due at its own jittered time
+        Assert.Equal("3 of 3 STUN servers, TURN Ice.Turn[0] of 2 resolved", kit.Book.Summary);
+
+        var none = await Started(new IceSettings { Stun = [new ServerAddress("stun.test", 3478)], Turn = [Turn("turn.test", 3478, "t")] }, new FakeDns());
+        Assert.Equal("0 of 1 STUN server, none of 1 TURN server resolved; the others are looked up again from 5 s, doubling to 5 min", none.Book.Summary);
+        Assert.Equal("0 of 0 STUN servers, no TURN server resolved", (await Started(new IceSettings(), new FakeDns())).Book.Summary);
+    }
+
+    [Fact]
     public async Task An_earlier_TURN_server_that_comes_up_later_is_preferred_for_new_links()
     {
         var dns = new FakeDns(new() { ["turn2.test"] = "192.0.2.2" });

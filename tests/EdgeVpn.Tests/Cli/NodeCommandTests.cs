@@ -5,7 +5,8 @@
 //   - leaving on a signal logs each step in order (links, then signaling, then stopped), exit 0;
 //   - a signal while STUN/TURN names resolve leaves at once, exit 0;
 //   - a regular file at Control.Socket is left alone and the node exits 2;
-//   - a trace that cannot be written (/dev/full) costs a warning, not the node.
+//   - a trace that cannot be written (/dev/full) costs a warning, not the node;
+//   - the start line counts the STUN/TURN servers that resolved against those configured.
 // Cancelling RunAsync's token is what SIGINT/SIGTERM do (they share one shutdown path).
 // Waits are for a log line or the end of the run, each bounded; nothing sleeps.
 using System.Net;
@@ -171,6 +172,21 @@ public sealed class NodeCommandTests(ProsodyServer prosody) : IClassFixture<Pros
         Assert.Equal(CliApp.ExitOk, exit);
         Assert.Single(lines, l => l.Contains("warning trace: write failed (No space left on device", StringComparison.Ordinal));
         Assert.EndsWith(" info stopped", lines[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_start_line_counts_the_servers_that_resolved_and_says_the_rest_are_looked_up_again()
+    {
+        NameResolver oneOfTwo = (host, _) => host == "stun-a.test"
+            ? Task.FromResult(new[] { IPAddress.Parse("192.0.2.1") })
+            : Task.FromException<IPAddress[]>(new System.Net.Sockets.SocketException(11001));
+        var (exit, lines) = await Run(Config(port: 1, extra: "\"Ice\": { \"Stun\": [ \"stun-a.test:3478\", \"stun-b.test:3478\" ] },"), async (err, cts) =>
+        {
+            await err.Seen("links: ICE");
+            await cts.CancelAsync();
+        }, oneOfTwo);
+        Assert.Equal(CliApp.ExitOk, exit);
+        Assert.Contains(lines, l => l.Contains("links: ICE (1 of 2 STUN servers, no TURN server resolved; the others are looked up again from 5 s, doubling to 5 min) with DTLS", StringComparison.Ordinal));
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

@@ -27,29 +27,18 @@ public sealed class CommonOptions
     public CommonOptions(int defaultNodes)
     {
         Nodes = new Option<int>("--nodes", "-n") { Description = "Number of simulated nodes", DefaultValueFactory = _ => defaultNodes };
-        Range(Nodes, 1, SimParameters.NodesMax);
-        Range(LongLinks, 0, 64);
-        Range(Successors, 1, 16);
-        Sampler.AcceptOnlyFromAmong("harmonic", "edgevpn");
-        Range(JoinWindow, 0, 86400);
-        Range(CheckEvery, 1, 1_000_000);
-        Membership.AcceptOnlyFromAmong("presence", "lookup");
-        Links.AcceptOnlyFromAmong("modeled", "ice");
-        Signaling.AcceptOnlyFromAmong("modeled", "xmpp");
+        UsageErrors.Range(Nodes, 1, SimParameters.NodesMax);
+        UsageErrors.Range(LongLinks, 0, 64);
+        UsageErrors.Range(Successors, 1, 16);
+        UsageErrors.OneOf(Sampler, "harmonic", "edgevpn");
+        UsageErrors.Range(JoinWindow, 0, 86400);
+        UsageErrors.Range(CheckEvery, 1, 1_000_000);
+        UsageErrors.OneOf(Membership, "presence", "lookup");
+        UsageErrors.OneOf(Links, "modeled", "ice");
+        UsageErrors.OneOf(Signaling, "modeled", "xmpp");
         NatMix.Validators.Add(r =>
         {
             if (r.Tokens.Count > 0 && Net.NatMix.Parse(r.Tokens[^1].Value) is { Ok: false } bad) r.AddError($"--nat-mix: {bad.Error}");
-        });
-    }
-
-    /// <summary>Adds a range check; a token that does not parse at all is reported by the parser itself.</summary>
-    public static void Range<T>(Option<T> option, double min, double max)
-    {
-        option.Validators.Add(r =>
-        {
-            if (r.Tokens.Count == 0) return;
-            if (!double.TryParse(r.Tokens[^1].Value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v)) return;
-            if (!(v >= min && v <= max)) r.AddError($"{option.Name} must be in {min}..{max}, got {r.Tokens[^1].Value}");
         });
     }
 

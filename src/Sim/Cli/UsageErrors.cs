@@ -67,6 +67,9 @@ public static class UsageErrors
     public static string Describe(ParseResult parsed)
     {
         var error = parsed.Errors.FirstOrDefault(e => parsed.UnmatchedTokens.Any(t => e.Message.Contains($"'{t}'", StringComparison.Ordinal))) ?? parsed.Errors[0];
+        // No command at all (nothing unmatched, and the command reached does nothing by itself).
+        if (parsed.UnmatchedTokens.Count == 0 && parsed.CommandResult.Command is { Action: null, Subcommands.Count: > 0 } bare)
+            return $"give a command: {string.Join(", ", bare.Subcommands.Select(c => c.Name))}";
         return Reworded(error) ?? error.Message;
     }
 

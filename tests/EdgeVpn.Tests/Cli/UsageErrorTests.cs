@@ -82,6 +82,15 @@ public sealed class UsageErrorTests : IDisposable
     }
 
     [Fact]
+    public void No_command_at_all_is_answered_with_the_commands_there_are()
+    {
+        var (exit, stdout, stderr) = ConsoleCapture.Run(CliApp.RunAsync, []);
+        Assert.Equal(2, exit);
+        Assert.Equal("", stdout);
+        Assert.Equal("edgevpn-sim: give a command: converge, flood, route, bench, vopr, nat-matrix (see --help)", stderr.Trim());
+    }
+
+    [Fact]
     public void Help_lists_each_option_s_words_in_the_order_the_error_gives_them()
     {
         var (exit, stdout, _) = ConsoleCapture.Run(CliApp.RunAsync, ["flood", "--help"]);

@@ -5,6 +5,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Numerics;
 using System.Text.Json;
 using Spectre.Console;
 
@@ -19,9 +20,9 @@ public static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else" };
         var check = new Option<int>("--check-invariants") { Description = "After 1 event in N (1 = every event), check the invariants of the node that handled it (see flood --help)", DefaultValueFactory = _ => 1 };
         var membership = new Option<string>("--membership") { Description = "presence or lookup (see flood --help); lookup is the one that scales", DefaultValueFactory = _ => "lookup" };
-        membership.AcceptOnlyFromAmong("presence", "lookup");
+        UsageErrors.OneOf(membership, "presence", "lookup");
         var csv = new Option<FileInfo?>("--csv") { Description = "Append one row per size to this CSV file (a header first when the file is new; columns the file lacks widen it)" };
-        CommonOptions.Range(check, 1, 1_000_000);
+        UsageErrors.Range(check, 1, 1_000_000);
         var c = new Command("bench", "Scaling benchmark of flood (converge + broadcast): wall time, events per second and peak memory per size, each size in its own process.");
         var noMemoryCheck = new Option<bool>("--no-memory-check") { Description = "Run every size even when its estimated peak memory exceeds what this machine has available (passed to each size's run); without it, such a size refuses the whole benchmark before the first size runs" };
         c.Add(sizes); c.Add(seed); c.Add(json); c.Add(check); c.Add(membership); c.Add(csv); c.Add(noMemoryCheck);
@@ -36,8 +37,13 @@ public static class BenchCommand
         if (parts.Length == 0) throw new UsageException("--sizes: give at least one node count");
         var result = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)
-            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out result[i]) || result[i] < 1 || result[i] > SimParameters.NodesMax)
-                throw new UsageException($"--sizes: '{parts[i]}' is not a node count in 1..{SimParameters.NodesMax}");
+        {
+            if (!BigInteger.TryParse(parts[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
+                throw new UsageException(UsageErrors.NotWholeNumber("--sizes", parts[i]));
+            if (n < 1 || n > SimParameters.NodesMax)
+                throw new UsageException(UsageErrors.NotInRange("--sizes", parts[i], $"1..{SimParameters.NodesMax}"));
+            result[i] = (int)n;
+        }
         return result;
     }
 

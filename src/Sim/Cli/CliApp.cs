@@ -25,7 +25,7 @@ public static class CliApp
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && !WantsHelp(args))
         {
-            await Console.Error.WriteLineAsync($"edgevpn-sim: {UsageError(parsed)} (see --help)");
+            await Console.Error.WriteLineAsync($"edgevpn-sim: {UsageErrors.Describe(parsed)} (see --help)");
             return ExitBadInput;
         }
         try
@@ -54,11 +54,6 @@ public static class CliApp
     }
 
     private static bool WantsHelp(string[] args) => args.Any(a => a is "--help" or "-h" or "-?");
-
-    /// <summary>The parse error to print: one naming a word nobody recognised when there is one, since a
-    /// misspelled command ("flod") also makes "Required command was not provided." and that comes first.</summary>
-    private static string UsageError(ParseResult parsed) =>
-        (parsed.Errors.FirstOrDefault(e => parsed.UnmatchedTokens.Any(t => e.Message.Contains($"'{t}'", StringComparison.Ordinal))) ?? parsed.Errors[0]).Message;
 }
 
 /// <summary>Bad input found after parsing (an unwritable file, an inconsistent combination).</summary>

@@ -15,7 +15,7 @@ public sealed class CommonOptions
     public readonly Option<int> CheckEvery = new("--check-invariants") { Description = "After 1 event in N (1 = after every event), check the invariants of the node that handled it (each machine's CheckInvariants); the overlay-wide checks (ring, flood, flows) run at the end of each phase either way", DefaultValueFactory = _ => 1 };
     public readonly Option<bool> Json = new("--json") { Description = "Print one JSON object on stdout and nothing else" };
     public readonly Option<FileInfo?> ExportGraph = new("--export-graph") { Description = "Write the converged overlay as GraphML (networkx, Gephi)" };
-    public readonly Option<string> NatMix = new("--nat-mix") { Description = "Share of nodes behind each NAT preset (none, full-cone, restricted-cone, port-restricted, symmetric), e.g. none=0.3,port-restricted=0.5,symmetric=0.2; link setups follow the RFC 4787 prediction that nat-matrix checks at packet level", DefaultValueFactory = _ => "none=1" };
+    public readonly Option<string> NatMix = new("--nat-mix") { Description = "Relative weight of each NAT preset (none, full-cone, restricted-cone, port-restricted, symmetric) among the nodes, e.g. none=0.3,port-restricted=0.5,symmetric=0.2: weights, not shares (none=5,symmetric=1 puts 5/6 of the nodes behind none); the parameter echo shows the shares as natMix, and the weights as natMixWeights when the rounded shares would draw otherwise; link setups follow the RFC 4787 prediction that nat-matrix checks at packet level", DefaultValueFactory = _ => "none=1" };
     public readonly Option<string> Membership = new("--membership") { Description = "How members learn about each other: presence (EdgeVPN's XMPP roster to every member; O(n^2) presence stanzas, reported as presenceStanzas). or lookup (Symphony: join through any member named by the signaling server, successors found by greedy lookup and stabilization, n estimated from id spacing, long-link targets found by lookups; no roster)", DefaultValueFactory = _ => "presence" };
     public readonly Option<bool> NoTurn = new("--no-turn") { Description = "No TURN server: links between NATs that need a relay fail" };
     public readonly Option<string> Links = new("--links") { Description = $"How link setups are simulated: modeled (outcome from the RFC 4787 prediction of the two NATs; setup after fixed round trips, plus the agent's 2 s nomination wait when the controlled end is behind a NAT, as calibrated from ice; any size) or ice (every link end runs the real ICE agent; its STUN, TURN, check and consent datagrams cross the virtual NAT boxes to virtual STUN/TURN servers; links come up when both agents connected, relayed if the selected pair is; frames and keep-alives then travel as the agents' data on the selected pair, through the NATs or the relay; signals through the server as the real node's signal text; at most {SimParameters.IceNodesMax} nodes)", DefaultValueFactory = _ => "modeled" };
@@ -27,29 +27,18 @@ public sealed class CommonOptions
     public CommonOptions(int defaultNodes)
     {
         Nodes = new Option<int>("--nodes", "-n") { Description = "Number of simulated nodes", DefaultValueFactory = _ => defaultNodes };
-        Range(Nodes, 1, SimParameters.NodesMax);
-        Range(LongLinks, 0, 64);
-        Range(Successors, 1, 16);
-        Sampler.AcceptOnlyFromAmong("harmonic", "edgevpn");
-        Range(JoinWindow, 0, 86400);
-        Range(CheckEvery, 1, 1_000_000);
-        Membership.AcceptOnlyFromAmong("presence", "lookup");
-        Links.AcceptOnlyFromAmong("modeled", "ice");
-        Signaling.AcceptOnlyFromAmong("modeled", "xmpp");
+        UsageErrors.Range(Nodes, 1, SimParameters.NodesMax);
+        UsageErrors.Range(LongLinks, 0, 64);
+        UsageErrors.Range(Successors, 1, 16);
+        UsageErrors.OneOf(Sampler, "harmonic", "edgevpn");
+        UsageErrors.Range(JoinWindow, 0, 86400);
+        UsageErrors.Range(CheckEvery, 1, 1_000_000);
+        UsageErrors.OneOf(Membership, "presence", "lookup");
+        UsageErrors.OneOf(Links, "modeled", "ice");
+        UsageErrors.OneOf(Signaling, "modeled", "xmpp");
         NatMix.Validators.Add(r =>
         {
             if (r.Tokens.Count > 0 && Net.NatMix.Parse(r.Tokens[^1].Value) is { Ok: false } bad) r.AddError($"--nat-mix: {bad.Error}");
-        });
-    }
-
-    /// <summary>Adds a range check; a token that does not parse at all is reported by the parser itself.</summary>
-    public static void Range<T>(Option<T> option, double min, double max)
-    {
-        option.Validators.Add(r =>
-        {
-            if (r.Tokens.Count == 0) return;
-            if (!double.TryParse(r.Tokens[^1].Value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v)) return;
-            if (!(v >= min && v <= max)) r.AddError($"{option.Name} must be in {min}..{max}, got {r.Tokens[^1].Value}");
         });
     }
 

@@ -56,7 +56,7 @@ public static class ExperimentCommands
     {
         var o = new CommonOptions(defaultNodes: 16_384);
         var pairs = new Option<int>("--pairs", "-p") { Description = "Random source/target pairs to route between", DefaultValueFactory = _ => 10_000 };
-        CommonOptions.Range(pairs, 1, 10_000_000);
+        UsageErrors.Range(pairs, 1, 10_000_000);
         var c = new Command("route", "Converge, then greedy clockwise routing between random pairs over the overlay's links. Reports mean, p99 and max hops.");
         o.AddTo(c);
         c.Add(pairs);

@@ -27,7 +27,7 @@ public static class NaiveFloodBenchCommand
     public static Command Create()
     {
         var nodes = new Option<int>("--nodes", "-n") { Description = "Number of nodes", DefaultValueFactory = _ => 1_000_000 };
-        CommonOptions.Range(nodes, 1, NaiveFloodGraph.NodesMax);
+        UsageErrors.Range(nodes, 1, NaiveFloodGraph.NodesMax);
         var seed = new Option<ulong>("--seed", "-s") { Description = "Seed of the graph and the delays; the same seed gives the same run (traceHash)", DefaultValueFactory = _ => 1UL };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else" };
         var c = new Command("naive-flood", Description);

@@ -15,7 +15,7 @@ public static class NatMatrixCommand
     public static Command Create()
     {
         var trials = new Option<int>("--trials", "-t") { Description = "Link setups per ordered pair of presets", DefaultValueFactory = _ => 20 };
-        CommonOptions.Range(trials, 1, NatMatrixExperiment.TrialsMax);
+        UsageErrors.Range(trials, 1, NatMatrixExperiment.TrialsMax);
         var seed = new Option<ulong>("--seed", "-s") { Description = "Master seed (forked per pair and per trial)", DefaultValueFactory = _ => 1UL };
         var noTurn = new Option<bool>("--no-turn") { Description = "Run without a TURN server: pairs that need a relay then fail, and the report says so" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else" };

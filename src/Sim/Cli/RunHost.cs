@@ -182,6 +182,7 @@ public sealed class RunHost : ISimProgress
     internal static StreamWriter? OpenForWriting(FileInfo? file, string option)
     {
         if (file is null) return null;
+        UsageErrors.CheckOutputPath(option, file.FullName);
         try
         {
             return new StreamWriter(file.FullName, append: false) { AutoFlush = false };

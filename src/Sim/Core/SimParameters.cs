@@ -124,7 +124,7 @@ public sealed record SimParameters
         yield return ("linkSetupTimeoutSeconds", Links.SetupTimeout.TotalSeconds.ToString(c));
         yield return ("keepAliveSeconds", Links.KeepAliveInterval.TotalSeconds.ToString(c));
         yield return ("crashDetectionSeconds", CrashDetection.TotalSeconds.ToString(c));
-        yield return ("natMix", NatMix.ToString());
+        foreach (var echoed in NatMixEcho.Describe(NatMix)) yield return echoed;
         yield return ("turnServer", TurnServer ? "yes" : "no");
         yield return ("links", LinkModel == LinkModel.Ice ? "ice" : "modeled");
         yield return ("signaling", Signaling == SignalingModel.Xmpp ? "xmpp" : "modeled");

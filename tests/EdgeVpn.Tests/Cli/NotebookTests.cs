@@ -61,7 +61,18 @@ public class NotebookTests
         string html = File.ReadAllText(Path.Combine(dir, "signaling-and-scaling.html"));
         Assert.Contains("Presence cost", html);
         Assert.DoesNotContain("Traceback", html);
+        // Of each kind of raw result, the newest by the date in its name, then the last by name.
+        foreach (var kind in new[] { "raw-bench-*.json", "raw-300k-*.json", "raw-1m-lookup-*.json" })
+            Assert.Contains($"{kind}: {NewestRawFile(kind)}", html);
     }
+
+    private static string NewestRawFile(string pattern) =>
+        Directory.GetFiles(RepoPaths.Of("experiments", "results"), pattern)
+            .Select(Path.GetFileName)
+            .Select(name => (Date: System.Text.RegularExpressions.Regex.Match(name!, @"\d{4}-\d{2}-\d{2}").Value, Name: name!))
+            .Where(f => f.Date.Length > 0)
+            .OrderBy(f => f.Date, StringComparer.Ordinal).ThenBy(f => f.Name, StringComparer.Ordinal)
+            .Last().Name;
 
     [Fact]
     public void Sim_sh_writes_a_relative_output_path_in_the_directory_it_was_run_from_not_in_the_checkout()

@@ -44,6 +44,11 @@ public sealed class NatMix
         return _cumulative.Length - 1;
     }
 
+    /// <summary>Whether every node draws the same preset under both mixes, whatever the random stream:
+    /// the same presets in the same order at the same cumulative bounds (Draw reads nothing else).</summary>
+    public bool DrawsLike(NatMix other) =>
+        Entries.Select(e => e.Name).SequenceEqual(other.Entries.Select(e => e.Name)) && _cumulative.SequenceEqual(other._cumulative);
+
     public static ParseResult<NatMix> Parse(string? text)
     {
         if (string.IsNullOrWhiteSpace(text)) return ParseResult<NatMix>.Fail("the NAT mix is empty (e.g. none=0.3,port-restricted=0.5,symmetric=0.2)");
@@ -66,5 +71,6 @@ public sealed class NatMix
         return new NatMix(entries);
     }
 
+    /// <summary>The weights as given (names lower-cased): the text that parses back to this very mix.</summary>
     public override string ToString() => string.Join(",", Entries.Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Name}={e.Weight}")));
 }

@@ -33,7 +33,7 @@ public sealed record VoprScenario
     public required IReadOnlyList<PartitionFault> Partitions { get; init; }
     public required IReadOnlyList<SpikeFault> Spikes { get; init; }
     public required IReadOnlyList<TimedFault> SignalingOutages { get; init; }
-    /// <summary>The nodes' NAT presets (a TURN server is always there: without one some pairs cannot link by design).</summary>
+    /// <summary>The nodes' NAT presets, as the weights --nat-mix takes (NatMixEcho shows them as shares; a TURN server is always there: without one some pairs cannot link by design).</summary>
     public required string NatMix { get; init; }
     /// <summary>NAT mapping expiries/rebindings at random nodes and times of the fault phase.</summary>
     public required IReadOnlyList<double> NatExpirySeconds { get; init; }
@@ -142,7 +142,9 @@ public sealed record VoprScenario
         yield return ("signalingOutages", text["signalingOutages"]);
         yield return ("signalingOutageCount", SignalingOutages.Count);
         yield return ("signalingOutageSecondsTotal", SecondsWithinFaultPhase(SignalingOutages.Select(o => (o.StartSeconds, o.DurationSeconds))));
-        yield return ("natMix", NatMix);
+        yield return ("natMix", text["natMix"]);
+        // Null when the shares draw as the weights do: the column stays in every row of a table.
+        yield return ("natMixWeights", text.GetValueOrDefault("natMixWeights"));
         yield return ("natExpiries", text["natExpiries"]);
         yield return ("natExpiryCount", NatExpirySeconds.Count);
         yield return ("healBoundSeconds", HealBoundSeconds);
@@ -173,7 +175,7 @@ public sealed record VoprScenario
             string.Create(c, $"x{s.Factor} at {s.StartSeconds}s for {s.DurationSeconds}s"))));
         yield return ("signalingOutages", SignalingOutages.Count == 0 ? "none" : string.Join("; ", SignalingOutages.Select(o =>
             string.Create(c, $"at {o.StartSeconds}s for {o.DurationSeconds}s"))));
-        yield return ("natMix", NatMix);
+        foreach (var echoed in Net.NatMixEcho.Describe(Net.NatMix.Parse(NatMix).Value)) yield return echoed;
         yield return ("natExpiries", NatExpirySeconds.Count == 0 ? "none" : string.Join(" ", NatExpirySeconds.Select(s => s.ToString(c) + "s")));
         yield return ("healBoundSeconds", HealBoundSeconds.ToString(c));
         yield return ("links", Links == LinkModel.Ice ? "ice" : "modeled");

@@ -20,7 +20,7 @@ public static class BenchCommand
         var check = new Option<int>("--check-invariants") { Description = "After 1 event in N (1 = every event), check the invariants of the node that handled it (see flood --help)", DefaultValueFactory = _ => 1 };
         var membership = new Option<string>("--membership") { Description = "presence or lookup (see flood --help); lookup is the one that scales", DefaultValueFactory = _ => "lookup" };
         membership.AcceptOnlyFromAmong("presence", "lookup");
-        var csv = new Option<FileInfo?>("--csv") { Description = "Append one row per size to this CSV file (a header first when the file is new; columns the file lacks widen it)" };
+        var csv = CsvOption.Create("one row per size, as each finishes,");
         CommonOptions.Range(check, 1, 1_000_000);
         var c = new Command("bench", "Scaling benchmark of flood (converge + broadcast): wall time, events per second and peak memory per size, each size in its own process.");
         var noMemoryCheck = new Option<bool>("--no-memory-check") { Description = "Run every size even when its estimated peak memory exceeds what this machine has available (passed to each size's run); without it, such a size refuses the whole benchmark before the first size runs" };

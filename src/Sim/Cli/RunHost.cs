@@ -111,7 +111,7 @@ public sealed class RunHost : ISimProgress
             if (graph is not null) Console.Out.WriteLine($"overlay written to {graph.FullName}");
         }
         foreach (var p in report.Problems) Console.Error.WriteLine($"edgevpn-sim: check failed: {p}");
-        if (csv is not null && !AppendCsv(csv, report.ToJson(), json)) return CliApp.ExitBadInput;
+        if (csv is not null && !CsvOption.Append(csv, [report.ToJson()], json)) return CliApp.ExitBadInput;
         return ok && report.Problems.Count == 0 ? CliApp.ExitOk : CliApp.ExitCheckFailed;
     }
 
@@ -150,15 +150,6 @@ public sealed class RunHost : ISimProgress
     }
 
     private static bool ShowProgress() => !Console.IsErrorRedirected;
-
-    /// <summary>Appends the report to the --csv file; false (said on stderr) when it cannot be written:
-    /// the report itself is already on stdout.</summary>
-    private static bool AppendCsv(FileInfo csv, string reportJson, bool quiet)
-    {
-        if (!new CsvTable.Appender(csv).TryAppend(CsvTable.Flatten(reportJson))) return false;
-        if (!quiet) Console.Out.WriteLine($"row appended to {csv.FullName}");
-        return true;
-    }
 
     /// <summary>Two output options naming one file would write over each other: the trace or graph,
     /// opened first, truncates the file and the CSV's earlier rows are lost (or the row lands after

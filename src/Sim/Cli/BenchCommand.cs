@@ -1,6 +1,6 @@
 // bench: the scaling curve of `flood` (converge + one broadcast). Each size runs in its own
 // child process so that its peak memory is its own; prints nodes, wall seconds, events per second
-// and peak MB per size (a table, or one JSON object with a "runs" array). Its subcommand
+// and peak MiB per size (a table, or one JSON object with a "runs" array). Its subcommand
 // `bench naive-flood` is PeerSim's flooding workload on the calendar-queue engine.
 using System.CommandLine;
 using System.Diagnostics;
@@ -90,7 +90,7 @@ public static class BenchCommand
         }
         else
         {
-            var table = new Table().AddColumns("nodes", "reached", "dups", "conv s", "events", "wall s", "ev/s", "peak MB", "GC pause s", "exit");
+            var table = new Table().AddColumns("nodes", "reached", "dups", "conv s", "events", "wall s", "ev/s", "peak MiB", "GC pause s", "exit");
             foreach (var row in runs)
                 table.AddRow(new[] { "nodes", "reached", "duplicates", "convergeSeconds", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "gcPauseSeconds", "exitCode" }
                     .Select(k => Markup.Escape(row.TryGetValue(k, out var v) ? Convert.ToString(v, CultureInfo.InvariantCulture) ?? "-" : "-")).ToArray());

@@ -88,7 +88,7 @@ public static class NaiveFloodBenchCommand
               .Add("buildSeconds", Math.Round(buildSeconds, 3))
               .Add("loopSeconds", Math.Round(loopSeconds, 3))
               .Add("eventsPerSecond", Math.Round(result.Events / Math.Max(loopSeconds, 1e-9)))
-              .Add("peakMemoryMB", RunHost.PeakMemoryMB())
+              .Add("peakMemoryMB", RunHost.PeakMemoryMiB())
               .Add("traceHash", result.TraceHash.ToString("x16", CultureInfo.InvariantCulture));
         if (result.Reached != nodes) report.Problems.Add($"the flood reached {result.Reached} of {nodes} nodes (the ring makes the graph connected)");
         if (result.Events != expectedEvents) report.Problems.Add($"{result.Events} events, expected degree(root) + sum of (degree - 1) = {expectedEvents}");

@@ -1,6 +1,6 @@
 // bench: the scaling curve of `flood` (converge + one broadcast). Each size runs in its own
 // child process so that its peak memory is its own; prints nodes, wall seconds, events per second
-// and peak MB per size (a table, or one JSON object with a "runs" array). Its subcommand
+// and peak MiB per size (a table, or one JSON object with a "runs" array). Its subcommand
 // `bench naive-flood` is PeerSim's flooding workload on the calendar-queue engine.
 using System.CommandLine;
 using System.Diagnostics;
@@ -21,7 +21,7 @@ public static class BenchCommand
         var check = new Option<int>("--check-invariants") { Description = "After 1 event in N (1 = every event), check the invariants of the node that handled it (see flood --help)", DefaultValueFactory = _ => 1 };
         var membership = new Option<string>("--membership") { Description = "presence or lookup (see flood --help); lookup is the one that scales", DefaultValueFactory = _ => "lookup" };
         UsageErrors.OneOf(membership, "presence", "lookup");
-        var csv = new Option<FileInfo?>("--csv") { Description = "Append one row per size to this CSV file (a header first when the file is new; columns the file lacks widen it)" };
+        var csv = CsvOption.Create("one row per size, as each finishes,");
         UsageErrors.Range(check, 1, 1_000_000);
         var c = new Command("bench", "Scaling benchmark of flood (converge + broadcast): wall time, events per second and peak memory per size, each size in its own process.");
         var noMemoryCheck = new Option<bool>("--no-memory-check") { Description = "Run every size even when its estimated peak memory exceeds what this machine has available (passed to each size's run); without it, such a size refuses the whole benchmark before the first size runs" };
@@ -96,7 +96,7 @@ public static class BenchCommand
         }
         else
         {
-            var table = new Table().AddColumns("nodes", "reached", "dups", "conv s", "events", "wall s", "ev/s", "peak MB", "GC pause s", "exit");
+            var table = new Table().AddColumns("nodes", "reached", "dups", "conv s", "events", "wall s", "ev/s", "peak MiB", "GC pause s", "exit");
             foreach (var row in runs)
                 table.AddRow(new[] { "nodes", "reached", "duplicates", "convergeSeconds", "events", "wallSeconds", "eventsPerSecond", "peakMemoryMB", "gcPauseSeconds", "exitCode" }
                     .Select(k => Markup.Escape(row.TryGetValue(k, out var v) ? Convert.ToString(v, CultureInfo.InvariantCulture) ?? "-" : "-")).ToArray());

@@ -47,7 +47,7 @@ public static class CsvTable
     public const long TableBytesMax = 1L << 30;
 
     /// <summary>Columns one of which every table this tool writes has in its header: `command`
-    /// (converge, flood, route, bench, vopr) and `outcome.ok` (vopr's rows had no `command` at first). A file
+    /// (converge, flood, route, bench, bench naive-flood, nat-matrix, vopr) and `outcome.ok` (vopr's rows had no `command` at first). A file
     /// without either is not one of our tables, whatever else it is (a script, notes, a JSON file).</summary>
     private static readonly string[] OwnColumns = ["command", "outcome.ok"];
 

@@ -1,7 +1,8 @@
 // bench naive-flood: PeerSim's classic flooding workload on our calendar-queue engine, for a
 // side-by-side comparison with PeerSim 1.0.5. Builds the graph (timed apart, as buildSeconds),
 // times only the event loop (loopSeconds) and reports the process's peak working set. The
-// library never reads the clock; this command does, around the call.
+// library never reads the clock; this command does, around the call. `--csv` appends the run's
+// JSON report as one row (command = "bench naive-flood").
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -30,14 +31,16 @@ public static class NaiveFloodBenchCommand
         UsageErrors.Range(nodes, 1, NaiveFloodGraph.NodesMax);
         var seed = new Option<ulong>("--seed", "-s") { Description = "Seed of the graph and the delays; the same seed gives the same run (traceHash)", DefaultValueFactory = _ => 1UL };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else" };
+        var csv = CsvOption.Create("the report as one row");
         var c = new Command("naive-flood", Description);
-        c.Add(nodes); c.Add(seed); c.Add(json);
-        c.SetAction(r => Run(r.GetValue(nodes), r.GetValue(seed), r.GetValue(json)));
+        c.Add(nodes); c.Add(seed); c.Add(json); c.Add(csv);
+        c.SetAction(r => Run(r.GetValue(nodes), r.GetValue(seed), r.GetValue(json), r.GetValue(csv)));
         return c;
     }
 
-    private static int Run(int nodes, ulong seed, bool json)
+    private static int Run(int nodes, ulong seed, bool json, FileInfo? csv)
     {
+        CsvTable.Check(csv);
         var report = new Report("bench naive-flood");
         report.AddParameter("seed", seed.ToString(CultureInfo.InvariantCulture));
         report.AddParameter("nodes", nodes.ToString(CultureInfo.InvariantCulture));
@@ -85,7 +88,7 @@ public static class NaiveFloodBenchCommand
               .Add("buildSeconds", Math.Round(buildSeconds, 3))
               .Add("loopSeconds", Math.Round(loopSeconds, 3))
               .Add("eventsPerSecond", Math.Round(result.Events / Math.Max(loopSeconds, 1e-9)))
-              .Add("peakMemoryMB", RunHost.PeakMemoryMB())
+              .Add("peakMemoryMB", RunHost.PeakMemoryMiB())
               .Add("traceHash", result.TraceHash.ToString("x16", CultureInfo.InvariantCulture));
         if (result.Reached != nodes) report.Problems.Add($"the flood reached {result.Reached} of {nodes} nodes (the ring makes the graph connected)");
         if (result.Events != expectedEvents) report.Problems.Add($"{result.Events} events, expected degree(root) + sum of (degree - 1) = {expectedEvents}");
@@ -93,6 +96,7 @@ public static class NaiveFloodBenchCommand
         if (json) Console.Out.WriteLine(report.ToJson());
         else report.PrintTable(Console.Out);
         foreach (var p in report.Problems) Console.Error.WriteLine($"edgevpn-sim: check failed: {p}");
+        if (csv is not null && !CsvOption.Append(csv, [report.ToJson()], json)) return CliApp.ExitBadInput;
         return report.Problems.Count == 0 ? CliApp.ExitOk : CliApp.ExitCheckFailed;
     }
 }

@@ -1,5 +1,7 @@
 // nat-matrix: the packet-level link-setup matrix over the NAT presets (see NatMatrixExperiment).
 // Exit 1 when a pair's measured majority outcome differs from the RFC 4787 prediction.
+// `--csv` appends one row per ordered pair (25): the run's command, seed, trials and turnServer,
+// then that pair's fields as in the JSON's "pairs" (a sweep over seeds or trials stays one table).
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -19,18 +21,20 @@ public static class NatMatrixCommand
         var seed = new Option<ulong>("--seed", "-s") { Description = "Master seed (forked per pair and per trial)", DefaultValueFactory = _ => 1UL };
         var noTurn = new Option<bool>("--no-turn") { Description = "Run without a TURN server: pairs that need a relay then fail, and the report says so" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else" };
+        var csv = CsvOption.Create("one row per ordered pair of presets (command, seed, trials, turnServer, then the pair's fields as in --json)");
         var c = new Command("nat-matrix",
             "For every ordered pair of NAT presets (none, full-cone, restricted-cone, port-restricted, symmetric; A controlling), run link setups at packet level: "
             + "the real ICE agent through virtual RFC 4787 NAT boxes with a STUN and a TURN server. Reports the share that connects, direct and relayed, "
             + "the median setup time (ICE, then the DTLS handshake over the selected pair as the real node runs it: until the link is usable at both ends) and of ICE alone, "
             + "and the RFC 4787 prediction; exit 1 when an outcome contradicts the prediction.");
-        c.Add(trials); c.Add(seed); c.Add(noTurn); c.Add(json);
-        c.SetAction(r => Run(r.GetValue(trials), r.GetValue(seed), !r.GetValue(noTurn), r.GetValue(json)));
+        c.Add(trials); c.Add(seed); c.Add(noTurn); c.Add(json); c.Add(csv);
+        c.SetAction(r => Run(r.GetValue(trials), r.GetValue(seed), !r.GetValue(noTurn), r.GetValue(json), r.GetValue(csv)));
         return c;
     }
 
-    private static int Run(int trials, ulong seed, bool turn, bool json)
+    private static int Run(int trials, ulong seed, bool turn, bool json, FileInfo? csv)
     {
+        CsvTable.Check(csv);
         var clock = Stopwatch.StartNew();
         List<NatMatrixCell> cells;
         if (!json && !Console.IsErrorRedirected)
@@ -49,28 +53,10 @@ public static class NatMatrixCommand
 
         if (json)
         {
-            var doc = new Dictionary<string, object?>
-            {
-                ["command"] = "nat-matrix",
-                ["seed"] = seed,
-                ["trials"] = trials,
-                ["turnServer"] = turn,
-                ["pairs"] = cells.Select(x => new Dictionary<string, object?>
-                {
-                    ["a"] = x.A, ["b"] = x.B,
-                    ["success"] = Math.Round((double)x.Connected / x.Trials, 4),
-                    ["direct"] = Math.Round((double)x.Direct / x.Trials, 4),
-                    ["relayed"] = Math.Round((double)x.Relayed / x.Trials, 4),
-                    ["medianSetupMs"] = double.IsNaN(x.MedianSetupMs) ? null : Math.Round(x.MedianSetupMs, 1),
-                    ["medianIceMs"] = double.IsNaN(x.MedianIceMs) ? null : Math.Round(x.MedianIceMs, 1),
-                    ["predicted"] = x.Predicted.ToString(),
-                    ["measured"] = x.Measured.ToString(),
-                    ["matchesPrediction"] = x.MatchesPrediction,
-                    ["note"] = Note(x, turn),
-                }).ToList(),
-                ["mismatches"] = mismatches.Count,
-                ["wallSeconds"] = Math.Round(wall, 3),
-            };
+            var doc = RunFields(seed, trials, turn);
+            doc.Add("pairs", cells.Select(x => PairFields(x, turn)).ToList());
+            doc.Add("mismatches", mismatches.Count);
+            doc.Add("wallSeconds", Math.Round(wall, 3));
             Console.Out.WriteLine(JsonSerializer.Serialize(doc));
         }
         else
@@ -86,7 +72,38 @@ public static class NatMatrixCommand
         }
         foreach (var m in mismatches)
             Console.Error.WriteLine($"edgevpn-sim: check failed: {m.A} -> {m.B}: predicted {m.Predicted}, measured {m.Measured} ({m.Connected}/{m.Trials} connected){(m.FailureSample is { } f ? "; e.g. " + f : "")}");
+        if (csv is not null && !CsvOption.Append(csv, cells.Select(x => CsvRow(seed, trials, turn, x)), json)) return CliApp.ExitBadInput;
         return mismatches.Count == 0 ? CliApp.ExitOk : CliApp.ExitCheckFailed;
+    }
+
+    /// <summary>What identifies the run: the JSON object's first fields and every CSV row's.</summary>
+    private static Dictionary<string, object?> RunFields(ulong seed, int trials, bool turn) => new()
+    {
+        ["command"] = "nat-matrix",
+        ["seed"] = seed,
+        ["trials"] = trials,
+        ["turnServer"] = turn,
+    };
+
+    private static Dictionary<string, object?> PairFields(NatMatrixCell x, bool turn) => new()
+    {
+        ["a"] = x.A, ["b"] = x.B,
+        ["success"] = Math.Round((double)x.Connected / x.Trials, 4),
+        ["direct"] = Math.Round((double)x.Direct / x.Trials, 4),
+        ["relayed"] = Math.Round((double)x.Relayed / x.Trials, 4),
+        ["medianSetupMs"] = double.IsNaN(x.MedianSetupMs) ? null : Math.Round(x.MedianSetupMs, 1),
+        ["medianIceMs"] = double.IsNaN(x.MedianIceMs) ? null : Math.Round(x.MedianIceMs, 1),
+        ["predicted"] = x.Predicted.ToString(),
+        ["measured"] = x.Measured.ToString(),
+        ["matchesPrediction"] = x.MatchesPrediction,
+        ["note"] = Note(x, turn),
+    };
+
+    private static string CsvRow(ulong seed, int trials, bool turn, NatMatrixCell x)
+    {
+        var row = RunFields(seed, trials, turn);
+        foreach (var (k, v) in PairFields(x, turn)) row[k] = v;
+        return JsonSerializer.Serialize(row);
     }
 
     private static string Ms(double ms) => double.IsNaN(ms) ? "-" : ms.ToString("F0", CultureInfo.InvariantCulture);

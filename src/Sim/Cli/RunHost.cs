@@ -71,12 +71,12 @@ public sealed class RunHost : ISimProgress
         report.Add("events", sim.Stats.Events)
               .Add("wallSeconds", Math.Round(wall, 3))
               .Add("eventsPerSecond", Math.Round(sim.Stats.Events / Math.Max(wall, 1e-9)))
-              .Add("peakMemoryMB", PeakMemoryMB())
+              .Add("peakMemoryMB", PeakMemoryMiB())
               // What MemoryEstimate expected before the run (the memory check's figure).
               .Add("estimatedMemoryMB", MemoryEstimate.PeakBytes(parameters) >> 20)
               // How much of the wall time went to the garbage collector (pauses of the run thread).
               .Add("gcPauseSeconds", Math.Round(gc.Pause.TotalSeconds, 3))
-              // Bytes the run allocated in all, the driver of young collections.
+              // Bytes the run allocated in all (MiB), the driver of young collections.
               .Add("allocatedMB", gc.AllocatedBytes / (1024 * 1024))
               .Add("gcCollections", $"{gc.Gen0}/{gc.Gen1}/{gc.Gen2}")
               // Time inside the huge-page passes, on their own thread beside the loop (what the pages cost).
@@ -111,7 +111,7 @@ public sealed class RunHost : ISimProgress
             if (graph is not null) Console.Out.WriteLine($"overlay written to {graph.FullName}");
         }
         foreach (var p in report.Problems) Console.Error.WriteLine($"edgevpn-sim: check failed: {p}");
-        if (csv is not null && !AppendCsv(csv, report.ToJson(), json)) return CliApp.ExitBadInput;
+        if (csv is not null && !CsvOption.Append(csv, [report.ToJson()], json)) return CliApp.ExitBadInput;
         return ok && report.Problems.Count == 0 ? CliApp.ExitOk : CliApp.ExitCheckFailed;
     }
 
@@ -123,7 +123,7 @@ public sealed class RunHost : ISimProgress
             if (_log is null || _lastLog.Elapsed < LogInterval) return;
             _lastLog.Restart();
             _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"progress: {phase} t={now.TotalSeconds:F1}s events={events} unstable={_sim?.UnstableNodes} ringOk={_sim?.RingOk} wall={_wall.Elapsed.TotalSeconds:F0}s rssMB={Environment.WorkingSet >> 20} {LastYoungCollection()}"));
+                $"progress: {phase} t={now.TotalSeconds:F1}s events={events} unstable={_sim?.UnstableNodes} ringOk={_sim?.RingOk} wall={_wall.Elapsed.TotalSeconds:F0}s rssMiB={Environment.WorkingSet >> 20} {LastYoungCollection()}"));
             return;
         }
         _task.Description = $"{phase} t={now.TotalSeconds:F1}s events={events:N0}";
@@ -139,10 +139,12 @@ public sealed class RunHost : ISimProgress
         double pauseMs = 0;
         foreach (var pause in last.PauseDurations) pauseMs += pause.TotalMilliseconds;
         return string.Create(CultureInfo.InvariantCulture,
-            $"lastYoungGc=gen{last.Generation},{pauseMs:F0}ms,promoted{last.PromotedBytes >> 20}MB,heap{last.HeapSizeBytes >> 20}MB");
+            $"lastYoungGc=gen{last.Generation},{pauseMs:F0}ms,promoted{last.PromotedBytes >> 20}MiB,heap{last.HeapSizeBytes >> 20}MiB");
     }
 
-    public static long PeakMemoryMB()
+    /// <summary>The process's peak working set in MiB (2^20 bytes): the reports' peakMemoryMB, a
+    /// name the issue fixed before the unit was spelled out.</summary>
+    public static long PeakMemoryMiB()
     {
         using var self = Process.GetCurrentProcess();
         self.Refresh();
@@ -150,15 +152,6 @@ public sealed class RunHost : ISimProgress
     }
 
     private static bool ShowProgress() => !Console.IsErrorRedirected;
-
-    /// <summary>Appends the report to the --csv file; false (said on stderr) when it cannot be written:
-    /// the report itself is already on stdout.</summary>
-    private static bool AppendCsv(FileInfo csv, string reportJson, bool quiet)
-    {
-        if (!new CsvTable.Appender(csv).TryAppend(CsvTable.Flatten(reportJson))) return false;
-        if (!quiet) Console.Out.WriteLine($"row appended to {csv.FullName}");
-        return true;
-    }
 
     /// <summary>Two output options naming one file would write over each other: the trace or graph,
     /// opened first, truncates the file and the CSV's earlier rows are lost (or the row lands after

@@ -4,7 +4,7 @@
 // where Dictionary touches a bucket array and an entry array (two cache misses at 100k nodes).
 // The slot also holds the node's latency coordinates (LatencyModel's point): every relayed
 // message needs the receiver's latency, and reading it from the slot just probed saves a second
-// random miss into the coordinate array (32-byte slots, two to a cache line; 64 MB at 1M nodes).
+// random miss into the coordinate array (32-byte slots, two to a cache line; 64 MiB at 1M nodes: 2^21 slots).
 using System.Numerics;
 using EdgeVpn.Protocol.Ring;
 

@@ -33,8 +33,10 @@ public static class BenchCommand
 
     private static int[] ParseSizes(string text)
     {
-        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (parts.Length == 0) throw new UsageException("--sizes: give at least one node count");
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.All(p => p.Length == 0)) throw new UsageException("--sizes: give at least one node count");
+        // An empty entry ('10,,20') is more likely a lost size than an intended one: say so.
+        if (parts.Any(p => p.Length == 0)) throw new UsageException($"--sizes: '{text}' has an empty entry; give node counts separated by single commas");
         var result = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)
         {

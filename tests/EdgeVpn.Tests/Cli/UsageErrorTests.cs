@@ -57,7 +57,8 @@ public sealed class UsageErrorTests : IDisposable
     [InlineData("converge --links packets", "--links: 'packets' is not one of modeled, ice")]
     [InlineData("vopr --links ICE", "--links: 'ICE' is not one of modeled, ice")]
     [InlineData("converge --signaling prosody", "--signaling: 'prosody' is not one of modeled, xmpp")]
-    [InlineData("flood --nat-mix none=5,mystery=1", "--nat-mix: 'mystery'")]
+    [InlineData("flood --nat-mix none=5,mystery=1", "--nat-mix: unknown NAT preset 'mystery' (expected one of: ")]
+    [InlineData("bench --sizes 10,,20", "--sizes: '10,,20' has an empty entry")]
     // An option with no value, or given twice.
     [InlineData("flood --nodes", "--nodes: needs a value")]
     [InlineData("flood --nodes 10 --nodes 20", "--nodes: given 2 times ('10', '20'); give it once")]

@@ -59,7 +59,7 @@ public sealed class NatMix
             var parts = raw.Split('=', StringSplitOptions.TrimEntries);
             if (parts.Length != 2) return ParseResult<NatMix>.Fail($"'{raw}' is not preset=weight");
             var preset = NatPresets.Parse(parts[0]);
-            if (!preset.Ok || parts[0].Contains(',')) return ParseResult<NatMix>.Fail($"'{parts[0]}': {preset.Error ?? "not a preset name"}");
+            if (!preset.Ok) return ParseResult<NatMix>.Fail(preset.Error!);
             if (!double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double w) || !(w >= 0) || double.IsInfinity(w))
                 return ParseResult<NatMix>.Fail($"'{raw}': the weight must be a number >= 0");
             // Preset names are read without regard to case, so duplicates are found the same way.

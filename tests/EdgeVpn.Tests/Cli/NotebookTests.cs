@@ -61,9 +61,36 @@ public class NotebookTests
         string html = File.ReadAllText(Path.Combine(dir, "signaling-and-scaling.html"));
         Assert.Contains("Presence cost", html);
         Assert.DoesNotContain("Traceback", html);
-        // Of each kind of raw result, the newest by the date in its name, then the last by name.
+        // Of each kind of raw result, the one reference-runs.txt names, else the newest by the date
+        // in its name, then the last by name.
+        var references = ReferenceRuns();
         foreach (var kind in new[] { "raw-bench-*.json", "raw-300k-*.json", "raw-1m-lookup-*.json" })
-            Assert.Contains($"{kind}: {NewestRawFile(kind)}", html);
+            Assert.Contains(references.TryGetValue(kind, out var named) ? $"{kind}: {named} (reference)" : $"{kind}: {NewestRawFile(kind)}", html);
+    }
+
+    private static Dictionary<string, string> ReferenceRuns()
+    {
+        var listed = new Dictionary<string, string>();
+        string path = RepoPaths.Of("experiments", "results", "reference-runs.txt");
+        if (!File.Exists(path)) return listed;
+        foreach (var line in File.ReadAllLines(path))
+        {
+            var fields = line.Split('#', 2)[0].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length >= 2) listed[fields[0]] = fields[1];
+        }
+        return listed;
+    }
+
+    [Fact]
+    public void Every_reference_run_names_a_raw_file_that_exists_and_matches_its_kind()
+    {
+        var references = ReferenceRuns();
+        Assert.NotEmpty(references);
+        foreach (var (kind, file) in references)
+        {
+            Assert.True(File.Exists(RepoPaths.Of("experiments", "results", file)), $"{kind}: {file} is not in experiments/results");
+            Assert.Matches("^" + System.Text.RegularExpressions.Regex.Escape(kind).Replace(@"\*", ".*") + "$", file);
+        }
     }
 
     private static string NewestRawFile(string pattern) =>

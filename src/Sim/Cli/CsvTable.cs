@@ -188,8 +188,7 @@ public static class CsvTable
     {
         string target = RealPath(file, "--csv");
         string shown = target == Path.TrimEndingDirectorySeparator(file.FullName) ? file.FullName : $"{file.FullName} (a link to {target})";
-        if (Directory.Exists(target)) throw new UsageException(UsageErrors.IsDirectory("--csv", shown));
-        UsageErrors.CheckOutputPath("--csv", target);
+        UsageErrors.CheckOutputPath("--csv", target, shown);
         // Before any open: opening a FIFO waits for a writer for ever, a device reads without end
         // (/dev/zero) or is replaced by the rename of a widening (/dev/null, as root).
         // No public .NET API tells a FIFO or a device from a file (UnixFileKinds asks statx).

@@ -53,10 +53,11 @@ public static class UsageErrors
         });
     }
 
-    /// <summary>Where an output file cannot be: a directory, or in a directory that is not there.</summary>
-    public static void CheckOutputPath(string option, string path)
+    /// <summary>Where an output file cannot be: a directory, or in a directory that is not there.
+    /// shown: how to name the path when it is a directory (e.g. with the link it was reached by).</summary>
+    public static void CheckOutputPath(string option, string path, string? shown = null)
     {
-        if (Directory.Exists(path)) throw new UsageException(IsDirectory(option, path));
+        if (Directory.Exists(path)) throw new UsageException(IsDirectory(option, shown ?? path));
         if (Path.GetDirectoryName(path) is { Length: > 0 } dir && !Directory.Exists(dir))
             throw new UsageException(File.Exists(dir) ? NotADirectory(option, dir) : NoSuchDirectory(option, dir));
     }

@@ -37,9 +37,8 @@ public static class MemoryEstimate
     {
         long n = p.Nodes;
         long perNode = p.Topology.Membership == Protocol.Topology.MembershipMode.Lookup ? LookupBytesPerNode : PresenceBytesPerNode;
-        if (p.LinkModel == LinkModel.Ice) perNode += IceBytesPerNode;
         long bytes = BaseBytes + n * perNode;
-        if (p.LinkModel == LinkModel.Ice) bytes += IceBaseBytes;
+        if (p.LinkModel == LinkModel.Ice) bytes += IceBaseBytes + n * IceBytesPerNode;
         if (p.Signaling == SignalingModel.Xmpp) bytes += n * XmppBytesPerNode + n * n * XmppBytesPerPair;
         return bytes;
     }
